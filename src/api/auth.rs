@@ -1,0 +1,347 @@
+//! Login, token refresh with rotation, logout, and "who am I".
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{Duration, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::extract::ValidJson;
+use super::users::UserView;
+use crate::auth::tokens::{hash_refresh_token, random_token};
+use crate::auth::{password, Principal, Role};
+use crate::db::models::session::{LoginFailures, RefreshToken};
+use crate::db::models::user::User;
+use crate::db::DbConn;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "tiepnhan.kimboi", "password": "mat-khau-cua-ban"}))]
+pub struct TokenRequest {
+    #[validate(length(min = 1, max = 64))]
+    pub username: String,
+    #[validate(length(min = 1, max = 256))]
+    pub password: String,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 256))]
+    pub refresh_token: String,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {
+    /// The session's refresh token; its whole rotation family is revoked.
+    #[validate(length(min = 1, max = 256))]
+    pub refresh_token: String,
+    /// Also end every other session of the account and void its access tokens
+    /// (needs a valid access token in `Authorization`).
+    #[serde(default)]
+    pub everywhere: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Single use: each refresh returns a new one. Presenting a used one again revokes the session.
+    pub refresh_token: String,
+    #[schema(example = 2592000)]
+    pub refresh_expires_in: i64,
+    pub user: UserView,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized(
+        "auth.invalid_credentials",
+        "Tên đăng nhập hoặc mật khẩu không đúng.",
+        "Wrong username or password.",
+    )
+}
+
+fn invalid_refresh() -> ApiError {
+    ApiError::unauthorized(
+        "auth.invalid_refresh_token",
+        "Mã làm mới không hợp lệ hoặc đã hết hạn. Hãy đăng nhập lại.",
+        "The refresh token is invalid or expired. Log in again.",
+    )
+}
+
+fn too_many_attempts(retry_after: i64) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        "auth.too_many_attempts",
+        format!("Đăng nhập sai quá nhiều lần. Thử lại sau {retry_after} giây."),
+        format!("Too many failed logins. Retry in {retry_after} seconds."),
+    )
+    .with_header("retry-after", retry_after.to_string())
+}
+
+/// Starts a new refresh-token family (login) or continues one (rotation).
+fn new_refresh_token(conn: &mut DbConn, state: &AppState, user_id: &str, family_id: &str, now: NaiveDateTime) -> ApiResult<String> {
+    let token = random_token(32);
+    RefreshToken::insert(
+        conn,
+        &RefreshToken {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: user_id.to_string(),
+            family_id: family_id.to_string(),
+            token_hash: hash_refresh_token(&token),
+            created_at: now,
+            expires_at: now + Duration::seconds(state.tokens.refresh_ttl_secs),
+            used_at: None,
+            revoked_at: None,
+        },
+    )?;
+    Ok(token)
+}
+
+fn token_response(state: &AppState, user: &User, refresh_token: String) -> ApiResult<TokenResponse> {
+    let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal(format!("bad role in db: {}", user.role)))?;
+    Ok(TokenResponse {
+        access_token: state.tokens.issue(
+            &user.id,
+            role,
+            user.commune_code.as_deref(),
+            user.province_code.as_deref(),
+            user.session_epoch,
+        ),
+        token_type: "Bearer",
+        expires_in: state.tokens.access_ttl_secs,
+        refresh_token,
+        refresh_expires_in: state.tokens.refresh_ttl_secs,
+        user: UserView::from(user.clone()),
+    })
+}
+
+/// Client address for throttling: the TCP peer (a proxy's `X-Forwarded-For` is not trusted).
+fn client_key(req: &HttpRequest) -> String {
+    format!("ip:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into()))
+}
+
+/// Log in with username and password.
+///
+/// Public. Returns a short-lived access token (JWT, `Authorization: Bearer …`) and a
+/// single-use refresh token. After `LOGIN_MAX_FAILURES_PER_USER` failures for one username,
+/// or `LOGIN_MAX_FAILURES_PER_CLIENT` from one address, within `LOGIN_WINDOW_SECS`, answers
+/// 429 with `Retry-After` until the window has passed.
+#[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Wrong username or password, or account deactivated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many failed logins", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/token")]
+pub async fn issue_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<TokenRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
+    let TokenRequest { username, password: pw } = body.0;
+    let username = username.trim().to_lowercase();
+    let user_key = format!("user:{username}");
+    let ip_key = client_key(&req);
+    let window = state.config.login_window_secs;
+    let limits = [
+        (user_key.clone(), state.config.login_max_failures_per_user),
+        (ip_key.clone(), state.config.login_max_failures_per_client),
+    ];
+
+    let lookup_name = username.clone();
+    let user = state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            let since = now - Duration::seconds(window);
+            for (key, max) in &limits {
+                let (count, oldest) = LoginFailures::recent(conn, key, since)?;
+                if count >= *max {
+                    let retry = oldest.map(|o| (o + Duration::seconds(window) - now).num_seconds().max(1)).unwrap_or(window);
+                    return Err(too_many_attempts(retry));
+                }
+            }
+            Ok(User::find_by_username(conn, &lookup_name)?)
+        })
+        .await?;
+
+    // Argon2 runs off the async workers and outside any transaction.
+    let verified = web::block(move || match user {
+        Some(u) => {
+            let ok = password::verify(&pw, &u.password_hash);
+            (ok, Some(u))
+        }
+        None => {
+            password::verify_dummy(&pw);
+            (false, None)
+        }
+    })
+    .await?;
+
+    let st = state.clone();
+    let response = state
+        .db_tx(move |conn| {
+            let now = Utc::now().naive_utc();
+            match verified {
+                (true, Some(user)) if user.active => {
+                    LoginFailures::clear(conn, &user_key)?;
+                    let fresh = new_refresh_token(conn, &st, &user.id, &uuid::Uuid::new_v4().to_string(), now)?;
+                    Ok(Ok(token_response(&st, &user, fresh)?))
+                }
+                (true, Some(_)) => Ok(Err(ApiError::unauthorized(
+                    "auth.account_disabled",
+                    "Tài khoản đã bị khóa. Liên hệ quản trị viên.",
+                    "The account is deactivated. Contact an administrator.",
+                ))),
+                _ => {
+                    LoginFailures::record(conn, &user_key, now)?;
+                    LoginFailures::record(conn, &ip_key, now)?;
+                    LoginFailures::prune(conn, now - Duration::seconds(window))?;
+                    Ok(Err(invalid_credentials()))
+                }
+            }
+        })
+        .await??;
+    log::info!("login: user {} ({})", response.user.username, response.user.role);
+    Ok(web::Json(response))
+}
+
+enum RefreshOutcome {
+    Rotated(Box<TokenResponse>),
+    Reused,
+    Invalid,
+}
+
+/// Exchange a refresh token for a new access token and a new refresh token.
+///
+/// Public (the refresh token is the credential). Each refresh token works once. Presenting
+/// an already-used token again is treated as theft: the whole session (token family) is
+/// revoked and the legitimate holder must log in again.
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/refresh")]
+pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>) -> ApiResult<web::Json<TokenResponse>> {
+    let hash = hash_refresh_token(&body.0.refresh_token);
+    let st = state.clone();
+    let outcome = state
+        .db_tx(move |conn| {
+            let now = Utc::now().naive_utc();
+            let Some(token) = RefreshToken::find_by_hash(conn, &hash)? else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            if token.revoked_at.is_some() || token.used_at.is_some() {
+                // Commit the revocation: this is why the outcome is Ok, not Err.
+                RefreshToken::revoke_family(conn, &token.family_id)?;
+                return Ok(RefreshOutcome::Reused);
+            }
+            if token.expires_at <= now {
+                return Ok(RefreshOutcome::Invalid);
+            }
+            let user = match User::find(conn, &token.user_id)? {
+                Some(u) if u.active => u,
+                _ => return Ok(RefreshOutcome::Invalid),
+            };
+            if !RefreshToken::claim(conn, &token.id, now)? {
+                RefreshToken::revoke_family(conn, &token.family_id)?;
+                return Ok(RefreshOutcome::Reused);
+            }
+            let next = new_refresh_token(conn, &st, &user.id, &token.family_id, now)?;
+            Ok(RefreshOutcome::Rotated(Box::new(token_response(&st, &user, next)?)))
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Rotated(r) => Ok(web::Json(*r)),
+        RefreshOutcome::Invalid => Err(invalid_refresh()),
+        RefreshOutcome::Reused => {
+            log::warn!("refresh token reuse detected: session revoked");
+            Err(ApiError::unauthorized(
+                "auth.refresh_token_reused",
+                "Mã làm mới đã được dùng trước đó; phiên đăng nhập bị thu hồi để bảo vệ tài khoản. Hãy đăng nhập lại.",
+                "The refresh token was already used; the session has been revoked to protect the account. Log in again.",
+            ))
+        }
+    }
+}
+
+/// End a session.
+///
+/// Public for the session itself (the refresh token is the credential; an unknown token is
+/// not an error, so logout is safe to retry). With `everywhere: true` and a valid access
+/// token, every session of the account ends and its access tokens stop working at once.
+#[utoipa::path(tag = "auth", request_body = LogoutRequest, security((), ("bearer" = [])), responses(
+    (status = 204, description = "Session ended"),
+    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "`everywhere` without a valid access token", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    principal: Option<Principal>,
+    body: ValidJson<LogoutRequest>,
+) -> ApiResult<HttpResponse> {
+    let LogoutRequest { refresh_token, everywhere } = body.0;
+    let everywhere_user = match (everywhere, principal) {
+        (false, _) => None,
+        (true, Some(p)) if !p.external => Some(p.user_id),
+        (true, _) => {
+            return Err(ApiError::unauthorized(
+                "auth.missing_token",
+                "Đăng xuất mọi nơi cần mã truy cập hợp lệ.",
+                "Logging out everywhere needs a valid access token.",
+            ))
+        }
+    };
+    let hash = hash_refresh_token(&refresh_token);
+    state
+        .db_tx(move |conn| {
+            if let Some(t) = RefreshToken::find_by_hash(conn, &hash)? {
+                RefreshToken::revoke_family(conn, &t.family_id)?;
+            }
+            if let Some(user_id) = everywhere_user {
+                RefreshToken::revoke_all_for_user(conn, &user_id)?;
+                use crate::db::schema::users;
+                use diesel::prelude::*;
+                diesel::update(users::table.find(&user_id))
+                    .set(users::session_epoch.eq(users::session_epoch + 1))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The calling account.
+///
+/// Any role. For a token of the external identity provider, the account is described from
+/// the token's claims (it has no local record).
+#[utoipa::path(tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, body = UserView),
+    (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/auth/me")]
+pub async fn me(state: web::Data<AppState>, principal: Principal) -> ApiResult<web::Json<UserView>> {
+    if principal.external {
+        return Ok(web::Json(UserView::external(&principal)));
+    }
+    let id = principal.user_id.clone();
+    let user = state.db(move |conn| Ok(User::find(conn, &id)?)).await?;
+    user.map(|u| web::Json(UserView::from(u)))
+        .ok_or_else(|| ApiError::not_found("tài khoản", "Account"))
+}

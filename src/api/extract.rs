@@ -1,0 +1,272 @@
+//! Request extractors shared by every resource: validated JSON bodies, `If-Match`, paging.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use base64::Engine;
+use futures_util::StreamExt;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldErrors, Text};
+use crate::state::AppState;
+
+/// A JSON body that parsed and passed its `Validate` rules.
+///
+/// 415 for a non-JSON content type, 413 above `MAX_JSON_BYTES`, 400 for malformed JSON,
+/// 422 for wrong types, unknown or missing fields (with the field's path) and rule violations.
+pub struct ValidJson<T>(pub T);
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| {
+            m.type_() == mime::APPLICATION
+                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+        })
+}
+
+pub fn payload_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("Dữ liệu gửi lên vượt quá giới hạn {limit} byte."),
+        format!("The request body exceeds the {limit}-byte limit."),
+    )
+}
+
+/// Reads the whole body, refusing it as soon as it grows past `limit`.
+pub async fn read_body(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(payload_too_large(limit));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("body.unreadable", format!("Không đọc được nội dung yêu cầu: {e}"), format!("Could not read the request body: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(payload_too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses JSON, telling malformed syntax (400) from well-formed data of the wrong shape (422).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            use serde_json::error::Category;
+            match inner.classify() {
+                Category::Data => {
+                    let field = if path == "." { "body".to_string() } else { path };
+                    let msg = inner.to_string();
+                    // serde appends " at line L column C"; the field path says more.
+                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    Err(ApiError::invalid_field(&field, format!("Giá trị không hợp lệ: {msg}"), msg))
+                }
+                _ => Err(ApiError::bad_request(
+                    "json.malformed",
+                    format!("JSON không đúng cú pháp (dòng {}, cột {}).", inner.line(), inner.column()),
+                    format!("Malformed JSON (line {}, column {}).", inner.line(), inner.column()),
+                )),
+            }
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Nội dung phải là JSON (Content-Type: application/json).",
+                    "The body must be JSON (Content-Type: application/json).",
+                ));
+            }
+            let limit = req
+                .app_data::<web::Data<AppState>>()
+                .map(|s| s.config.max_json_bytes)
+                .unwrap_or(1 << 20);
+            let body = read_body(&req, payload, limit).await?;
+            let value: T = parse_json(&body)?;
+            value.validate().map_err(validation_error)?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// Turns validator's errors into the 422 field map, in both languages.
+pub fn validation_error(errors: ValidationErrors) -> ApiError {
+    let mut out = FieldErrors::new();
+    collect(&errors, "", &mut out);
+    ApiError::validation(out)
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut FieldErrors) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                let texts = list.iter().map(validation_text).collect::<Vec<_>>();
+                out.entry(path).or_default().extend(texts);
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    collect(inner, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+    }
+}
+
+/// Message for one violated rule. Custom validators put their Vietnamese text in `message`
+/// and their English text in the `en` param; built-in rules are phrased here.
+fn validation_text(e: &validator::ValidationError) -> Text {
+    let p = |k: &str| e.params.get(k).map(|v| v.to_string().trim_matches('"').to_string());
+    if let (Some(vi), Some(en)) = (&e.message, p("en")) {
+        return Text::new(vi.to_string(), en);
+    }
+    match e.code.as_ref() {
+        "length" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => Text::new(
+                format!("Độ dài phải từ {min} đến {max} ký tự."),
+                format!("Length must be between {min} and {max} characters."),
+            ),
+            (Some(min), None) => Text::new(format!("Cần ít nhất {min} ký tự."), format!("At least {min} characters.")),
+            (None, Some(max)) => Text::new(format!("Tối đa {max} ký tự."), format!("At most {max} characters.")),
+            _ => Text::new("Độ dài không hợp lệ.", "Invalid length."),
+        },
+        "range" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => Text::new(
+                format!("Giá trị phải từ {min} đến {max}."),
+                format!("Value must be between {min} and {max}."),
+            ),
+            _ => Text::new("Giá trị ngoài khoảng cho phép.", "Value out of range."),
+        },
+        "email" => Text::new("Địa chỉ email không hợp lệ.", "Invalid email address."),
+        "regex" => Text::new("Sai định dạng.", "Invalid format."),
+        "required" => Text::new("Bắt buộc.", "Required."),
+        other => Text::new(format!("Không hợp lệ ({other})."), format!("Invalid ({other}).")),
+    }
+}
+
+/// A custom validation error carrying both languages (see `validation_text`).
+pub fn rule(code: &'static str, vi: &'static str, en: &'static str) -> validator::ValidationError {
+    let mut e = validator::ValidationError::new(code).with_message(vi.into());
+    e.add_param("en".into(), &en);
+    e
+}
+
+/// The record version a client holds, from `If-Match: "<version>"`. Required (428) on
+/// mutations of existing records; a value that is not a current version gets 412.
+pub struct IfMatch(pub i64);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match req.headers().get(header::IF_MATCH) {
+            None => Err(ApiError::precondition_required()),
+            Some(v) => v
+                .to_str()
+                .ok()
+                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+                .and_then(|s| s.parse::<i64>().ok())
+                .map(IfMatch)
+                .ok_or_else(ApiError::precondition_failed),
+        };
+        std::future::ready(result)
+    }
+}
+
+/// The `ETag` value of a record version.
+pub fn etag(version: i64) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{version}\""))
+}
+
+/// `?limit=&cursor=` of every list (keyset pagination).
+#[derive(Deserialize, IntoParams, Validate, Debug, Default)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1–100 (default 20).
+    #[validate(range(min = 1, max = 100))]
+    pub limit: Option<i64>,
+    /// Opaque cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> i64 {
+        self.limit.unwrap_or(20).clamp(1, 100)
+    }
+    pub fn checked(&self) -> Result<(), ApiError> {
+        self.validate().map_err(validation_error)
+    }
+    pub fn cursor<T: DeserializeOwned>(&self) -> Result<Option<T>, ApiError> {
+        self.cursor.as_deref().map(decode_cursor).transpose()
+    }
+}
+
+/// One page of a list.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> Page<T> {
+    /// Builds a page from up to `limit + 1` rows: the extra row only proves there is more.
+    pub fn from_rows<R, K: Serialize>(mut rows: Vec<R>, limit: i64, key: impl Fn(&R) -> K, view: impl Fn(R) -> T) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(|r| encode_cursor(&key(r))) } else { None };
+        Page {
+            items: rows.into_iter().map(view).collect(),
+            next_cursor,
+        }
+    }
+}
+
+pub fn encode_cursor<K: Serialize>(key: &K) -> String {
+    let json = serde_json::to_vec(key).expect("cursor keys serialize");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("query.invalid_cursor", "Con trỏ phân trang không hợp lệ.", "Invalid pagination cursor.")
+        })
+}

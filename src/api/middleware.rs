@@ -1,0 +1,128 @@
+//! Cross-cutting HTTP behaviour: request ids and problem+json rendering of every error.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::error::{from_status, ApiError, Lang, PROBLEM_JSON};
+use crate::logging::REQUEST_ID;
+
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Keeps a caller's `X-Request-Id` when it is a sane token, else makes one.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Outermost middleware: tags the request with its id (response header and log lines) and
+/// turns every error response, ours or actix's, into localized problem+json.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = request_id(&req);
+    let lang = Lang::from_accept_language(
+        req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+    );
+    // Handlers' and extractors' errors arrive here as responses carrying the error; an Err
+    // would only come from a middleware inside this one (none of ours returns one).
+    let res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    let mut res = finalize(res.map_into_boxed_body(), lang, &id);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(X_REQUEST_ID, v);
+    }
+    Ok(res)
+}
+
+fn finalize(res: ServiceResponse<BoxBody>, lang: Lang, id: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        return res;
+    }
+    let api_error = match res.response().error() {
+        Some(e) => match e.as_error::<ApiError>() {
+            Some(api) => api.clone(),
+            None => {
+                let mut generic = from_status(status);
+                generic.cause = Some(e.to_string());
+                generic
+            }
+        },
+        None => from_status(status),
+    };
+    if status.is_server_error() {
+        log::error!("{} {} -> {}", res.request().method(), res.request().path(), api_error);
+    }
+    let problem = api_error.to_problem(lang, res.request().path(), id);
+    let (req, old) = res.into_parts();
+    let mut builder = HttpResponse::build(status);
+    for (k, v) in old.headers() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            builder.append_header((k.clone(), v.clone()));
+        }
+    }
+    for (k, v) in &api_error.headers {
+        builder.insert_header((k.clone(), v.clone()));
+    }
+    builder.insert_header((header::CONTENT_LANGUAGE, if lang == Lang::En { "en" } else { "vi" }));
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let response = builder.content_type(PROBLEM_JSON).body(body);
+    ServiceResponse::new(req, response)
+}
+
+/// Routes the API knows, with their methods, so that a known path called with the wrong
+/// method answers 405 with `Allow` rather than 404.
+pub struct KnownRoutes(Vec<(actix_web::dev::ResourceDef, Vec<Method>)>);
+
+impl KnownRoutes {
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods = Vec::new();
+                let ops = [
+                    (Method::GET, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ];
+                for (m, present) in ops {
+                    if present {
+                        methods.push(m);
+                    }
+                }
+                (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        KnownRoutes(routes)
+    }
+}
+
+/// Default service: 405 for a known path with another method, 404 otherwise (both become
+/// problem+json in `request_context`).
+pub async fn fallback(req: HttpRequest, routes: actix_web::web::Data<KnownRoutes>) -> HttpResponse {
+    let path = req.path();
+    for (def, methods) in &routes.0 {
+        if def.is_match(path) {
+            if req.method() == Method::OPTIONS {
+                break;
+            }
+            let allow: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
+            return HttpResponse::build(StatusCode::METHOD_NOT_ALLOWED)
+                .insert_header((header::ALLOW, allow.join(", ")))
+                .finish();
+        }
+    }
+    HttpResponse::NotFound().finish()
+}

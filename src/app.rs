@@ -1,0 +1,72 @@
+//! The actix application, built the same way by `main` and by the tests.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::middleware::{fallback, request_context, KnownRoutes};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn build(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = cors(&state.config.cors_allowed_origins);
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(crate::openapi::ApiDoc::openapi())
+        .app_data(web::Data::new(state))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+            ApiError::bad_request(
+                "query.invalid",
+                format!("Tham số truy vấn không hợp lệ: {e}"),
+                format!("Invalid query parameters: {e}"),
+            )
+            .into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found("tài nguyên", "Resource").into()))
+        .configure(crate::api::configure_root)
+        .service(utoipa_actix_web::scope("/api/v1").configure(crate::api::configure_v1))
+        .split_for_parts();
+    let routes = web::Data::new(KnownRoutes::from_openapi(&api));
+    app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+        .app_data(routes)
+        .default_service(web::to(fallback))
+        .wrap(cors)
+        .wrap(from_fn(request_context))
+        // Outermost, so that its line shows the final status, size and request id.
+        .wrap(Logger::new(r#"%a "%r" %s %b %Dms rid=%{x-request-id}o"#))
+}
+
+/// Browser frontends call the API directly: allow the configured origins, with the headers
+/// the API uses (Authorization, If-Match, Idempotency-Key) and exposes (ETag, X-Request-Id).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "idempotency-key",
+            "accept-language",
+            "x-request-id",
+        ])
+        .expose_headers(["etag", "x-request-id", "retry-after", "location"])
+        .max_age(3600);
+    for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

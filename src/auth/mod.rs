@@ -1,0 +1,10 @@
+//! Authentication (who is calling) and authorization (what they may do).
+
+pub mod extract;
+pub mod password;
+pub mod roles;
+pub mod tokens;
+
+pub use extract::{Authorized, Principal};
+pub use roles::{Policy, Role};
+pub use tokens::random_token;

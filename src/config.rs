@@ -1,0 +1,130 @@
+//! Runtime configuration: environment variables, overridable on the command line.
+//! Every option is documented in README.md and `.env.example`.
+
+use std::path::PathBuf;
+
+/// Shared by `serve`, `migrate`, `seed` and `user create`.
+#[derive(clap::Args, Clone)]
+pub struct Config {
+    /// Database: `postgres://…` for PostgreSQL, `sqlite://path` (or a plain path) for embedded SQLite.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/motcua.db")]
+    pub database_url: String,
+
+    /// Maximum connections in the pool.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10)]
+    pub db_pool_size: u32,
+
+    /// How long a request waits for a database connection before answering 503.
+    #[arg(long, env = "DB_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_connect_timeout_secs: u64,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "MOTCUA_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "MOTCUA_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// HMAC secret for the access tokens this server issues (HS256), at least 32 bytes.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// `iss` claim of issued tokens, required on verification.
+    #[arg(long, env = "JWT_ISSUER", default_value = "motcua")]
+    pub jwt_issuer: String,
+
+    /// `aud` claim of issued tokens, required on verification.
+    #[arg(long, env = "JWT_AUDIENCE", default_value = "motcua-api")]
+    pub jwt_audience: String,
+
+    /// Lifetime of an access token in seconds.
+    #[arg(long, env = "JWT_ACCESS_TTL_SECS", default_value_t = 900)]
+    pub jwt_access_ttl_secs: i64,
+
+    /// Lifetime of a refresh token in seconds.
+    #[arg(long, env = "JWT_REFRESH_TTL_SECS", default_value_t = 2_592_000)]
+    pub jwt_refresh_ttl_secs: i64,
+
+    /// PEM public key of an external identity provider whose tokens are also accepted.
+    #[arg(long, env = "JWT_EXTERNAL_PUBLIC_KEY_FILE")]
+    pub jwt_external_public_key_file: Option<PathBuf>,
+
+    /// Algorithm of the external provider: RS256, RS384, RS512, ES256, ES384 or EdDSA.
+    #[arg(long, env = "JWT_EXTERNAL_ALGORITHM", default_value = "RS256")]
+    pub jwt_external_algorithm: String,
+
+    /// Required `iss` of external tokens.
+    #[arg(long, env = "JWT_EXTERNAL_ISSUER")]
+    pub jwt_external_issuer: Option<String>,
+
+    /// Required `aud` of external tokens (default: JWT_AUDIENCE).
+    #[arg(long, env = "JWT_EXTERNAL_AUDIENCE")]
+    pub jwt_external_audience: Option<String>,
+
+    /// Largest accepted JSON request body in bytes (larger: 413).
+    #[arg(long, env = "MAX_JSON_BYTES", default_value_t = 1_048_576)]
+    pub max_json_bytes: usize,
+
+    /// Largest accepted file upload in bytes (larger: 413).
+    #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 20_971_520)]
+    pub max_upload_bytes: usize,
+
+    /// Directory of the content-addressed file store (attachments, results).
+    #[arg(long, env = "UPLOAD_DIR", default_value = "data/files")]
+    pub upload_dir: PathBuf,
+
+    /// Browser origins allowed to call the API (comma separated; empty: no CORS).
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
+
+    /// Failed logins allowed per username within the window before 429.
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_USER", default_value_t = 5)]
+    pub login_max_failures_per_user: i64,
+
+    /// Failed logins allowed per client address within the window before 429.
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_CLIENT", default_value_t = 20)]
+    pub login_max_failures_per_client: i64,
+
+    /// Length of the failed-login window in seconds.
+    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: i64,
+}
+
+/// The smallest HMAC secret we accept: 256 bits, the HS256 key size.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Configuration for tests and tools: every default, the given database.
+    pub fn for_database(database_url: &str) -> Self {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        // Parse an empty command line so the defaults live in one place (the attributes above);
+        // environment variables still apply, then the URL is forced.
+        let mut config = Wrapper::parse_from(["motcua"]).config;
+        config.database_url = database_url.to_string();
+        config
+    }
+
+    /// Checks the JWT secret; in demo mode a missing one is generated (tokens then die with the process).
+    pub fn resolve_jwt_secret(&mut self, demo: bool) -> Result<(), String> {
+        match &self.jwt_secret {
+            Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => Ok(()),
+            Some(_) => Err(format!(
+                "JWT_SECRET is too short: use at least {MIN_JWT_SECRET_BYTES} bytes (e.g. `openssl rand -base64 48`)"
+            )),
+            None if demo => {
+                self.jwt_secret = Some(crate::auth::random_token(48));
+                Ok(())
+            }
+            None => Err(format!(
+                "JWT_SECRET is not set: set it to a random string of at least {MIN_JWT_SECRET_BYTES} bytes \
+                 (e.g. `export JWT_SECRET=$(openssl rand -base64 48)`), or start with --demo"
+            )),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Database rows and the queries on them. Rows never leave the server as they are:
+//! the API layer turns them into views.
+
+pub mod session;
+pub mod user;

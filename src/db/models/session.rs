@@ -1,0 +1,113 @@
+//! Refresh-token families and failed-login records.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::schema::{login_failures, refresh_tokens};
+use crate::db::DbConn;
+
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub id: String,
+    pub user_id: String,
+    pub family_id: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl RefreshToken {
+    pub fn insert(conn: &mut DbConn, token: &RefreshToken) -> QueryResult<()> {
+        diesel::insert_into(refresh_tokens::table)
+            .values(token)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<RefreshToken>> {
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(hash))
+            .select(RefreshToken::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Marks the token used if nobody has used it yet. Exactly one of two concurrent
+    /// refreshes with the same token wins; the loser is treated as a reuse.
+    pub fn claim(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+        let n = diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::id.eq(id))
+                .filter(refresh_tokens::used_at.is_null())
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::used_at.eq(now))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    pub fn revoke_family(conn: &mut DbConn, family_id: &str) -> QueryResult<usize> {
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::family_id.eq(family_id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(Utc::now().naive_utc()))
+        .execute(conn)
+    }
+
+    pub fn revoke_all_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::user_id.eq(user_id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(Utc::now().naive_utc()))
+        .execute(conn)
+    }
+}
+
+pub struct LoginFailures;
+
+impl LoginFailures {
+    pub fn record(conn: &mut DbConn, key: &str, at: NaiveDateTime) -> QueryResult<()> {
+        diesel::insert_into(login_failures::table)
+            .values((
+                login_failures::id.eq(uuid::Uuid::new_v4().to_string()),
+                login_failures::throttle_key.eq(key),
+                login_failures::failed_at.eq(at),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Failures for `key` since `since`: their count and the oldest one.
+    pub fn recent(
+        conn: &mut DbConn,
+        key: &str,
+        since: NaiveDateTime,
+    ) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+        let q = login_failures::table
+            .filter(login_failures::throttle_key.eq(key))
+            .filter(login_failures::failed_at.gt(since));
+        let count = q.count().get_result(conn)?;
+        let oldest = q
+            .select(diesel::dsl::min(login_failures::failed_at))
+            .first(conn)?;
+        Ok((count, oldest))
+    }
+
+    pub fn clear(conn: &mut DbConn, key: &str) -> QueryResult<()> {
+        diesel::delete(login_failures::table.filter(login_failures::throttle_key.eq(key)))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Drops records older than the window so the table stays small.
+    pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+        diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before))).execute(conn)
+    }
+}

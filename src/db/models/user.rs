@@ -1,0 +1,152 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::users;
+use crate::db::DbConn;
+
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub search_key: String,
+    pub password_hash: String,
+    pub role: String,
+    pub commune_code: Option<String>,
+    pub province_code: Option<String>,
+    pub personal_id: Option<String>,
+    pub active: bool,
+    pub session_epoch: i64,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What a PATCH may change; `None` leaves a column alone.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub full_name: Option<String>,
+    pub search_key: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: Option<String>,
+    pub commune_code: Option<Option<String>>,
+    pub province_code: Option<Option<String>>,
+    pub personal_id: Option<Option<String>>,
+    pub active: Option<bool>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+impl User {
+    pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::username.eq(username.to_lowercase()))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// (active, session_epoch) of an account: the per-request check behind every token.
+    pub fn session_state(conn: &mut DbConn, id: &str) -> QueryResult<Option<(bool, i64)>> {
+        users::table
+            .find(id)
+            .select((users::active, users::session_epoch))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(conn: &mut DbConn, user: &User) -> QueryResult<()> {
+        diesel::insert_into(users::table)
+            .values(user)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Applies changes only if the row still has `expected_version` (optimistic concurrency);
+    /// `bump_epoch` voids the account's outstanding tokens. Returns false on a version mismatch.
+    pub fn update_versioned(
+        conn: &mut DbConn,
+        id: &str,
+        expected_version: i64,
+        changes: &UserChanges,
+        bump_epoch: bool,
+    ) -> QueryResult<bool> {
+        let target = users::table
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(expected_version));
+        let epoch_step = if bump_epoch { 1 } else { 0 };
+        let n = diesel::update(target)
+            .set((
+                changes,
+                users::version.eq(users::version + 1),
+                users::session_epoch.eq(users::session_epoch + epoch_step),
+            ))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+}
+
+/// Creates an account after checking its placement against the registry (used by the CLI;
+/// the HTTP endpoint does the same checks with localized errors).
+pub fn create_account(
+    conn: &mut DbConn,
+    username: &str,
+    full_name: &str,
+    password_hash: &str,
+    role: crate::auth::Role,
+    commune_code: Option<String>,
+    province_code: Option<String>,
+) -> Result<User, String> {
+    use crate::db::schema::communes;
+    let username = username.trim().to_lowercase();
+    if role.requires_commune() && commune_code.is_none() {
+        return Err(format!("role {role} needs --commune"));
+    }
+    if role.requires_province() && province_code.is_none() {
+        return Err(format!("role {role} needs --province"));
+    }
+    let province_code = match &commune_code {
+        Some(c) => Some(
+            communes::table
+                .find(c)
+                .select(communes::province_code)
+                .first::<String>(conn)
+                .optional()
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no commune {c}: run `motcua seed` first"))?,
+        ),
+        None => province_code,
+    };
+    if User::find_by_username(conn, &username).map_err(|e| e.to_string())?.is_some() {
+        return Err(format!("username {username} is taken"));
+    }
+    let now = chrono::Utc::now().naive_utc();
+    let full_name = crate::domain::text::nfc(full_name);
+    let user = User {
+        id: uuid::Uuid::now_v7().to_string(),
+        search_key: crate::domain::text::fold(&format!("{username} {full_name}")),
+        username,
+        full_name,
+        password_hash: password_hash.to_string(),
+        role: role.as_str().to_string(),
+        commune_code,
+        province_code,
+        personal_id: None,
+        active: true,
+        session_epoch: 0,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    User::insert(conn, &user).map_err(|e| e.to_string())?;
+    Ok(user)
+}

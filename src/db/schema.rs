@@ -1,0 +1,80 @@
+// Portable diesel schema shared by both backends (only types MultiBackend supports).
+
+diesel::table! {
+    provinces (code) {
+        code -> Text,
+        name -> Text,
+        full_name -> Text,
+        name_en -> Text,
+        unit_type -> Text,
+        formed_from -> Text,
+        search_key -> Text,
+    }
+}
+
+diesel::table! {
+    communes (code) {
+        code -> Text,
+        name -> Text,
+        full_name -> Text,
+        name_en -> Text,
+        unit_type -> Text,
+        province_code -> Text,
+        formed_from -> Text,
+        predecessors -> Text,
+        search_key -> Text,
+        lineage_key -> Text,
+        agency_code -> Nullable<Text>,
+        address -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        opening_hours -> Nullable<Text>,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        full_name -> Text,
+        search_key -> Text,
+        password_hash -> Text,
+        role -> Text,
+        commune_code -> Nullable<Text>,
+        province_code -> Nullable<Text>,
+        personal_id -> Nullable<Text>,
+        active -> Bool,
+        session_epoch -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Text,
+        throttle_key -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(communes -> provinces (province_code));
+diesel::joinable!(refresh_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(provinces, communes, users, refresh_tokens, login_failures);

@@ -1,0 +1,215 @@
+//! Reference data shipped in the binary (seeds/, see seeds/LICENSE-data.md) and demo accounts.
+//! Every seed is idempotent: re-running changes nothing; a newer dataset updates official
+//! names and lineage but never the columns a commune edits locally (agency code, contacts).
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::auth::{password, random_token, Role};
+use crate::db::models::user::{User, UserChanges};
+use crate::db::schema::{communes, provinces};
+use crate::db::DbConn;
+use crate::domain::lineage;
+use crate::domain::text::{fold, nfc};
+
+pub const PROVINCES_CSV: &str = include_str!("../seeds/provinces.csv");
+pub const COMMUNES_CSV: &str = include_str!("../seeds/communes.csv");
+
+#[derive(Deserialize)]
+struct ProvinceRow {
+    code: String,
+    name: String,
+    name_en: String,
+    full_name: String,
+    unit_type: String,
+    formed_from: String,
+}
+
+#[derive(Deserialize)]
+struct CommuneRow {
+    code: String,
+    name: String,
+    name_en: String,
+    full_name: String,
+    province_code: String,
+    unit_type: String,
+    formed_from: String,
+}
+
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SeedReport {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+fn read_csv<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Vec<T>, String> {
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| format!("row {}: {e}", i + 2)))
+        .collect()
+}
+
+/// Loads the 34 provinces and 3,321 communes (one transaction).
+pub fn seed_registry(conn: &mut DbConn) -> Result<(SeedReport, SeedReport), String> {
+    let province_rows: Vec<ProvinceRow> = read_csv(PROVINCES_CSV)?;
+    let commune_rows: Vec<CommuneRow> = read_csv(COMMUNES_CSV)?;
+    conn.write_transaction(|conn| {
+        let mut p_report = SeedReport::default();
+        let existing: HashMap<String, (String, String, String, String, String)> = provinces::table
+            .select((provinces::code, provinces::name, provinces::full_name, provinces::name_en, provinces::unit_type, provinces::formed_from))
+            .load::<(String, String, String, String, String, String)>(conn)?
+            .into_iter()
+            .map(|(c, a, b, d, e, f)| (c, (a, b, d, e, f)))
+            .collect();
+        for r in &province_rows {
+            let (name, full_name) = (nfc(&r.name), nfc(&r.full_name));
+            let wanted = (name.clone(), full_name.clone(), r.name_en.clone(), r.unit_type.clone(), nfc(&r.formed_from));
+            let search_key = fold(&format!("{name} {full_name} {}", r.name_en));
+            match existing.get(&r.code) {
+                None => {
+                    diesel::insert_into(provinces::table)
+                        .values((
+                            provinces::code.eq(&r.code),
+                            provinces::name.eq(&wanted.0),
+                            provinces::full_name.eq(&wanted.1),
+                            provinces::name_en.eq(&wanted.2),
+                            provinces::unit_type.eq(&wanted.3),
+                            provinces::formed_from.eq(&wanted.4),
+                            provinces::search_key.eq(&search_key),
+                        ))
+                        .execute(conn)?;
+                    p_report.inserted += 1;
+                }
+                Some(have) if *have == wanted => p_report.unchanged += 1,
+                Some(_) => {
+                    diesel::update(provinces::table.find(&r.code))
+                        .set((
+                            provinces::name.eq(&wanted.0),
+                            provinces::full_name.eq(&wanted.1),
+                            provinces::name_en.eq(&wanted.2),
+                            provinces::unit_type.eq(&wanted.3),
+                            provinces::formed_from.eq(&wanted.4),
+                            provinces::search_key.eq(&search_key),
+                        ))
+                        .execute(conn)?;
+                    p_report.updated += 1;
+                }
+            }
+        }
+
+        let mut c_report = SeedReport::default();
+        type Official = (String, String, String, String, String, String);
+        let existing: HashMap<String, Official> = communes::table
+            .select((communes::code, (communes::name, communes::full_name, communes::name_en, communes::unit_type, communes::province_code, communes::formed_from)))
+            .load::<(String, Official)>(conn)?
+            .into_iter()
+            .collect();
+        let now = Utc::now().naive_utc();
+        for r in &commune_rows {
+            let wanted: Official = (
+                nfc(&r.name),
+                nfc(&r.full_name),
+                r.name_en.clone(),
+                r.unit_type.clone(),
+                r.province_code.clone(),
+                nfc(&r.formed_from),
+            );
+            if existing.get(&r.code) == Some(&wanted) {
+                c_report.unchanged += 1;
+                continue;
+            }
+            let predecessors = lineage::parse_formed_from(&wanted.5);
+            let predecessors_json = serde_json::to_string(&predecessors).unwrap_or_else(|_| "[]".into());
+            let search_key = fold(&format!("{} {} {}", wanted.0, wanted.1, wanted.2));
+            let lineage_key = lineage::search_terms(&predecessors);
+            let official = (
+                communes::name.eq(&wanted.0),
+                communes::full_name.eq(&wanted.1),
+                communes::name_en.eq(&wanted.2),
+                communes::unit_type.eq(&wanted.3),
+                communes::province_code.eq(&wanted.4),
+                communes::formed_from.eq(&wanted.5),
+                communes::predecessors.eq(&predecessors_json),
+                communes::search_key.eq(&search_key),
+                communes::lineage_key.eq(&lineage_key),
+            );
+            if existing.contains_key(&r.code) {
+                diesel::update(communes::table.find(&r.code))
+                    .set((official, communes::version.eq(communes::version + 1), communes::updated_at.eq(now)))
+                    .execute(conn)?;
+                c_report.updated += 1;
+            } else {
+                diesel::insert_into(communes::table)
+                    .values((communes::code.eq(&r.code), official, communes::version.eq(1i64), communes::updated_at.eq(now)))
+                    .execute(conn)?;
+                c_report.inserted += 1;
+            }
+        }
+        Ok::<_, diesel::result::Error>((p_report, c_report))
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// The commune whose demo accounts `--demo` creates: Xã Kim Bôi, Phú Thọ.
+pub const DEMO_COMMUNE: &str = "04978";
+pub const DEMO_PROVINCE: &str = "25";
+
+/// Creates (or resets the password of) one demo account per role; returns the passwords,
+/// which exist nowhere else: the caller prints them once.
+pub fn demo_accounts(conn: &mut DbConn) -> Result<Vec<(String, Role, String)>, String> {
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let username = format!("demo.{}", role.as_str().replace('_', "-"));
+        let pw = random_token(12);
+        let hash = password::hash(&pw);
+        let (commune, province) = if role.requires_commune() || role == Role::Citizen {
+            (Some(DEMO_COMMUNE.to_string()), Some(DEMO_PROVINCE.to_string()))
+        } else if role.requires_province() {
+            (None, Some(DEMO_PROVINCE.to_string()))
+        } else {
+            (None, None)
+        };
+        let now = Utc::now().naive_utc();
+        match User::find_by_username(conn, &username).map_err(|e| e.to_string())? {
+            Some(u) => {
+                let changes = UserChanges {
+                    password_hash: Some(hash),
+                    active: Some(true),
+                    updated_at: Some(now),
+                    ..Default::default()
+                };
+                User::update_versioned(conn, &u.id, u.version, &changes, true).map_err(|e| e.to_string())?;
+            }
+            None => {
+                let full_name = format!("Tài khoản thử nghiệm ({})", role.as_str());
+                User::insert(
+                    conn,
+                    &User {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        search_key: fold(&format!("{username} {full_name}")),
+                        username: username.clone(),
+                        full_name,
+                        password_hash: hash,
+                        role: role.as_str().to_string(),
+                        commune_code: commune,
+                        province_code: province,
+                        personal_id: (role == Role::Citizen).then(|| "025190000001".to_string()),
+                        active: true,
+                        session_epoch: 0,
+                        version: 1,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+            }
+        }
+        out.push((username, role, pw));
+    }
+    Ok(out)
+}

@@ -1,0 +1,71 @@
+//! What every handler shares: the pool, the configuration, the token service.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::auth::tokens::TokenService;
+use crate::config::Config;
+use crate::db::{Backend, DbConn, DbPool};
+use crate::error::{ApiError, ApiResult};
+use crate::logging;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub config: Arc<Config>,
+    pub tokens: Arc<TokenService>,
+    pub backend: Backend,
+    /// Set once this process has applied (or verified) the migrations.
+    pub migrated: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: DbPool) -> Result<AppState, String> {
+        let tokens = TokenService::from_config(&config)?;
+        Ok(AppState {
+            backend: Backend::from_url(&config.database_url),
+            pool,
+            config: Arc::new(config),
+            tokens: Arc::new(tokens),
+            migrated: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    pub fn is_migrated(&self) -> bool {
+        self.migrated.load(Ordering::Acquire)
+    }
+
+    pub fn set_migrated(&self) {
+        self.migrated.store(true, Ordering::Release)
+    }
+
+    /// Runs blocking diesel work on actix's blocking thread pool, never on an async worker.
+    /// The request id travels along so that log lines written inside still carry it.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let request_id = logging::current_request_id();
+        actix_web::web::block(move || {
+            logging::with_thread_request_id(request_id, || {
+                let mut conn = pool.get().map_err(|e| {
+                    log::error!("database unavailable: {e}");
+                    ApiError::service_unavailable(e)
+                })?;
+                f(&mut conn)
+            })
+        })
+        .await?
+    }
+
+    /// `db` inside a write transaction (IMMEDIATE on SQLite): all of it commits or none does.
+    pub async fn db_tx<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |conn| conn.write_transaction(f)).await
+    }
+}
