@@ -56,8 +56,16 @@ fn read_csv<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Vec<T>, String> 
 
 /// Loads the 34 provinces and 3,321 communes (one transaction).
 pub fn seed_registry(conn: &mut DbConn) -> Result<(SeedReport, SeedReport), String> {
-    let province_rows: Vec<ProvinceRow> = read_csv(PROVINCES_CSV)?;
-    let commune_rows: Vec<CommuneRow> = read_csv(COMMUNES_CSV)?;
+    seed_registry_of(conn, None)
+}
+
+/// As `seed_registry`, limited to some provinces (tests load only what they use).
+pub fn seed_registry_of(conn: &mut DbConn, only: Option<&[&str]>) -> Result<(SeedReport, SeedReport), String> {
+    let keep = |code: &str| only.is_none_or(|list| list.contains(&code));
+    let mut province_rows: Vec<ProvinceRow> = read_csv(PROVINCES_CSV)?;
+    let mut commune_rows: Vec<CommuneRow> = read_csv(COMMUNES_CSV)?;
+    province_rows.retain(|r| keep(&r.code));
+    commune_rows.retain(|r| keep(&r.province_code));
     conn.write_transaction(|conn| {
         let mut p_report = SeedReport::default();
         let existing: HashMap<String, (String, String, String, String, String)> = provinces::table

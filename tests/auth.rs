@@ -1,0 +1,275 @@
+//! Authentication through the real HTTP app: tokens, refresh rotation, revocation, throttling.
+
+mod common;
+
+use actix_web::test::{init_service, TestRequest};
+use chrono::Utc;
+use common::*;
+use motcua::auth::tokens::Claims;
+use motcua::auth::Role;
+use serde_json::json;
+
+fn login(username: &str, password: &str) -> TestRequest {
+    TestRequest::post()
+        .uri("/api/v1/auth/token")
+        .set_json(json!({"username": username, "password": password}))
+}
+
+fn claims_for(user_id: &str) -> Claims {
+    let now = Utc::now().timestamp();
+    Claims {
+        sub: user_id.to_string(),
+        role: Role::SystemAdmin,
+        commune_code: None,
+        province_code: None,
+        iss: "motcua".into(),
+        aud: "motcua-api".into(),
+        exp: now + 600,
+        iat: now,
+        jti: "j".into(),
+        ep: Some(0),
+    }
+}
+
+both_backends! {
+    async fn login_issues_tokens_that_work(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let (user, _) = ctx.user_named("tiepnhan.kimboi", Role::ReceptionOfficer, Some(KIM_BOI));
+        let r = call(&app, login("TiepNhan.KimBoi", TEST_PASSWORD)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["token_type"], "Bearer");
+        assert_eq!(r.body["user"]["id"], user.id.as_str());
+        assert_eq!(r.body["user"]["commune_code"], KIM_BOI);
+        assert_eq!(r.body["user"]["province_code"], "25");
+        assert!(r.body["user"].get("password_hash").is_none());
+        let access = r.body["access_token"].as_str().unwrap();
+        let me = call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(access))).await;
+        assert_eq!(me.status, 200);
+        assert_eq!(me.body["username"], "tiepnhan.kimboi");
+        assert_eq!(me.body["role"], "reception_officer");
+    }
+
+    async fn wrong_password_and_unknown_user_look_the_same(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        ctx.user_named("canbo.a", Role::Specialist, Some(KIM_BOI));
+        let wrong = call(&app, login("canbo.a", "not-the-password")).await;
+        let unknown = call(&app, login("nobody.here", "not-the-password")).await;
+        assert_eq!(wrong.status, 401);
+        assert_eq!(unknown.status, 401);
+        assert_eq!(wrong.problem_code(), "auth.invalid_credentials");
+        assert_eq!(unknown.problem_code(), "auth.invalid_credentials");
+        assert_eq!(wrong.body["detail"], unknown.body["detail"]);
+    }
+
+    async fn refresh_rotates_and_reuse_revokes_the_family(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        ctx.user_named("lanhdao", Role::Leader, Some(KIM_BOI));
+        let first = call(&app, login("lanhdao", TEST_PASSWORD)).await;
+        let r1 = first.body["refresh_token"].as_str().unwrap().to_string();
+        let refresh = |t: &str| TestRequest::post().uri("/api/v1/auth/refresh").set_json(json!({"refresh_token": t}));
+
+        let second = call(&app, refresh(&r1)).await;
+        assert_eq!(second.status, 200, "{}", second.body);
+        let r2 = second.body["refresh_token"].as_str().unwrap().to_string();
+        assert_ne!(r1, r2);
+        assert!(second.body["access_token"].as_str().unwrap().len() > 20);
+
+        // The old token again: theft is assumed, the whole family dies, r2 included.
+        let reuse = call(&app, refresh(&r1)).await;
+        assert_eq!(reuse.status, 401);
+        assert_eq!(reuse.problem_code(), "auth.refresh_token_reused");
+        let after = call(&app, refresh(&r2)).await;
+        assert_eq!(after.status, 401);
+
+        // A new login starts a new, working family.
+        let again = call(&app, login("lanhdao", TEST_PASSWORD)).await;
+        let r3 = again.body["refresh_token"].as_str().unwrap().to_string();
+        assert_eq!(call(&app, refresh(&r3)).await.status, 200);
+        assert_eq!(call(&app, refresh("garbage")).await.problem_code(), "auth.invalid_refresh_token");
+    }
+
+    async fn concurrent_refreshes_with_one_token_yield_one_winner(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        ctx.user_named("chuyenvien", Role::Specialist, Some(KIM_BOI));
+        let first = call(&app, login("chuyenvien", TEST_PASSWORD)).await;
+        let token = first.body["refresh_token"].as_str().unwrap().to_string();
+        let reqs = (0..6).map(|_| {
+            call(&app, TestRequest::post().uri("/api/v1/auth/refresh").set_json(json!({"refresh_token": token})))
+        });
+        let results = futures_util::future::join_all(reqs).await;
+        let ok = results.iter().filter(|r| r.status == 200).count();
+        assert!(ok <= 1, "at most one refresh may win, got {ok}");
+        assert!(results.iter().all(|r| r.status == 200 || r.status == 401));
+    }
+
+    async fn logout_ends_the_session_and_is_retry_safe(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        ctx.user_named("motcua.b", Role::ReceptionOfficer, Some(KIM_BOI));
+        let first = call(&app, login("motcua.b", TEST_PASSWORD)).await;
+        let rt = first.body["refresh_token"].as_str().unwrap().to_string();
+        let logout = || TestRequest::post().uri("/api/v1/auth/logout").set_json(json!({"refresh_token": rt}));
+        assert_eq!(call(&app, logout()).await.status, 204);
+        assert_eq!(call(&app, logout()).await.status, 204);
+        let r = call(&app, TestRequest::post().uri("/api/v1/auth/refresh").set_json(json!({"refresh_token": rt}))).await;
+        assert_eq!(r.status, 401);
+    }
+
+    async fn logout_everywhere_voids_access_tokens(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        ctx.user_named("motcua.c", Role::ReceptionOfficer, Some(KIM_BOI));
+        let a = call(&app, login("motcua.c", TEST_PASSWORD)).await;
+        let b = call(&app, login("motcua.c", TEST_PASSWORD)).await;
+        let access = a.body["access_token"].as_str().unwrap().to_string();
+        let r = call(&app, TestRequest::post().uri("/api/v1/auth/logout").insert_header(bearer(&access))
+            .set_json(json!({"refresh_token": a.body["refresh_token"], "everywhere": true}))).await;
+        assert_eq!(r.status, 204);
+        let me = call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(&access))).await;
+        assert_eq!(me.problem_code(), "auth.token_revoked");
+        let other = call(&app, TestRequest::post().uri("/api/v1/auth/refresh").set_json(json!({"refresh_token": b.body["refresh_token"]}))).await;
+        assert_eq!(other.status, 401);
+    }
+
+    async fn bad_tokens_are_refused(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let (admin, good) = ctx.user(Role::SystemAdmin, None);
+        let me = |t: String| TestRequest::get().uri("/api/v1/auth/me").insert_header(("authorization", t));
+        assert_eq!(call(&app, me(format!("Bearer {good}"))).await.status, 200);
+
+        let missing = call(&app, TestRequest::get().uri("/api/v1/auth/me")).await;
+        assert_eq!(missing.problem_code(), "auth.missing_token");
+        assert_eq!(missing.header("www-authenticate"), Some("Bearer"));
+        assert_eq!(call(&app, me(format!("Basic {good}"))).await.problem_code(), "auth.invalid_token");
+
+        // Expired (beyond the 30 s leeway).
+        let mut c = claims_for(&admin.id);
+        c.exp = Utc::now().timestamp() - 120;
+        assert_eq!(call(&app, me(format!("Bearer {}", ctx.state.tokens.sign(&c)))).await.problem_code(), "auth.token_expired");
+
+        // Tampered: flip one character of the signature.
+        let mut t = good.clone().into_bytes();
+        let last = t.len() - 3;
+        t[last] = if t[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(call(&app, me(format!("Bearer {}", String::from_utf8(t).unwrap()))).await.problem_code(), "auth.invalid_token");
+
+        // Payload swapped for a system_admin claim, signature kept.
+        let parts: Vec<&str> = good.split('.').collect();
+        let forged_payload = base64_url(&serde_json::to_vec(&claims_for("someone-else")).unwrap());
+        let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+        assert_eq!(call(&app, me(format!("Bearer {forged}"))).await.status, 401);
+
+        // alg: none.
+        let none_header = base64_url(br#"{"alg":"none","typ":"JWT"}"#);
+        let none = format!("{none_header}.{}.", parts[1]);
+        assert_eq!(call(&app, me(format!("Bearer {none}"))).await.problem_code(), "auth.invalid_token");
+
+        // Wrong issuer, wrong audience.
+        let mut c = claims_for(&admin.id);
+        c.iss = "someone-else".into();
+        assert_eq!(call(&app, me(format!("Bearer {}", ctx.state.tokens.sign(&c)))).await.status, 401);
+        let mut c = claims_for(&admin.id);
+        c.aud = "another-api".into();
+        assert_eq!(call(&app, me(format!("Bearer {}", ctx.state.tokens.sign(&c)))).await.status, 401);
+    }
+
+    async fn deactivated_account_is_locked_out_at_once(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let (_, admin_token) = ctx.user(Role::SystemAdmin, None);
+        let (officer, _) = ctx.user_named("se.bi.khoa", Role::ReceptionOfficer, Some(KIM_BOI));
+        let session = call(&app, login("se.bi.khoa", TEST_PASSWORD)).await;
+        let access = session.body["access_token"].as_str().unwrap().to_string();
+        let r = call(&app, TestRequest::patch().uri(&format!("/api/v1/users/{}", officer.id))
+            .insert_header(bearer(&admin_token)).insert_header(("if-match", "\"1\""))
+            .set_json(json!({"active": false}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["active"], false);
+        let me = call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(&access))).await;
+        assert_eq!(me.problem_code(), "auth.token_revoked");
+        assert_eq!(call(&app, login("se.bi.khoa", TEST_PASSWORD)).await.problem_code(), "auth.account_disabled");
+        let rf = call(&app, TestRequest::post().uri("/api/v1/auth/refresh").set_json(json!({"refresh_token": session.body["refresh_token"]}))).await;
+        assert_eq!(rf.status, 401);
+    }
+
+    async fn repeated_failures_for_a_username_are_throttled(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        ctx.user_named("bi.do.mat.khau", Role::ReceptionOfficer, Some(KIM_BOI));
+        for i in 0..5 {
+            let r = call(&app, login("bi.do.mat.khau", &format!("wrong-{i}"))).await;
+            assert_eq!(r.status, 401);
+        }
+        // Even the right password waits now: the window has not passed.
+        let r = call(&app, login("bi.do.mat.khau", TEST_PASSWORD)).await;
+        assert_eq!(r.status, 429);
+        assert_eq!(r.problem_code(), "auth.too_many_attempts");
+        let retry: i64 = r.header("retry-after").unwrap().parse().unwrap();
+        assert!(retry > 0 && retry <= 900, "retry-after {retry}");
+        // Another username from the same test client is not affected yet.
+        ctx.user_named("nguoi.khac", Role::ReceptionOfficer, Some(KIM_BOI));
+        assert_eq!(call(&app, login("nguoi.khac", TEST_PASSWORD)).await.status, 200);
+    }
+
+    async fn repeated_failures_from_one_address_are_throttled(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let peer: std::net::SocketAddr = "203.0.113.7:50000".parse().unwrap();
+        for i in 0..20 {
+            let r = call(&app, login(&format!("user{i}"), "wrong-password").peer_addr(peer)).await;
+            assert_eq!(r.status, 401);
+        }
+        let r = call(&app, login("user99", "wrong-password").peer_addr(peer)).await;
+        assert_eq!(r.status, 429);
+        let elsewhere: std::net::SocketAddr = "198.51.100.1:50000".parse().unwrap();
+        assert_eq!(call(&app, login("user99", "wrong-password").peer_addr(elsewhere)).await.status, 401);
+    }
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Tokens of an external identity provider (EdDSA) are accepted; the algorithm-confusion
+/// attack (HS256 "signed" with the public key) is not.
+mod external_identity_provider {
+    use super::*;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+    async fn app_with_idp() -> TestApp {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        TestApp::with(TestDb::sqlite(), |c| {
+            c.jwt_external_public_key_file = Some(format!("{dir}/tests/fixtures/test-idp-ed25519.pub").into());
+            c.jwt_external_algorithm = "EdDSA".into();
+            c.jwt_external_issuer = Some("https://idp.example.test".into());
+        })
+        .await
+    }
+
+    fn idp_claims() -> serde_json::Value {
+        let now = Utc::now().timestamp();
+        json!({"sub": "vneid-001", "role": "citizen", "iss": "https://idp.example.test", "aud": "motcua-api",
+               "exp": now + 600, "iat": now, "jti": "x"})
+    }
+
+    #[actix_web::test]
+    async fn accepts_idp_tokens_and_refuses_confusion() {
+        let ctx = app_with_idp().await;
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let key_pem = std::fs::read(format!("{}/tests/fixtures/test-idp-ed25519.key", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let key = EncodingKey::from_ed_pem(&key_pem).unwrap();
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &idp_claims(), &key).unwrap();
+        let me = call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(&token))).await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        assert_eq!(me.body["role"], "citizen");
+        assert_eq!(me.body["id"], "vneid-001");
+
+        // HS256 with the public key bytes as the secret: refused.
+        let public_pem = std::fs::read(format!("{}/tests/fixtures/test-idp-ed25519.pub", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let forged = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &idp_claims(), &EncodingKey::from_secret(&public_pem)).unwrap();
+        let r = call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(&forged))).await;
+        assert_eq!(r.status, 401);
+
+        // The IdP's key with the wrong issuer: refused.
+        let mut wrong = idp_claims();
+        wrong["iss"] = json!("motcua");
+        let t = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &wrong, &key).unwrap();
+        assert_eq!(call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(&t))).await.status, 401);
+    }
+}
