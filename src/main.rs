@@ -102,7 +102,7 @@ fn pool_for(config: &Config) -> DbPool {
 fn migrate(config: &Config) -> Result<(), String> {
     let pool = pool_for(config);
     let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
-    let applied = conn.run_migrations()?;
+    let applied = conn.apply_migrations()?;
     log::info!("{} migration(s) applied on {}", applied.len(), conn.backend().name());
     Ok(())
 }
@@ -110,7 +110,7 @@ fn migrate(config: &Config) -> Result<(), String> {
 fn with_migrated_conn(config: &Config, f: impl FnOnce(&mut db::DbConn) -> Result<(), String>) -> Result<(), String> {
     let pool = pool_for(config);
     let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
-    conn.run_migrations()?;
+    conn.apply_migrations()?;
     f(&mut conn)
 }
 
@@ -197,7 +197,7 @@ fn serve(mut config: Config, demo: bool) -> Result<(), String> {
 
 fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {
     let mut conn = pool.get().map_err(|e| format!("cannot connect: {e}"))?;
-    let applied = conn.run_migrations()?;
+    let applied = conn.apply_migrations()?;
     if !applied.is_empty() {
         log::info!("applied migrations: {}", applied.join(", "));
     }

@@ -29,7 +29,10 @@ pub struct Readiness {
     pub migrations_applied: bool,
 }
 
-/// Liveness: the process answers. Never touches the database.
+/// Liveness: the process answers.
+///
+/// Public. Never touches the database, so an orchestrator does not restart a healthy
+/// process because PostgreSQL is down (that is what `/ready` reports).
 #[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
 #[get("/health")]
 pub async fn health() -> web::Json<Health> {
@@ -39,7 +42,9 @@ pub async fn health() -> web::Json<Health> {
     })
 }
 
-/// Readiness: the database answers within a second and every migration is applied.
+/// Readiness: the database answers and the schema is current.
+///
+/// Public. 200 when the database answers within a second and every migration is applied.
 /// Answers 503 (problem+json, `code` = `database.unavailable` or `database.not_migrated`) otherwise.
 #[utoipa::path(tag = "health", responses(
     (status = 200, body = Readiness),

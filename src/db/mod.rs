@@ -143,7 +143,7 @@ impl DbConn {
     }
 
     /// Applies every pending migration of this backend's tree; returns their names.
-    pub fn run_migrations(&mut self) -> Result<Vec<String>, String> {
+    pub fn apply_migrations(&mut self) -> Result<Vec<String>, String> {
         let applied = match self {
             DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS),
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),

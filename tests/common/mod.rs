@@ -137,7 +137,7 @@ impl TestApp {
         let state = AppState::new(config, pool).expect("state");
         state
             .db(|conn| {
-                conn.run_migrations().expect("migrations");
+                conn.apply_migrations().expect("migrations");
                 motcua::seed::seed_registry_of(conn, Some(&["25", "01"])).expect("seed");
                 Ok(())
             })
