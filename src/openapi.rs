@@ -21,6 +21,7 @@ Each operation's description names the roles allowed.",
     tags(
         (name = "auth", description = "Login, token refresh, logout"),
         (name = "users", description = "Staff and citizen accounts"),
+        (name = "registry", description = "Provinces and communes (Decision 19/2025/QĐ-TTg), with merger lineage and service-center contacts"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     modifiers(&SecurityAddon),

@@ -1,6 +1,7 @@
 //! HTTP layer: routes, request/response views, extractors, middleware.
 
 pub mod auth;
+pub mod communes;
 pub mod extract;
 pub mod health;
 pub mod middleware;
@@ -18,7 +19,12 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(users::list_users)
         .service(users::create_user)
         .service(users::get_user)
-        .service(users::update_user);
+        .service(users::update_user)
+        .service(communes::list_provinces)
+        .service(communes::get_province)
+        .service(communes::list_communes)
+        .service(communes::get_commune)
+        .service(communes::update_commune);
 }
 
 /// Probes at the root.

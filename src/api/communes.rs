@@ -1,0 +1,452 @@
+//! The registry of provinces and communes: public reads, contact details kept by each commune.
+
+use actix_web::{get, patch, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::{Validate, ValidationError};
+
+use super::extract::{etag, rule, IfMatch, Page, PageParams, ValidJson};
+use crate::auth::roles::CommuneAdmins;
+use crate::auth::{Authorized, Role};
+use crate::db::models::registry::{Commune, CommuneChanges, Province};
+use crate::db::schema::{communes, provinces};
+use crate::domain::text::{fold, nfc};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Kind of commune-level unit.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitType {
+    /// Xã (rural commune).
+    Xa,
+    /// Phường (urban ward).
+    Phuong,
+    /// Đặc khu (special zone).
+    DacKhu,
+}
+
+impl UnitType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitType::Xa => "xa",
+            UnitType::Phuong => "phuong",
+            UnitType::DacKhu => "dac_khu",
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProvinceView {
+    #[schema(example = "25")]
+    pub code: String,
+    #[schema(example = "Phú Thọ")]
+    pub name: String,
+    #[schema(example = "Tỉnh Phú Thọ")]
+    pub full_name: String,
+    #[schema(example = "Phu Tho")]
+    pub name_en: String,
+    /// `tinh` or `thanh_pho_truc_thuoc_trung_uong`.
+    #[schema(example = "tinh")]
+    pub unit_type: String,
+    /// The merger it resulted from, as published.
+    #[schema(example = "tỉnh Hòa Bình, tỉnh Vĩnh Phúc và tỉnh Phú Thọ")]
+    pub formed_from: String,
+}
+
+impl From<Province> for ProvinceView {
+    fn from(p: Province) -> Self {
+        ProvinceView {
+            code: p.code,
+            name: p.name,
+            full_name: p.full_name,
+            name_en: p.name_en,
+            unit_type: p.unit_type,
+            formed_from: p.formed_from,
+        }
+    }
+}
+
+/// A former unit merged into the commune on 1 July 2025.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct PredecessorView {
+    #[schema(example = "Vĩnh Đồng")]
+    pub name: String,
+    /// `xa`, `phuong`, `thi_tran`… when the published text says.
+    #[schema(example = "xa")]
+    pub unit_type: Option<String>,
+    /// Only part of the former unit joined this commune.
+    pub partial: bool,
+}
+
+fn predecessors_of(json: &str) -> Vec<PredecessorView> {
+    let values: Vec<serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
+    values
+        .into_iter()
+        .filter_map(|v| {
+            Some(PredecessorView {
+                name: v.get("name")?.as_str()?.to_string(),
+                unit_type: v.get("unit_type").and_then(|t| t.as_str()).map(str::to_string),
+                partial: v.get("partial").and_then(|p| p.as_bool()).unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
+/// A commune in a list.
+#[derive(Serialize, ToSchema)]
+pub struct CommuneSummary {
+    #[schema(example = "04978")]
+    pub code: String,
+    #[schema(example = "Kim Bôi")]
+    pub name: String,
+    #[schema(example = "Xã Kim Bôi")]
+    pub full_name: String,
+    pub unit_type: String,
+    #[schema(example = "25")]
+    pub province_code: String,
+    /// Former units whose name matched the search (why a search for "Vĩnh Đồng" lists Xã Kim Bôi).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matched_former_units: Vec<String>,
+}
+
+/// Service-center contact details, maintained by the commune.
+#[derive(Serialize, ToSchema)]
+pub struct ContactView {
+    #[schema(example = "Thôn Bo, xã Kim Bôi, tỉnh Phú Thọ")]
+    pub address: Option<String>,
+    #[schema(example = "0218 3871 234")]
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    #[schema(example = "Thứ Hai–Thứ Sáu 07:00–11:30, 13:30–17:00")]
+    pub opening_hours: Option<String>,
+}
+
+/// A commune in full.
+#[derive(Serialize, ToSchema)]
+pub struct CommuneView {
+    #[schema(example = "04978")]
+    pub code: String,
+    pub name: String,
+    pub full_name: String,
+    pub name_en: String,
+    pub unit_type: String,
+    pub province_code: String,
+    pub province_name: String,
+    /// Merger lineage exactly as published.
+    pub formed_from: String,
+    /// The same lineage parsed into former units.
+    pub predecessors: Vec<PredecessorView>,
+    /// Agency identifier used in dossier codes (mã định danh cơ quan).
+    #[schema(example = "H25.04978")]
+    pub agency_code: String,
+    /// True while the commune has not set its official agency identifier.
+    pub agency_code_is_default: bool,
+    pub contact: ContactView,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CommuneView {
+    fn new(c: Commune, province_name: String) -> Self {
+        CommuneView {
+            agency_code: c.agency_id(),
+            agency_code_is_default: c.agency_code.is_none(),
+            predecessors: predecessors_of(&c.predecessors),
+            code: c.code,
+            name: c.name,
+            full_name: c.full_name,
+            name_en: c.name_en,
+            unit_type: c.unit_type,
+            province_code: c.province_code,
+            province_name,
+            formed_from: c.formed_from,
+            contact: ContactView {
+                address: c.address,
+                phone: c.phone,
+                email: c.email,
+                opening_hours: c.opening_hours,
+            },
+            version: c.version,
+            updated_at: c.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CommuneFilter {
+    /// Province code (2 digits).
+    pub province_code: Option<String>,
+    pub unit_type: Option<UnitType>,
+    /// Name or former unit name; accent-, case- and tone-placement-insensitive
+    /// ("hoa binh" = "Hòa Bình" = "Hoà Bình").
+    pub q: Option<String>,
+}
+
+/// List provinces.
+///
+/// Public. The 34 provinces and centrally-run cities in force since 1 July 2025, by code.
+#[utoipa::path(tag = "registry", params(PageParams), responses(
+    (status = 200, body = Page<ProvinceView>),
+    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/provinces")]
+pub async fn list_provinces(state: web::Data<AppState>, page: web::Query<PageParams>) -> ApiResult<web::Json<Page<ProvinceView>>> {
+    page.checked()?;
+    let limit = page.limit();
+    let after: Option<String> = page.cursor()?;
+    let rows = state
+        .db(move |conn| {
+            let mut q = provinces::table
+                .select(Province::as_select())
+                .order(provinces::code.asc())
+                .limit(limit + 1)
+                .into_boxed();
+            if let Some(a) = after {
+                q = q.filter(provinces::code.gt(a));
+            }
+            Ok(q.load(conn)?)
+        })
+        .await?;
+    Ok(web::Json(Page::from_rows(rows, limit, |p: &Province| p.code.clone(), ProvinceView::from)))
+}
+
+/// Read a province.
+///
+/// Public.
+#[utoipa::path(tag = "registry", params(("code" = String, Path, description = "Province code, 2 digits")), responses(
+    (status = 200, body = ProvinceView),
+    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/provinces/{code}")]
+pub async fn get_province(state: web::Data<AppState>, code: web::Path<String>) -> ApiResult<web::Json<ProvinceView>> {
+    let code = code.into_inner();
+    let p = state.db(move |conn| Ok(Province::find(conn, &code)?)).await?;
+    p.map(|p| web::Json(p.into()))
+        .ok_or_else(|| ApiError::not_found("tỉnh", "Province"))
+}
+
+/// Escapes LIKE wildcards in user text (the folded key holds only letters, digits, spaces).
+fn like_pattern(folded: &str) -> String {
+    format!("%{}%", folded.replace(['%', '_', '\\'], ""))
+}
+
+/// List and search communes.
+///
+/// Public. Filter by province and unit type; `q` searches the current name and the names of
+/// the former units merged into each commune, so "Vĩnh Đồng" finds Xã Kim Bôi. Ordered by code.
+#[utoipa::path(tag = "registry", params(CommuneFilter, PageParams), responses(
+    (status = 200, body = Page<CommuneSummary>),
+    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/communes")]
+pub async fn list_communes(
+    state: web::Data<AppState>,
+    filter: web::Query<CommuneFilter>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<CommuneSummary>>> {
+    page.checked()?;
+    let limit = page.limit();
+    let after: Option<String> = page.cursor()?;
+    let filter = filter.into_inner();
+    let needle = filter.q.as_deref().map(fold).filter(|s| !s.is_empty());
+    let rows = {
+        let needle = needle.clone();
+        state
+            .db(move |conn| {
+                let mut q = communes::table
+                    .select(Commune::as_select())
+                    .order(communes::code.asc())
+                    .limit(limit + 1)
+                    .into_boxed();
+                if let Some(p) = filter.province_code {
+                    q = q.filter(communes::province_code.eq(p));
+                }
+                if let Some(t) = filter.unit_type {
+                    q = q.filter(communes::unit_type.eq(t.as_str()));
+                }
+                if let Some(n) = needle {
+                    let pattern = like_pattern(&n);
+                    q = q.filter(communes::search_key.like(pattern.clone()).or(communes::lineage_key.like(pattern)));
+                }
+                if let Some(a) = after {
+                    q = q.filter(communes::code.gt(a));
+                }
+                Ok(q.load(conn)?)
+            })
+            .await?
+    };
+    Ok(web::Json(Page::from_rows(rows, limit, |c: &Commune| c.code.clone(), |c| {
+        let matched_former_units = match &needle {
+            Some(n) if !fold(&format!("{} {} {}", c.name, c.full_name, c.name_en)).contains(n.as_str()) => predecessors_of(&c.predecessors)
+                .into_iter()
+                .filter(|p| fold(&p.name).contains(n.as_str()))
+                .map(|p| p.name)
+                .collect(),
+            _ => Vec::new(),
+        };
+        CommuneSummary {
+            code: c.code,
+            name: c.name,
+            full_name: c.full_name,
+            unit_type: c.unit_type,
+            province_code: c.province_code,
+            matched_former_units,
+        }
+    })))
+}
+
+async fn load_view(state: &AppState, code: String) -> ApiResult<CommuneView> {
+    let found = state
+        .db(move |conn| {
+            let Some(c) = Commune::find(conn, &code)? else { return Ok(None) };
+            let province = Province::find(conn, &c.province_code)?.map(|p| p.full_name).unwrap_or_default();
+            Ok(Some((c, province)))
+        })
+        .await?;
+    found
+        .map(|(c, p)| CommuneView::new(c, p))
+        .ok_or_else(|| ApiError::not_found("xã/phường", "Commune"))
+}
+
+/// Read a commune.
+///
+/// Public. Official data, merger lineage, agency identifier and service-center contacts.
+#[utoipa::path(tag = "registry", params(("code" = String, Path, description = "Commune code, 5 digits")), responses(
+    (status = 200, body = CommuneView, headers(("ETag" = String, description = "Record version"))),
+    (status = 404, description = "No such commune", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/communes/{code}")]
+pub async fn get_commune(state: web::Data<AppState>, code: web::Path<String>) -> ApiResult<HttpResponse> {
+    let view = load_view(&state, code.into_inner()).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
+}
+
+fn validate_agency_code(s: &str) -> Result<(), ValidationError> {
+    let ok = !s.is_empty()
+        && s.len() <= 40
+        && s.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
+    if ok {
+        Ok(())
+    } else {
+        Err(rule(
+            "agency_code",
+            "Mã định danh cơ quan gồm các nhóm chữ in hoa/số cách nhau bởi dấu chấm, ví dụ 000.17.22.H56.",
+            "An agency identifier is dot-separated groups of uppercase letters and digits, e.g. 000.17.22.H56.",
+        ))
+    }
+}
+
+fn validate_phone(s: &str) -> Result<(), ValidationError> {
+    let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
+    let ok = s.is_empty() || ((6..=15).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c)));
+    if ok {
+        Ok(())
+    } else {
+        Err(rule("phone", "Số điện thoại không hợp lệ.", "Invalid phone number."))
+    }
+}
+
+fn validate_email_or_empty(s: &str) -> Result<(), ValidationError> {
+    if s.is_empty() || validator::ValidateEmail::validate_email(&s) {
+        Ok(())
+    } else {
+        Err(rule("email", "Địa chỉ email không hợp lệ.", "Invalid email address."))
+    }
+}
+
+/// Contact details to change. Absent fields stay; an empty string clears a field
+/// (`agency_code` "" returns to the default identifier).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"address": "Thôn Bo, xã Kim Bôi, tỉnh Phú Thọ", "phone": "0218 3871 234",
+    "opening_hours": "Thứ Hai–Thứ Sáu 07:00–11:30, 13:30–17:00", "agency_code": "000.25.01.H25"}))]
+pub struct UpdateCommune {
+    #[validate(custom(function = "validate_agency_code_or_empty"))]
+    pub agency_code: Option<String>,
+    #[validate(length(max = 500))]
+    pub address: Option<String>,
+    #[validate(custom(function = "validate_phone"))]
+    pub phone: Option<String>,
+    #[validate(custom(function = "validate_email_or_empty"))]
+    pub email: Option<String>,
+    #[validate(length(max = 500))]
+    pub opening_hours: Option<String>,
+}
+
+fn validate_agency_code_or_empty(s: &str) -> Result<(), ValidationError> {
+    if s.is_empty() {
+        Ok(())
+    } else {
+        validate_agency_code(s)
+    }
+}
+
+fn clearable(v: Option<String>) -> Option<Option<String>> {
+    v.map(|s| {
+        let s = nfc(s.trim());
+        (!s.is_empty()).then_some(s)
+    })
+}
+
+/// Update a commune's agency identifier and service-center contacts.
+///
+/// **Roles:** `commune_admin` of that commune (another commune is 404), `system_admin`.
+/// Official names and lineage come from the national registry and are not editable here.
+/// Requires `If-Match`.
+#[utoipa::path(tag = "registry", security(("bearer" = [])), request_body = UpdateCommune,
+    params(("code" = String, Path, description = "Commune code"), ("If-Match" = String, Header, description = "ETag of the version being changed")),
+    responses(
+    (status = 200, body = CommuneView, headers(("ETag" = String, description = "New record version"))),
+    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such commune visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[patch("/communes/{code}")]
+pub async fn update_commune(
+    state: web::Data<AppState>,
+    auth: Authorized<CommuneAdmins>,
+    code: web::Path<String>,
+    if_match: IfMatch,
+    body: ValidJson<UpdateCommune>,
+) -> ApiResult<HttpResponse> {
+    let code = code.into_inner();
+    if auth.role == Role::CommuneAdmin && auth.commune_code.as_deref() != Some(code.as_str()) {
+        return Err(ApiError::not_found("xã/phường", "Commune"));
+    }
+    let input = body.0;
+    let c = code.clone();
+    state
+        .db_tx(move |conn| {
+            let current = Commune::find(conn, &c)?.ok_or_else(|| ApiError::not_found("xã/phường", "Commune"))?;
+            if current.version != if_match.0 {
+                return Err(ApiError::precondition_failed());
+            }
+            let changes = CommuneChanges {
+                agency_code: clearable(input.agency_code),
+                address: clearable(input.address),
+                phone: clearable(input.phone),
+                email: clearable(input.email),
+                opening_hours: clearable(input.opening_hours),
+                updated_at: Some(Utc::now().naive_utc()),
+            };
+            if !Commune::update_versioned(conn, &c, if_match.0, &changes)? {
+                return Err(ApiError::precondition_failed());
+            }
+            Ok(())
+        })
+        .await?;
+    log::info!("commune {code} contact details updated by {}", auth.user_id);
+    let view = load_view(&state, code).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
+}
