@@ -78,6 +78,11 @@ pub struct Config {
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub cors_allowed_origins: Vec<String>,
 
+    /// Seconds an account's session state (active, session epoch) is cached per instance.
+    /// Changes made through another instance take effect within this time; 0 disables.
+    #[arg(long, env = "SESSION_CACHE_TTL_SECS", default_value_t = 5)]
+    pub session_cache_ttl_secs: u64,
+
     /// Failed logins allowed per username within the window before 429.
     #[arg(long, env = "LOGIN_MAX_FAILURES_PER_USER", default_value_t = 5)]
     pub login_max_failures_per_user: i64,

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::auth::sessions::SessionCache;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::db::{Backend, DbConn, DbPool};
@@ -14,6 +15,7 @@ pub struct AppState {
     pub pool: DbPool,
     pub config: Arc<Config>,
     pub tokens: Arc<TokenService>,
+    pub sessions: Arc<SessionCache>,
     pub backend: Backend,
     /// Set once this process has applied (or verified) the migrations.
     pub migrated: Arc<AtomicBool>,
@@ -25,6 +27,9 @@ impl AppState {
         Ok(AppState {
             backend: Backend::from_url(&config.database_url),
             pool,
+            sessions: Arc::new(SessionCache::new(std::time::Duration::from_secs(
+                config.session_cache_ttl_secs,
+            ))),
             config: Arc::new(config),
             tokens: Arc::new(tokens),
             migrated: Arc::new(AtomicBool::new(false)),

@@ -88,7 +88,10 @@ fn predecessors_of(json: &str) -> Vec<PredecessorView> {
         .filter_map(|v| {
             Some(PredecessorView {
                 name: v.get("name")?.as_str()?.to_string(),
-                unit_type: v.get("unit_type").and_then(|t| t.as_str()).map(str::to_string),
+                unit_type: v
+                    .get("unit_type")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_string),
                 partial: v.get("partial").and_then(|p| p.as_bool()).unwrap_or(false),
             })
         })
@@ -195,7 +198,10 @@ pub struct CommuneFilter {
     (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/provinces")]
-pub async fn list_provinces(state: web::Data<AppState>, page: web::Query<PageParams>) -> ApiResult<web::Json<Page<ProvinceView>>> {
+pub async fn list_provinces(
+    state: web::Data<AppState>,
+    page: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<ProvinceView>>> {
     page.checked()?;
     let limit = page.limit();
     let after: Option<String> = page.cursor()?;
@@ -212,7 +218,12 @@ pub async fn list_provinces(state: web::Data<AppState>, page: web::Query<PagePar
             Ok(q.load(conn)?)
         })
         .await?;
-    Ok(web::Json(Page::from_rows(rows, limit, |p: &Province| p.code.clone(), ProvinceView::from)))
+    Ok(web::Json(Page::from_rows(
+        rows,
+        limit,
+        |p: &Province| p.code.clone(),
+        ProvinceView::from,
+    )))
 }
 
 /// Read a province.
@@ -223,9 +234,14 @@ pub async fn list_provinces(state: web::Data<AppState>, page: web::Query<PagePar
     (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/provinces/{code}")]
-pub async fn get_province(state: web::Data<AppState>, code: web::Path<String>) -> ApiResult<web::Json<ProvinceView>> {
+pub async fn get_province(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> ApiResult<web::Json<ProvinceView>> {
     let code = code.into_inner();
-    let p = state.db(move |conn| Ok(Province::find(conn, &code)?)).await?;
+    let p = state
+        .db(move |conn| Ok(Province::find(conn, &code)?))
+        .await?;
     p.map(|p| web::Json(p.into()))
         .ok_or_else(|| ApiError::not_found("tỉnh", "Province"))
 }
@@ -272,7 +288,11 @@ pub async fn list_communes(
                 }
                 if let Some(n) = needle {
                     let pattern = like_pattern(&n);
-                    q = q.filter(communes::search_key.like(pattern.clone()).or(communes::lineage_key.like(pattern)));
+                    q = q.filter(
+                        communes::search_key
+                            .like(pattern.clone())
+                            .or(communes::lineage_key.like(pattern)),
+                    );
                 }
                 if let Some(a) = after {
                     q = q.filter(communes::code.gt(a));
@@ -281,31 +301,45 @@ pub async fn list_communes(
             })
             .await?
     };
-    Ok(web::Json(Page::from_rows(rows, limit, |c: &Commune| c.code.clone(), |c| {
-        let matched_former_units = match &needle {
-            Some(n) if !fold(&format!("{} {} {}", c.name, c.full_name, c.name_en)).contains(n.as_str()) => predecessors_of(&c.predecessors)
-                .into_iter()
-                .filter(|p| fold(&p.name).contains(n.as_str()))
-                .map(|p| p.name)
-                .collect(),
-            _ => Vec::new(),
-        };
-        CommuneSummary {
-            code: c.code,
-            name: c.name,
-            full_name: c.full_name,
-            unit_type: c.unit_type,
-            province_code: c.province_code,
-            matched_former_units,
-        }
-    })))
+    Ok(web::Json(Page::from_rows(
+        rows,
+        limit,
+        |c: &Commune| c.code.clone(),
+        |c| {
+            let matched_former_units = match &needle {
+                Some(n)
+                    if !fold(&format!("{} {} {}", c.name, c.full_name, c.name_en))
+                        .contains(n.as_str()) =>
+                {
+                    predecessors_of(&c.predecessors)
+                        .into_iter()
+                        .filter(|p| fold(&p.name).contains(n.as_str()))
+                        .map(|p| p.name)
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            CommuneSummary {
+                code: c.code,
+                name: c.name,
+                full_name: c.full_name,
+                unit_type: c.unit_type,
+                province_code: c.province_code,
+                matched_former_units,
+            }
+        },
+    )))
 }
 
 async fn load_view(state: &AppState, code: String) -> ApiResult<CommuneView> {
     let found = state
         .db(move |conn| {
-            let Some(c) = Commune::find(conn, &code)? else { return Ok(None) };
-            let province = Province::find(conn, &c.province_code)?.map(|p| p.full_name).unwrap_or_default();
+            let Some(c) = Commune::find(conn, &code)? else {
+                return Ok(None);
+            };
+            let province = Province::find(conn, &c.province_code)?
+                .map(|p| p.full_name)
+                .unwrap_or_default();
             Ok(Some((c, province)))
         })
         .await?;
@@ -322,15 +356,25 @@ async fn load_view(state: &AppState, code: String) -> ApiResult<CommuneView> {
     (status = 404, description = "No such commune", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/communes/{code}")]
-pub async fn get_commune(state: web::Data<AppState>, code: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_commune(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let view = load_view(&state, code.into_inner()).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(view.version))
+        .json(view))
 }
 
 fn validate_agency_code(s: &str) -> Result<(), ValidationError> {
     let ok = !s.is_empty()
         && s.len() <= 40
-        && s.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()));
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        });
     if ok {
         Ok(())
     } else {
@@ -344,11 +388,18 @@ fn validate_agency_code(s: &str) -> Result<(), ValidationError> {
 
 fn validate_phone(s: &str) -> Result<(), ValidationError> {
     let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
-    let ok = s.is_empty() || ((6..=15).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c)));
+    let ok = s.is_empty()
+        || ((6..=15).contains(&digits)
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || " +-.()".contains(c)));
     if ok {
         Ok(())
     } else {
-        Err(rule("phone", "Số điện thoại không hợp lệ.", "Invalid phone number."))
+        Err(rule(
+            "phone",
+            "Số điện thoại không hợp lệ.",
+            "Invalid phone number.",
+        ))
     }
 }
 
@@ -356,7 +407,11 @@ fn validate_email_or_empty(s: &str) -> Result<(), ValidationError> {
     if s.is_empty() || validator::ValidateEmail::validate_email(&s) {
         Ok(())
     } else {
-        Err(rule("email", "Địa chỉ email không hợp lệ.", "Invalid email address."))
+        Err(rule(
+            "email",
+            "Địa chỉ email không hợp lệ.",
+            "Invalid email address.",
+        ))
     }
 }
 
@@ -428,7 +483,8 @@ pub async fn update_commune(
     let c = code.clone();
     state
         .db_tx(move |conn| {
-            let current = Commune::find(conn, &c)?.ok_or_else(|| ApiError::not_found("xã/phường", "Commune"))?;
+            let current = Commune::find(conn, &c)?
+                .ok_or_else(|| ApiError::not_found("xã/phường", "Commune"))?;
             if current.version != if_match.0 {
                 return Err(ApiError::precondition_failed());
             }
@@ -448,5 +504,7 @@ pub async fn update_commune(
         .await?;
     log::info!("commune {code} contact details updated by {}", auth.user_id);
     let view = load_view(&state, code).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(view.version))
+        .json(view))
 }

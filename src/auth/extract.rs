@@ -90,12 +90,23 @@ impl Principal {
         })?;
         if !external {
             // A deactivated account or a bumped session epoch voids tokens before they expire.
-            let user_id = claims.sub.clone();
-            let session = state
-                .db(move |conn| Ok(User::session_state(conn, &user_id)?))
-                .await?;
-            match session {
-                Some((true, epoch)) if Some(epoch) == claims.ep => {}
+            let user = match state.sessions.get(&claims.sub) {
+                Some(u) => Some(u),
+                None => {
+                    let user_id = claims.sub.clone();
+                    let found = state
+                        .db(move |conn| Ok(User::find(conn, &user_id)?))
+                        .await?;
+                    if let Some(u) = &found {
+                        state.sessions.put(u);
+                    }
+                    found
+                }
+            };
+            match user {
+                Some(u) if u.active && Some(u.session_epoch) == claims.ep => {
+                    req.extensions_mut().insert(u);
+                }
                 _ => return Err(revoked_token()),
             }
         }
@@ -143,8 +154,14 @@ pub fn role_forbidden(role: Role, allowed: &[Role]) -> ApiError {
     let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
     ApiError::forbidden(
         "auth.role_forbidden",
-        format!("Vai trò {role} không được thực hiện thao tác này (cần: {}).", names.join(", ")),
-        format!("Role {role} may not perform this operation (requires: {}).", names.join(", ")),
+        format!(
+            "Vai trò {role} không được thực hiện thao tác này (cần: {}).",
+            names.join(", ")
+        ),
+        format!(
+            "Role {role} may not perform this operation (requires: {}).",
+            names.join(", ")
+        ),
     )
 }
 

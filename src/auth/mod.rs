@@ -3,6 +3,7 @@
 pub mod extract;
 pub mod password;
 pub mod roles;
+pub mod sessions;
 pub mod tokens;
 
 pub use extract::{Authorized, Principal};

@@ -74,7 +74,138 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dossiers (id) {
+        id -> Text,
+        code -> Text,
+        commune_code -> Text,
+        province_code -> Text,
+        procedure_id -> Text,
+        procedure_code -> Text,
+        procedure_version_id -> Text,
+        case_code -> Text,
+        channel -> Text,
+        status -> Text,
+        applicant_type -> Text,
+        applicant_name -> Text,
+        applicant_id_number -> Text,
+        applicant_contact -> Text,
+        search_key -> Text,
+        summary -> Text,
+        owner_user_id -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        submitted_at -> Timestamp,
+        received_at -> Nullable<Timestamp>,
+        due_at -> Nullable<Timestamp>,
+        paused_at -> Nullable<Timestamp>,
+        paused_minutes -> BigInt,
+        finished_at -> Nullable<Timestamp>,
+        supplement_requests -> Integer,
+        extensions -> Integer,
+        lifecycle -> Text,
+        lookup_pin -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_counters (commune_code, day) {
+        commune_code -> Text,
+        day -> Date,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    dossier_events (id) {
+        id -> BigInt,
+        dossier_id -> Text,
+        action -> Text,
+        actor_id -> Text,
+        actor_role -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        comment -> Nullable<Text>,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stored_files (sha256) {
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        content_type -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_attachments (id) {
+        id -> Text,
+        dossier_id -> Text,
+        document_name -> Text,
+        file_sha256 -> Text,
+        file_name -> Text,
+        source -> Text,
+        reused_from -> Nullable<Text>,
+        digitized_at_reception -> Bool,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope) {
+        scope -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        response_body -> Text,
+        resource_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_ratings (dossier_id) {
+        dossier_id -> Text,
+        rating -> Text,
+        comment -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_adjustments (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        legal_basis -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(communes -> provinces (province_code));
+diesel::joinable!(dossier_events -> dossiers (dossier_id));
+diesel::joinable!(dossier_attachments -> dossiers (dossier_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(provinces, communes, users, refresh_tokens, login_failures);
+diesel::allow_tables_to_appear_in_same_query!(
+    provinces,
+    communes,
+    users,
+    refresh_tokens,
+    login_failures,
+    dossiers,
+    dossier_counters,
+    dossier_events,
+    stored_files,
+    dossier_attachments,
+    idempotency_keys,
+    dossier_ratings,
+    calendar_adjustments,
+);

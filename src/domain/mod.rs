@@ -1,5 +1,7 @@
 //! Pure rules of the domain: no actix, no diesel. Tested exhaustively on their own.
 
+pub mod calendar;
+pub mod dossier_lifecycle;
 pub mod identity;
-pub mod text;
 pub mod lineage;
+pub mod text;

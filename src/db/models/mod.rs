@@ -1,6 +1,8 @@
 //! Database rows and the queries on them. Rows never leave the server as they are:
 //! the API layer turns them into views.
 
+pub mod dossier;
+pub mod idempotency;
 pub mod registry;
 pub mod session;
 pub mod user;

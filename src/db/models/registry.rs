@@ -66,10 +66,19 @@ impl Commune {
             .unwrap_or_else(|| format!("H{}.{}", self.province_code, self.code))
     }
 
-    pub fn update_versioned(conn: &mut DbConn, code: &str, expected_version: i64, changes: &CommuneChanges) -> QueryResult<bool> {
-        let n = diesel::update(communes::table.filter(communes::code.eq(code)).filter(communes::version.eq(expected_version)))
-            .set((changes, communes::version.eq(communes::version + 1)))
-            .execute(conn)?;
+    pub fn update_versioned(
+        conn: &mut DbConn,
+        code: &str,
+        expected_version: i64,
+        changes: &CommuneChanges,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(
+            communes::table
+                .filter(communes::code.eq(code))
+                .filter(communes::version.eq(expected_version)),
+        )
+        .set((changes, communes::version.eq(communes::version + 1)))
+        .execute(conn)?;
         Ok(n == 1)
     }
 }

@@ -55,15 +55,6 @@ impl User {
             .optional()
     }
 
-    /// (active, session_epoch) of an account: the per-request check behind every token.
-    pub fn session_state(conn: &mut DbConn, id: &str) -> QueryResult<Option<(bool, i64)>> {
-        users::table
-            .find(id)
-            .select((users::active, users::session_epoch))
-            .first(conn)
-            .optional()
-    }
-
     pub fn insert(conn: &mut DbConn, user: &User) -> QueryResult<()> {
         diesel::insert_into(users::table)
             .values(user)
@@ -126,7 +117,10 @@ pub fn create_account(
         ),
         None => province_code,
     };
-    if User::find_by_username(conn, &username).map_err(|e| e.to_string())?.is_some() {
+    if User::find_by_username(conn, &username)
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
         return Err(format!("username {username} is taken"));
     }
     let now = chrono::Utc::now().naive_utc();
