@@ -8,7 +8,12 @@ use motcua::auth::Role;
 use serde_json::json;
 
 fn codes(r: &Resp) -> Vec<String> {
-    r.body["items"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap().to_string()).collect()
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_string())
+        .collect()
 }
 
 both_backends! {
