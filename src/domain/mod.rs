@@ -1,5 +1,7 @@
 //! Pure rules of the domain: no actix, no diesel. Tested exhaustively on their own.
 
+pub mod catalog;
 pub mod identity;
+pub mod localtime;
 pub mod text;
 pub mod lineage;
