@@ -388,6 +388,35 @@ impl ProcedureContent {
     }
 }
 
+/// Where a version stands relative to a date.
+#[derive(Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// In force on the date.
+    InForce,
+    /// Takes effect after the date.
+    Scheduled,
+    /// Was in force before the date, replaced since.
+    Superseded,
+    /// Replaced before it took effect: never in force.
+    Cancelled,
+}
+
+impl VersionStatus {
+    /// Status of the version in force over `[from, to)` on `date`.
+    pub fn on(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) -> Self {
+        if to == Some(from) {
+            VersionStatus::Cancelled
+        } else if from > date {
+            VersionStatus::Scheduled
+        } else if to.is_some_and(|t| t <= date) {
+            VersionStatus::Superseded
+        } else {
+            VersionStatus::InForce
+        }
+    }
+}
+
 /// Parses `,full,partial,` back.
 pub fn parse_online_levels(s: &str) -> Vec<OnlineLevel> {
     s.split(',').filter_map(OnlineLevel::parse).collect()
