@@ -36,7 +36,10 @@ pub fn build(
             )
             .into()
         }))
-        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found("tài nguyên", "Resource").into()))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|_, _| ApiError::not_found("tài nguyên", "Resource").into()),
+        )
         .configure(crate::api::configure_root)
         .service(utoipa_actix_web::scope("/api/v1").configure(crate::api::configure_v1))
         .split_for_parts();

@@ -11,7 +11,9 @@ use utoipa::ToSchema;
 
 use crate::db::models::procedure::Procedure;
 use crate::db::DbConn;
-use crate::domain::catalog::{self, distinct_codes, FileFormat, ImportItem, ParsedImport, ProcedureContent, RowIssue};
+use crate::domain::catalog::{
+    self, distinct_codes, FileFormat, ImportItem, ParsedImport, ProcedureContent, RowIssue,
+};
 use crate::domain::localtime::vietnam_today;
 use crate::error::{ApiError, ApiResult, Text};
 
@@ -55,8 +57,12 @@ fn effective_date_issue(item: &ImportItem, date: NaiveDate, today: NaiveDate) ->
         code: item.code.clone(),
         field: "effective_from".into(),
         message: Text::new(
-            format!("Phiên bản mới không được có hiệu lực trước hôm nay ({today}); ngày ghi: {date}."),
-            format!("A new version cannot take effect before today ({today}); the file says {date}."),
+            format!(
+                "Phiên bản mới không được có hiệu lực trước hôm nay ({today}); ngày ghi: {date}."
+            ),
+            format!(
+                "A new version cannot take effect before today ({today}); the file says {date}."
+            ),
         ),
     }
 }
@@ -71,7 +77,13 @@ pub fn import(
     actor: Option<&str>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> ApiResult<ImportOutcome> {
-    import_parsed(conn, catalog::parse_import(format, bytes), mode, actor, progress)
+    import_parsed(
+        conn,
+        catalog::parse_import(format, bytes),
+        mode,
+        actor,
+        progress,
+    )
 }
 
 /// `import` for a file parsed already (the CLI parses first to size its progress bar).
@@ -106,7 +118,9 @@ pub fn import_parsed(
                 Some(content) => match existing.get(&content.code) {
                     None => Some(Plan::Insert),
                     Some((procedure, latest)) => {
-                        let current = latest.content(&procedure.code).map_err(ApiError::internal)?;
+                        let current = latest
+                            .content(&procedure.code)
+                            .map_err(ApiError::internal)?;
                         if current.same_content(content) {
                             Some(Plan::Unchanged)
                         } else if let Some(date) = content.effective_from.filter(|d| *d < today) {
@@ -121,15 +135,23 @@ pub fn import_parsed(
             plans.push(plan);
         }
         outcome.rejected = plans.iter().filter(|p| p.is_none()).count();
-        outcome.issues = items.iter().flat_map(|i| i.issues.iter().cloned()).collect();
+        outcome.issues = items
+            .iter()
+            .flat_map(|i| i.issues.iter().cloned())
+            .collect();
         if mode == ImportMode::AllOrNothing && outcome.rejected > 0 {
             return Ok(());
         }
         let now = Utc::now().naive_utc();
-        let to_write = plans.iter().filter(|p| matches!(p, Some(Plan::Insert | Plan::Update(_)))).count();
+        let to_write = plans
+            .iter()
+            .filter(|p| matches!(p, Some(Plan::Insert | Plan::Update(_))))
+            .count();
         let mut written = 0;
         for (item, plan) in items.iter().zip(plans) {
-            let (Some(content), Some(plan)) = (&item.content, plan) else { continue };
+            let (Some(content), Some(plan)) = (&item.content, plan) else {
+                continue;
+            };
             let effective_from = content.effective_from.unwrap_or(today);
             match plan {
                 Plan::Unchanged => {

@@ -50,7 +50,11 @@ impl Lang {
             let mut it = part.trim().split(';');
             let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
             let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             let lang = if tag.starts_with("en") {
                 Lang::En
@@ -85,7 +89,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        vi: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
         ApiError {
             status,
             code,
@@ -101,8 +110,7 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, vi, en)
     }
     pub fn unauthorized(code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, vi, en)
-            .with_header("www-authenticate", "Bearer")
+        Self::new(StatusCode::UNAUTHORIZED, code, vi, en).with_header("www-authenticate", "Bearer")
     }
     pub fn forbidden(code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, vi, en)
@@ -198,7 +206,12 @@ impl ApiError {
             request_id: request_id.to_string(),
             errors: self.field_errors.as_ref().map(|m| {
                 m.iter()
-                    .map(|(k, v)| (k.clone(), v.iter().map(|t| t.get(lang).to_string()).collect()))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.iter().map(|t| t.get(lang).to_string()).collect(),
+                        )
+                    })
                     .collect()
             }),
             extra: self.extra.clone(),
@@ -208,7 +221,13 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail.en)?;
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.detail.en
+        )?;
         if let Some(c) = &self.cause {
             write!(f, " ({c})")?;
         }
@@ -292,15 +311,27 @@ pub fn status_title(status: StatusCode, lang: Lang) -> &'static str {
 /// (no route, wrong method, CORS refusal…), described by its status alone.
 pub fn from_status(status: StatusCode) -> ApiError {
     let (code, vi, en) = match status.as_u16() {
-        404 => ("not_found", "Không tìm thấy tài nguyên.", "No such resource."),
+        404 => (
+            "not_found",
+            "Không tìm thấy tài nguyên.",
+            "No such resource.",
+        ),
         405 => (
             "method_not_allowed",
             "Phương thức HTTP này không được hỗ trợ cho đường dẫn.",
             "This HTTP method is not supported for the path.",
         ),
-        413 => ("payload_too_large", "Dữ liệu gửi lên quá lớn.", "The request body is too large."),
+        413 => (
+            "payload_too_large",
+            "Dữ liệu gửi lên quá lớn.",
+            "The request body is too large.",
+        ),
         s if s >= 500 => ("internal", "Lỗi hệ thống.", "Internal error."),
-        _ => ("http_error", "Yêu cầu không thực hiện được.", "The request could not be served."),
+        _ => (
+            "http_error",
+            "Yêu cầu không thực hiện được.",
+            "The request could not be served.",
+        ),
     };
     ApiError::new(status, code, vi, en)
 }
@@ -329,7 +360,9 @@ impl From<diesel::result::Error> for ApiError {
                 "Bản ghi đang được người khác cập nhật, vui lòng thử lại.",
                 "The record is being updated concurrently; please retry.",
             ),
-            E::DatabaseError(_, info) if is_busy(info.message()) => ApiError::service_unavailable(&e),
+            E::DatabaseError(_, info) if is_busy(info.message()) => {
+                ApiError::service_unavailable(&e)
+            }
             _ => ApiError::internal(&e),
         }
     }

@@ -35,8 +35,20 @@ pub fn init() {
         .format(|buf, record| {
             let ts = buf.timestamp_millis();
             match current_request_id() {
-                Some(id) => writeln!(buf, "{ts} {:<5} {} [req {id}] {}", record.level(), record.target(), record.args()),
-                None => writeln!(buf, "{ts} {:<5} {} {}", record.level(), record.target(), record.args()),
+                Some(id) => writeln!(
+                    buf,
+                    "{ts} {:<5} {} [req {id}] {}",
+                    record.level(),
+                    record.target(),
+                    record.args()
+                ),
+                None => writeln!(
+                    buf,
+                    "{ts} {:<5} {} {}",
+                    record.level(),
+                    record.target(),
+                    record.args()
+                ),
             }
         })
         .try_init();

@@ -13,7 +13,11 @@ use motcua::state::AppState;
 use motcua::{app, logging, openapi, seed};
 
 #[derive(Parser)]
-#[command(name = "motcua", version, about = "Backend for commune one-stop administrative service centers")]
+#[command(
+    name = "motcua",
+    version,
+    about = "Backend for commune one-stop administrative service centers"
+)]
 struct Cli {
     #[command(flatten)]
     config: Config,
@@ -79,9 +83,14 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::User { command } => match command {
-            UserCommand::Create { username, role, commune, province, full_name, password_stdin: _ } => {
-                create_user(&cli.config, username, role, commune, province, full_name)
-            }
+            UserCommand::Create {
+                username,
+                role,
+                commune,
+                province,
+                full_name,
+                password_stdin: _,
+            } => create_user(&cli.config, username, role, commune, province, full_name),
         },
         Command::Serve => serve(cli.config, cli.demo),
     };
@@ -96,20 +105,35 @@ fn main() -> ExitCode {
 }
 
 fn pool_for(config: &Config) -> DbPool {
-    db::build_pool(&config.database_url, config.db_pool_size, Duration::from_secs(config.db_connect_timeout_secs))
+    db::build_pool(
+        &config.database_url,
+        config.db_pool_size,
+        Duration::from_secs(config.db_connect_timeout_secs),
+    )
 }
 
 fn migrate(config: &Config) -> Result<(), String> {
     let pool = pool_for(config);
-    let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
     let applied = conn.apply_migrations()?;
-    log::info!("{} migration(s) applied on {}", applied.len(), conn.backend().name());
+    log::info!(
+        "{} migration(s) applied on {}",
+        applied.len(),
+        conn.backend().name()
+    );
     Ok(())
 }
 
-fn with_migrated_conn(config: &Config, f: impl FnOnce(&mut db::DbConn) -> Result<(), String>) -> Result<(), String> {
+fn with_migrated_conn(
+    config: &Config,
+    f: impl FnOnce(&mut db::DbConn) -> Result<(), String>,
+) -> Result<(), String> {
     let pool = pool_for(config);
-    let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
     conn.apply_migrations()?;
     f(&mut conn)
 }
@@ -123,10 +147,14 @@ fn create_user(
     full_name: Option<String>,
 ) -> Result<(), String> {
     let mut pw = String::new();
-    std::io::stdin().read_to_string(&mut pw).map_err(|e| e.to_string())?;
+    std::io::stdin()
+        .read_to_string(&mut pw)
+        .map_err(|e| e.to_string())?;
     let pw = pw.lines().next().unwrap_or("").to_string();
     if pw.chars().count() < 10 {
-        return Err("the password read from standard input must have at least 10 characters".into());
+        return Err(
+            "the password read from standard input must have at least 10 characters".into(),
+        );
     }
     with_migrated_conn(config, |conn| {
         let user = motcua::db::models::user::create_account(
@@ -138,7 +166,12 @@ fn create_user(
             commune,
             province,
         )?;
-        log::info!("account {} ({}) created with id {}", user.username, user.role, user.id);
+        log::info!(
+            "account {} ({}) created with id {}",
+            user.username,
+            user.role,
+            user.id
+        );
         println!("{}", user.id);
         Ok(())
     })
@@ -179,14 +212,19 @@ fn serve(mut config: Config, demo: bool) -> Result<(), String> {
         state.set_migrated();
     }
 
-    let workers = config.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let workers = config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let result = actix_web::rt::System::new().block_on(async move {
         let server = actix_web::HttpServer::new(move || app::build(state.clone()))
             .workers(workers)
             .shutdown_timeout(30)
             .bind(&config.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-        log::info!("listening on http://{} (Swagger UI at /swagger-ui/)", config.bind);
+        log::info!(
+            "listening on http://{} (Swagger UI at /swagger-ui/)",
+            config.bind
+        );
         // actix stops accepting on SIGINT/SIGTERM and lets in-flight requests finish.
         server.run().await.map_err(|e| e.to_string())
     });
@@ -205,7 +243,8 @@ fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {
         let (p, c) = seed::seed_registry(&mut conn)?;
         log::info!("reference data: provinces {p:?}, communes {c:?}");
         let accounts = seed::demo_accounts(&mut conn)?;
-        let mut table = String::from("demo accounts (passwords shown once, reset at every --demo start):\n");
+        let mut table =
+            String::from("demo accounts (passwords shown once, reset at every --demo start):\n");
         for (username, role, pw) in accounts {
             table.push_str(&format!("    {username:<28} {:<20} {pw}\n", role.as_str()));
         }

@@ -60,7 +60,10 @@ pub fn seed_registry(conn: &mut DbConn) -> Result<(SeedReport, SeedReport), Stri
 }
 
 /// As `seed_registry`, limited to some provinces (tests load only what they use).
-pub fn seed_registry_of(conn: &mut DbConn, only: Option<&[&str]>) -> Result<(SeedReport, SeedReport), String> {
+pub fn seed_registry_of(
+    conn: &mut DbConn,
+    only: Option<&[&str]>,
+) -> Result<(SeedReport, SeedReport), String> {
     let keep = |code: &str| only.is_none_or(|list| list.contains(&code));
     let mut province_rows: Vec<ProvinceRow> = read_csv(PROVINCES_CSV)?;
     let mut commune_rows: Vec<CommuneRow> = read_csv(COMMUNES_CSV)?;
@@ -69,14 +72,27 @@ pub fn seed_registry_of(conn: &mut DbConn, only: Option<&[&str]>) -> Result<(See
     conn.write_transaction(|conn| {
         let mut p_report = SeedReport::default();
         let existing: HashMap<String, (String, String, String, String, String)> = provinces::table
-            .select((provinces::code, provinces::name, provinces::full_name, provinces::name_en, provinces::unit_type, provinces::formed_from))
+            .select((
+                provinces::code,
+                provinces::name,
+                provinces::full_name,
+                provinces::name_en,
+                provinces::unit_type,
+                provinces::formed_from,
+            ))
             .load::<(String, String, String, String, String, String)>(conn)?
             .into_iter()
             .map(|(c, a, b, d, e, f)| (c, (a, b, d, e, f)))
             .collect();
         for r in &province_rows {
             let (name, full_name) = (nfc(&r.name), nfc(&r.full_name));
-            let wanted = (name.clone(), full_name.clone(), r.name_en.clone(), r.unit_type.clone(), nfc(&r.formed_from));
+            let wanted = (
+                name.clone(),
+                full_name.clone(),
+                r.name_en.clone(),
+                r.unit_type.clone(),
+                nfc(&r.formed_from),
+            );
             let search_key = fold(&format!("{name} {full_name} {}", r.name_en));
             match existing.get(&r.code) {
                 None => {
@@ -113,7 +129,17 @@ pub fn seed_registry_of(conn: &mut DbConn, only: Option<&[&str]>) -> Result<(See
         let mut c_report = SeedReport::default();
         type Official = (String, String, String, String, String, String);
         let existing: HashMap<String, Official> = communes::table
-            .select((communes::code, (communes::name, communes::full_name, communes::name_en, communes::unit_type, communes::province_code, communes::formed_from)))
+            .select((
+                communes::code,
+                (
+                    communes::name,
+                    communes::full_name,
+                    communes::name_en,
+                    communes::unit_type,
+                    communes::province_code,
+                    communes::formed_from,
+                ),
+            ))
             .load::<(String, Official)>(conn)?
             .into_iter()
             .collect();
@@ -132,7 +158,8 @@ pub fn seed_registry_of(conn: &mut DbConn, only: Option<&[&str]>) -> Result<(See
                 continue;
             }
             let predecessors = lineage::parse_formed_from(&wanted.5);
-            let predecessors_json = serde_json::to_string(&predecessors).unwrap_or_else(|_| "[]".into());
+            let predecessors_json =
+                serde_json::to_string(&predecessors).unwrap_or_else(|_| "[]".into());
             let search_key = fold(&format!("{} {} {}", wanted.0, wanted.1, wanted.2));
             let lineage_key = lineage::search_terms(&predecessors);
             let official = (
@@ -148,12 +175,21 @@ pub fn seed_registry_of(conn: &mut DbConn, only: Option<&[&str]>) -> Result<(See
             );
             if existing.contains_key(&r.code) {
                 diesel::update(communes::table.find(&r.code))
-                    .set((official, communes::version.eq(communes::version + 1), communes::updated_at.eq(now)))
+                    .set((
+                        official,
+                        communes::version.eq(communes::version + 1),
+                        communes::updated_at.eq(now),
+                    ))
                     .execute(conn)?;
                 c_report.updated += 1;
             } else {
                 diesel::insert_into(communes::table)
-                    .values((communes::code.eq(&r.code), official, communes::version.eq(1i64), communes::updated_at.eq(now)))
+                    .values((
+                        communes::code.eq(&r.code),
+                        official,
+                        communes::version.eq(1i64),
+                        communes::updated_at.eq(now),
+                    ))
                     .execute(conn)?;
                 c_report.inserted += 1;
             }
@@ -176,7 +212,10 @@ pub fn demo_accounts(conn: &mut DbConn) -> Result<Vec<(String, Role, String)>, S
         let pw = random_token(12);
         let hash = password::hash(&pw);
         let (commune, province) = if role.requires_commune() || role == Role::Citizen {
-            (Some(DEMO_COMMUNE.to_string()), Some(DEMO_PROVINCE.to_string()))
+            (
+                Some(DEMO_COMMUNE.to_string()),
+                Some(DEMO_PROVINCE.to_string()),
+            )
         } else if role.requires_province() {
             (None, Some(DEMO_PROVINCE.to_string()))
         } else {
@@ -191,7 +230,8 @@ pub fn demo_accounts(conn: &mut DbConn) -> Result<Vec<(String, Role, String)>, S
                     updated_at: Some(now),
                     ..Default::default()
                 };
-                User::update_versioned(conn, &u.id, u.version, &changes, true).map_err(|e| e.to_string())?;
+                User::update_versioned(conn, &u.id, u.version, &changes, true)
+                    .map_err(|e| e.to_string())?;
             }
             None => {
                 let full_name = format!("Tài khoản thử nghiệm ({})", role.as_str());

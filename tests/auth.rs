@@ -235,7 +235,8 @@ mod external_identity_provider {
     async fn app_with_idp() -> TestApp {
         let dir = env!("CARGO_MANIFEST_DIR");
         TestApp::with(TestDb::sqlite(), |c| {
-            c.jwt_external_public_key_file = Some(format!("{dir}/tests/fixtures/test-idp-ed25519.pub").into());
+            c.jwt_external_public_key_file =
+                Some(format!("{dir}/tests/fixtures/test-idp-ed25519.pub").into());
             c.jwt_external_algorithm = "EdDSA".into();
             c.jwt_external_issuer = Some("https://idp.example.test".into());
         })
@@ -252,24 +253,60 @@ mod external_identity_provider {
     async fn accepts_idp_tokens_and_refuses_confusion() {
         let ctx = app_with_idp().await;
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let key_pem = std::fs::read(format!("{}/tests/fixtures/test-idp-ed25519.key", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let key_pem = std::fs::read(format!(
+            "{}/tests/fixtures/test-idp-ed25519.key",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
         let key = EncodingKey::from_ed_pem(&key_pem).unwrap();
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &idp_claims(), &key).unwrap();
-        let me = call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(&token))).await;
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &idp_claims(), &key).unwrap();
+        let me = call(
+            &app,
+            TestRequest::get()
+                .uri("/api/v1/auth/me")
+                .insert_header(bearer(&token)),
+        )
+        .await;
         assert_eq!(me.status, 200, "{}", me.body);
         assert_eq!(me.body["role"], "citizen");
         assert_eq!(me.body["id"], "vneid-001");
 
         // HS256 with the public key bytes as the secret: refused.
-        let public_pem = std::fs::read(format!("{}/tests/fixtures/test-idp-ed25519.pub", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let forged = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &idp_claims(), &EncodingKey::from_secret(&public_pem)).unwrap();
-        let r = call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(&forged))).await;
+        let public_pem = std::fs::read(format!(
+            "{}/tests/fixtures/test-idp-ed25519.pub",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let forged = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &idp_claims(),
+            &EncodingKey::from_secret(&public_pem),
+        )
+        .unwrap();
+        let r = call(
+            &app,
+            TestRequest::get()
+                .uri("/api/v1/auth/me")
+                .insert_header(bearer(&forged)),
+        )
+        .await;
         assert_eq!(r.status, 401);
 
         // The IdP's key with the wrong issuer: refused.
         let mut wrong = idp_claims();
         wrong["iss"] = json!("motcua");
         let t = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &wrong, &key).unwrap();
-        assert_eq!(call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(&t))).await.status, 401);
+        assert_eq!(
+            call(
+                &app,
+                TestRequest::get()
+                    .uri("/api/v1/auth/me")
+                    .insert_header(bearer(&t))
+            )
+            .await
+            .status,
+            401
+        );
     }
 }

@@ -117,7 +117,11 @@ async fn unreachable(url: &str) {
     assert_eq!(r.status, 503, "{}", r.body);
     assert_eq!(r.problem_code(), "database.unavailable");
     assert!(r.header("retry-after").is_some());
-    let r = call(&app, token_req().set_json(json!({"username": "a", "password": "b"}))).await;
+    let r = call(
+        &app,
+        token_req().set_json(json!({"username": "a", "password": "b"})),
+    )
+    .await;
     assert_eq!(r.status, 503);
     let r = call(&app, TestRequest::get().uri("/health")).await;
     assert_eq!(r.status, 200, "liveness does not depend on the database");
@@ -151,9 +155,13 @@ async fn recovers_when_the_database_returns() {
     config.db_connect_timeout_secs = 1;
     let state = motcua::state::AppState::new(config, pool).unwrap();
     let app = init_service(motcua::app::build(state)).await;
-    assert_eq!(call(&app, TestRequest::get().uri("/ready")).await.status, 503);
+    assert_eq!(
+        call(&app, TestRequest::get().uri("/ready")).await.status,
+        503
+    );
     let mut conn = diesel::PgConnection::establish(&admin).unwrap();
-    conn.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
     let mut ok = false;
     for _ in 0..30 {
         let r = call(&app, TestRequest::get().uri("/ready")).await;

@@ -25,7 +25,10 @@ fn both_trees_have_the_same_migrations() {
     for name in &pg {
         for backend in ["postgres", "sqlite"] {
             for file in ["up.sql", "down.sql"] {
-                let path = format!("{}/migrations/{backend}/{name}/{file}", env!("CARGO_MANIFEST_DIR"));
+                let path = format!(
+                    "{}/migrations/{backend}/{name}/{file}",
+                    env!("CARGO_MANIFEST_DIR")
+                );
                 assert!(std::path::Path::new(&path).exists(), "{path} missing");
             }
         }
@@ -63,10 +66,18 @@ fn migrated(db: &TestDb) -> BTreeSet<(String, String)> {
     conn.apply_migrations().unwrap();
     // Down then up again: every down.sql undoes its up.sql.
     match &mut *conn {
-        DbConn::Pg(c) => { c.revert_all_migrations(motcua::db::PG_MIGRATIONS).unwrap(); }
-        DbConn::Sqlite(c) => { c.revert_all_migrations(motcua::db::SQLITE_MIGRATIONS).unwrap(); }
+        DbConn::Pg(c) => {
+            c.revert_all_migrations(motcua::db::PG_MIGRATIONS).unwrap();
+        }
+        DbConn::Sqlite(c) => {
+            c.revert_all_migrations(motcua::db::SQLITE_MIGRATIONS)
+                .unwrap();
+        }
     }
-    assert!(columns(&mut conn).is_empty(), "down migrations leave tables behind");
+    assert!(
+        columns(&mut conn).is_empty(),
+        "down migrations leave tables behind"
+    );
     conn.apply_migrations().unwrap();
     columns(&mut conn)
 }
@@ -75,7 +86,9 @@ fn migrated(db: &TestDb) -> BTreeSet<(String, String)> {
 fn both_backends_produce_the_same_tables_and_columns() {
     let sqlite = migrated(&TestDb::sqlite());
     assert!(sqlite.contains(&("users".to_string(), "password_hash".to_string())));
-    let Some(pg_db) = TestDb::postgres() else { return };
+    let Some(pg_db) = TestDb::postgres() else {
+        return;
+    };
     let pg = migrated(&pg_db);
     assert_eq!(sqlite, pg, "schemas differ between SQLite and PostgreSQL");
 }

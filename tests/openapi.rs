@@ -27,19 +27,39 @@ fn every_operation_is_documented() {
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let what = format!("{method} {path}");
-            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{what}: no summary");
-            assert!(op["description"].as_str().is_some_and(|s| !s.is_empty()), "{what}: no description");
-            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{what}: no tag");
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{what}: no summary"
+            );
+            assert!(
+                op["description"].as_str().is_some_and(|s| !s.is_empty()),
+                "{what}: no description"
+            );
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{what}: no tag"
+            );
             let responses = op["responses"].as_object().unwrap();
             assert!(!responses.is_empty(), "{what}: no responses");
-            let secured = op.get("security").and_then(|s| s.as_array()).is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
-            let public_ok = op.get("security").is_none() || op["security"].as_array().unwrap().iter().any(|r| r.as_object().unwrap().is_empty());
+            let secured = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            let public_ok = op.get("security").is_none()
+                || op["security"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r.as_object().unwrap().is_empty());
             if secured && !public_ok {
                 assert!(responses.contains_key("401"), "{what}: secured but no 401");
             }
             if op.get("requestBody").is_some() {
                 for code in ["400", "415", "422"] {
-                    assert!(responses.contains_key(code), "{what}: takes a body but does not document {code}");
+                    assert!(
+                        responses.contains_key(code),
+                        "{what}: takes a body but does not document {code}"
+                    );
                 }
             }
         }

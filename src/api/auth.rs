@@ -87,7 +87,13 @@ fn too_many_attempts(retry_after: i64) -> ApiError {
 }
 
 /// Starts a new refresh-token family (login) or continues one (rotation).
-fn new_refresh_token(conn: &mut DbConn, state: &AppState, user_id: &str, family_id: &str, now: NaiveDateTime) -> ApiResult<String> {
+fn new_refresh_token(
+    conn: &mut DbConn,
+    state: &AppState,
+    user_id: &str,
+    family_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<String> {
     let token = random_token(32);
     RefreshToken::insert(
         conn,
@@ -105,8 +111,13 @@ fn new_refresh_token(conn: &mut DbConn, state: &AppState, user_id: &str, family_
     Ok(token)
 }
 
-fn token_response(state: &AppState, user: &User, refresh_token: String) -> ApiResult<TokenResponse> {
-    let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal(format!("bad role in db: {}", user.role)))?;
+fn token_response(
+    state: &AppState,
+    user: &User,
+    refresh_token: String,
+) -> ApiResult<TokenResponse> {
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| ApiError::internal(format!("bad role in db: {}", user.role)))?;
     Ok(TokenResponse {
         access_token: state.tokens.issue(
             &user.id,
@@ -125,7 +136,12 @@ fn token_response(state: &AppState, user: &User, refresh_token: String) -> ApiRe
 
 /// Client address for throttling: the TCP peer (a proxy's `X-Forwarded-For` is not trusted).
 fn client_key(req: &HttpRequest) -> String {
-    format!("ip:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into()))
+    format!(
+        "ip:{}",
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    )
 }
 
 /// Log in with username and password.
@@ -148,7 +164,10 @@ pub async fn issue_token(
     req: HttpRequest,
     body: ValidJson<TokenRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
-    let TokenRequest { username, password: pw } = body.0;
+    let TokenRequest {
+        username,
+        password: pw,
+    } = body.0;
     let username = username.trim().to_lowercase();
     let user_key = format!("user:{username}");
     let ip_key = client_key(&req);
@@ -166,7 +185,9 @@ pub async fn issue_token(
             for (key, max) in &limits {
                 let (count, oldest) = LoginFailures::recent(conn, key, since)?;
                 if count >= *max {
-                    let retry = oldest.map(|o| (o + Duration::seconds(window) - now).num_seconds().max(1)).unwrap_or(window);
+                    let retry = oldest
+                        .map(|o| (o + Duration::seconds(window) - now).num_seconds().max(1))
+                        .unwrap_or(window);
                     return Err(too_many_attempts(retry));
                 }
             }
@@ -194,7 +215,13 @@ pub async fn issue_token(
             match verified {
                 (true, Some(user)) if user.active => {
                     LoginFailures::clear(conn, &user_key)?;
-                    let fresh = new_refresh_token(conn, &st, &user.id, &uuid::Uuid::new_v4().to_string(), now)?;
+                    let fresh = new_refresh_token(
+                        conn,
+                        &st,
+                        &user.id,
+                        &uuid::Uuid::new_v4().to_string(),
+                        now,
+                    )?;
                     Ok(Ok(token_response(&st, &user, fresh)?))
                 }
                 (true, Some(_)) => Ok(Err(ApiError::unauthorized(
@@ -211,7 +238,11 @@ pub async fn issue_token(
             }
         })
         .await??;
-    log::info!("login: user {} ({})", response.user.username, response.user.role);
+    log::info!(
+        "login: user {} ({})",
+        response.user.username,
+        response.user.role
+    );
     Ok(web::Json(response))
 }
 
@@ -234,7 +265,10 @@ enum RefreshOutcome {
     (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>) -> ApiResult<web::Json<TokenResponse>> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ValidJson<RefreshRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
     let hash = hash_refresh_token(&body.0.refresh_token);
     let st = state.clone();
     let outcome = state
@@ -260,7 +294,9 @@ pub async fn refresh(state: web::Data<AppState>, body: ValidJson<RefreshRequest>
                 return Ok(RefreshOutcome::Reused);
             }
             let next = new_refresh_token(conn, &st, &user.id, &token.family_id, now)?;
-            Ok(RefreshOutcome::Rotated(Box::new(token_response(&st, &user, next)?)))
+            Ok(RefreshOutcome::Rotated(Box::new(token_response(
+                &st, &user, next,
+            )?)))
         })
         .await?;
     match outcome {
@@ -295,7 +331,10 @@ pub async fn logout(
     principal: Option<Principal>,
     body: ValidJson<LogoutRequest>,
 ) -> ApiResult<HttpResponse> {
-    let LogoutRequest { refresh_token, everywhere } = body.0;
+    let LogoutRequest {
+        refresh_token,
+        everywhere,
+    } = body.0;
     let everywhere_user = match (everywhere, principal) {
         (false, _) => None,
         (true, Some(p)) if !p.external => Some(p.user_id),
@@ -336,7 +375,10 @@ pub async fn logout(
     (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/auth/me")]
-pub async fn me(state: web::Data<AppState>, principal: Principal) -> ApiResult<web::Json<UserView>> {
+pub async fn me(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> ApiResult<web::Json<UserView>> {
     if principal.external {
         return Ok(web::Json(UserView::external(&principal)));
     }

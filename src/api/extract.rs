@@ -40,7 +40,11 @@ pub fn payload_too_large(limit: usize) -> ApiError {
 }
 
 /// Reads the whole body, refusing it as soon as it grows past `limit`.
-pub async fn read_body(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<web::BytesMut, ApiError> {
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -52,7 +56,11 @@ pub async fn read_body(req: &HttpRequest, mut payload: Payload, limit: usize) ->
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::bad_request("body.unreadable", format!("Không đọc được nội dung yêu cầu: {e}"), format!("Could not read the request body: {e}"))
+            ApiError::bad_request(
+                "body.unreadable",
+                format!("Không đọc được nội dung yêu cầu: {e}"),
+                format!("Could not read the request body: {e}"),
+            )
         })?;
         if body.len() + chunk.len() > limit {
             return Err(payload_too_large(limit));
@@ -73,16 +81,32 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             use serde_json::error::Category;
             match inner.classify() {
                 Category::Data => {
-                    let field = if path == "." { "body".to_string() } else { path };
+                    let field = if path == "." {
+                        "body".to_string()
+                    } else {
+                        path
+                    };
                     let msg = inner.to_string();
                     // serde appends " at line L column C"; the field path says more.
                     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                    Err(ApiError::invalid_field(&field, format!("Giá trị không hợp lệ: {msg}"), msg))
+                    Err(ApiError::invalid_field(
+                        &field,
+                        format!("Giá trị không hợp lệ: {msg}"),
+                        msg,
+                    ))
                 }
                 _ => Err(ApiError::bad_request(
                     "json.malformed",
-                    format!("JSON không đúng cú pháp (dòng {}, cột {}).", inner.line(), inner.column()),
-                    format!("Malformed JSON (line {}, column {}).", inner.line(), inner.column()),
+                    format!(
+                        "JSON không đúng cú pháp (dòng {}, cột {}).",
+                        inner.line(),
+                        inner.column()
+                    ),
+                    format!(
+                        "Malformed JSON (line {}, column {}).",
+                        inner.line(),
+                        inner.column()
+                    ),
                 )),
             }
         }
@@ -149,7 +173,11 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut FieldErrors) {
 /// Message for one violated rule. Custom validators put their Vietnamese text in `message`
 /// and their English text in the `en` param; built-in rules are phrased here.
 fn validation_text(e: &validator::ValidationError) -> Text {
-    let p = |k: &str| e.params.get(k).map(|v| v.to_string().trim_matches('"').to_string());
+    let p = |k: &str| {
+        e.params
+            .get(k)
+            .map(|v| v.to_string().trim_matches('"').to_string())
+    };
     if let (Some(vi), Some(en)) = (&e.message, p("en")) {
         return Text::new(vi.to_string(), en);
     }
@@ -159,8 +187,14 @@ fn validation_text(e: &validator::ValidationError) -> Text {
                 format!("Độ dài phải từ {min} đến {max} ký tự."),
                 format!("Length must be between {min} and {max} characters."),
             ),
-            (Some(min), None) => Text::new(format!("Cần ít nhất {min} ký tự."), format!("At least {min} characters.")),
-            (None, Some(max)) => Text::new(format!("Tối đa {max} ký tự."), format!("At most {max} characters.")),
+            (Some(min), None) => Text::new(
+                format!("Cần ít nhất {min} ký tự."),
+                format!("At least {min} characters."),
+            ),
+            (None, Some(max)) => Text::new(
+                format!("Tối đa {max} ký tự."),
+                format!("At most {max} characters."),
+            ),
             _ => Text::new("Độ dài không hợp lệ.", "Invalid length."),
         },
         "range" => match (p("min"), p("max")) {
@@ -173,7 +207,10 @@ fn validation_text(e: &validator::ValidationError) -> Text {
         "email" => Text::new("Địa chỉ email không hợp lệ.", "Invalid email address."),
         "regex" => Text::new("Sai định dạng.", "Invalid format."),
         "required" => Text::new("Bắt buộc.", "Required."),
-        other => Text::new(format!("Không hợp lệ ({other})."), format!("Invalid ({other}).")),
+        other => Text::new(
+            format!("Không hợp lệ ({other})."),
+            format!("Invalid ({other})."),
+        ),
     }
 }
 
@@ -245,10 +282,19 @@ pub struct Page<T: ToSchema> {
 
 impl<T: ToSchema> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only proves there is more.
-    pub fn from_rows<R, K: Serialize>(mut rows: Vec<R>, limit: i64, key: impl Fn(&R) -> K, view: impl Fn(R) -> T) -> Self {
+    pub fn from_rows<R, K: Serialize>(
+        mut rows: Vec<R>,
+        limit: i64,
+        key: impl Fn(&R) -> K,
+        view: impl Fn(R) -> T,
+    ) -> Self {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| encode_cursor(&key(r))) } else { None };
+        let next_cursor = if more {
+            rows.last().map(|r| encode_cursor(&key(r)))
+        } else {
+            None
+        };
         Page {
             items: rows.into_iter().map(view).collect(),
             next_cursor,
@@ -267,6 +313,10 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(|| {
-            ApiError::bad_request("query.invalid_cursor", "Con trỏ phân trang không hợp lệ.", "Invalid pagination cursor.")
+            ApiError::bad_request(
+                "query.invalid_cursor",
+                "Con trỏ phân trang không hợp lệ.",
+                "Invalid pagination cursor.",
+            )
         })
 }

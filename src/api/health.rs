@@ -63,7 +63,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
             conn.ping().map_err(ApiError::service_unavailable)?;
             Ok(true)
         } else {
-            conn.migrations_current().map_err(ApiError::service_unavailable)
+            conn.migrations_current()
+                .map_err(ApiError::service_unavailable)
         }
     })
     .await??;

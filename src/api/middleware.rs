@@ -30,7 +30,9 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = request_id(&req);
     let lang = Lang::from_accept_language(
-        req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
     );
     // Handlers' and extractors' errors arrive here as responses carrying the error; an Err
     // would only come from a middleware inside this one (none of ours returns one).
@@ -59,7 +61,12 @@ fn finalize(res: ServiceResponse<BoxBody>, lang: Lang, id: &str) -> ServiceRespo
         None => from_status(status),
     };
     if status.is_server_error() {
-        log::error!("{} {} -> {}", res.request().method(), res.request().path(), api_error);
+        log::error!(
+            "{} {} -> {}",
+            res.request().method(),
+            res.request().path(),
+            api_error
+        );
     }
     let problem = api_error.to_problem(lang, res.request().path(), id);
     let (req, old) = res.into_parts();
@@ -72,7 +79,10 @@ fn finalize(res: ServiceResponse<BoxBody>, lang: Lang, id: &str) -> ServiceRespo
     for (k, v) in &api_error.headers {
         builder.insert_header((k.clone(), v.clone()));
     }
-    builder.insert_header((header::CONTENT_LANGUAGE, if lang == Lang::En { "en" } else { "vi" }));
+    builder.insert_header((
+        header::CONTENT_LANGUAGE,
+        if lang == Lang::En { "en" } else { "vi" },
+    ));
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let response = builder.content_type(PROBLEM_JSON).body(body);
     ServiceResponse::new(req, response)

@@ -83,7 +83,8 @@ impl UserView {
 
 fn validate_username(s: &str) -> Result<(), ValidationError> {
     let ok = (3..=64).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
     if ok {
         Ok(())
@@ -101,7 +102,11 @@ pub fn validate_password(s: &str) -> Result<(), ValidationError> {
     if (10..=256).contains(&n) {
         Ok(())
     } else {
-        Err(rule("password", "Mật khẩu phải có từ 10 đến 256 ký tự.", "The password must have 10 to 256 characters."))
+        Err(rule(
+            "password",
+            "Mật khẩu phải có từ 10 đến 256 ký tự.",
+            "The password must have 10 to 256 characters.",
+        ))
     }
 }
 
@@ -109,7 +114,11 @@ pub fn validate_commune_code(s: &str) -> Result<(), ValidationError> {
     if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(rule("commune_code", "Mã xã phải gồm đúng 5 chữ số.", "A commune code is exactly 5 digits."))
+        Err(rule(
+            "commune_code",
+            "Mã xã phải gồm đúng 5 chữ số.",
+            "A commune code is exactly 5 digits.",
+        ))
     }
 }
 
@@ -117,7 +126,11 @@ pub fn validate_province_code(s: &str) -> Result<(), ValidationError> {
     if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(rule("province_code", "Mã tỉnh phải gồm đúng 2 chữ số.", "A province code is exactly 2 digits."))
+        Err(rule(
+            "province_code",
+            "Mã tỉnh phải gồm đúng 2 chữ số.",
+            "A province code is exactly 2 digits.",
+        ))
     }
 }
 
@@ -138,7 +151,11 @@ fn validate_full_name(s: &str) -> Result<(), ValidationError> {
     if (1..=200).contains(&n) {
         Ok(())
     } else {
-        Err(rule("full_name", "Họ tên phải có từ 1 đến 200 ký tự.", "The full name must have 1 to 200 characters."))
+        Err(rule(
+            "full_name",
+            "Họ tên phải có từ 1 đến 200 ký tự.",
+            "The full name must have 1 to 200 characters.",
+        ))
     }
 }
 
@@ -206,10 +223,18 @@ fn placement(
     province_code: Option<String>,
 ) -> ApiResult<(Option<String>, Option<String>)> {
     if role.requires_commune() && commune_code.is_none() {
-        return Err(ApiError::invalid_field("commune_code", "Vai trò này cần mã xã.", "This role needs a commune_code."));
+        return Err(ApiError::invalid_field(
+            "commune_code",
+            "Vai trò này cần mã xã.",
+            "This role needs a commune_code.",
+        ));
     }
     if role.requires_province() && province_code.is_none() {
-        return Err(ApiError::invalid_field("province_code", "Vai trò này cần mã tỉnh.", "This role needs a province_code."));
+        return Err(ApiError::invalid_field(
+            "province_code",
+            "Vai trò này cần mã tỉnh.",
+            "This role needs a province_code.",
+        ));
     }
     if role == Role::SystemAdmin && (commune_code.is_some() || province_code.is_some()) {
         return Err(ApiError::invalid_field(
@@ -226,7 +251,11 @@ fn placement(
                 .first(conn)
                 .optional()?;
             let Some(province) = province else {
-                return Err(ApiError::invalid_field("commune_code", format!("Không có xã mã {code}."), format!("No commune with code {code}.")));
+                return Err(ApiError::invalid_field(
+                    "commune_code",
+                    format!("Không có xã mã {code}."),
+                    format!("No commune with code {code}."),
+                ));
             };
             if province_code.as_ref().is_some_and(|p| *p != province) {
                 return Err(ApiError::invalid_field(
@@ -239,9 +268,16 @@ fn placement(
         }
         None => {
             if let Some(p) = &province_code {
-                let exists: i64 = provinces::table.filter(provinces::code.eq(p)).count().get_result(conn)?;
+                let exists: i64 = provinces::table
+                    .filter(provinces::code.eq(p))
+                    .count()
+                    .get_result(conn)?;
                 if exists == 0 {
-                    return Err(ApiError::invalid_field("province_code", format!("Không có tỉnh mã {p}."), format!("No province with code {p}.")));
+                    return Err(ApiError::invalid_field(
+                        "province_code",
+                        format!("Không có tỉnh mã {p}."),
+                        format!("No province with code {p}."),
+                    ));
                 }
             }
             Ok((None, province_code))
@@ -257,7 +293,9 @@ fn user_not_found() -> ApiError {
 fn visible_to(admin: &Principal, user: &User) -> bool {
     match admin.role {
         Role::SystemAdmin => true,
-        Role::CommuneAdmin => admin.commune_code.is_some() && user.commune_code == admin.commune_code,
+        Role::CommuneAdmin => {
+            admin.commune_code.is_some() && user.commune_code == admin.commune_code
+        }
         _ => false,
     }
 }
@@ -294,10 +332,18 @@ pub async fn list_users(
     let limit = page.limit();
     let after: Option<String> = page.cursor()?;
     let filter = filter.into_inner();
-    let scope_commune = if auth.role == Role::CommuneAdmin { auth.commune_code.clone() } else { filter.commune_code.clone() };
+    let scope_commune = if auth.role == Role::CommuneAdmin {
+        auth.commune_code.clone()
+    } else {
+        filter.commune_code.clone()
+    };
     let rows = state
         .db(move |conn| {
-            let mut q = users::table.select(User::as_select()).order(users::username.asc()).limit(limit + 1).into_boxed();
+            let mut q = users::table
+                .select(User::as_select())
+                .order(users::username.asc())
+                .limit(limit + 1)
+                .into_boxed();
             if let Some(c) = scope_commune {
                 q = q.filter(users::commune_code.eq(c));
             }
@@ -316,7 +362,12 @@ pub async fn list_users(
             Ok(q.load(conn)?)
         })
         .await?;
-    Ok(web::Json(Page::from_rows(rows, limit, |u: &User| u.username.clone(), UserView::from)))
+    Ok(web::Json(Page::from_rows(
+        rows,
+        limit,
+        |u: &User| u.username.clone(),
+        UserView::from,
+    )))
 }
 
 /// Create an account.
@@ -361,10 +412,15 @@ pub async fn create_user(
     .await?;
     let user = state
         .db_tx(move |conn| {
-            let (commune_code, province_code) = placement(conn, input.role, input.commune_code, input.province_code)?;
+            let (commune_code, province_code) =
+                placement(conn, input.role, input.commune_code, input.province_code)?;
             let username = input.username.to_lowercase();
             if User::find_by_username(conn, &username)?.is_some() {
-                return Err(ApiError::conflict("user.username_taken", "Tên đăng nhập đã được sử dụng.", "The username is taken."));
+                return Err(ApiError::conflict(
+                    "user.username_taken",
+                    "Tên đăng nhập đã được sử dụng.",
+                    "The username is taken.",
+                ));
             }
             let now = Utc::now().naive_utc();
             let full_name = crate::domain::text::nfc(input.full_name.trim());
@@ -388,8 +444,15 @@ pub async fn create_user(
             Ok(user)
         })
         .await?;
-    log::info!("user {} created by {} as {}", user.username, auth.user_id, user.role);
-    Ok(HttpResponse::Created().insert_header(etag(user.version)).json(UserView::from(user)))
+    log::info!(
+        "user {} created by {} as {}",
+        user.username,
+        auth.user_id,
+        user.role
+    );
+    Ok(HttpResponse::Created()
+        .insert_header(etag(user.version))
+        .json(UserView::from(user)))
 }
 
 /// Read an account.
@@ -402,11 +465,17 @@ pub async fn create_user(
     (status = 404, description = "No such account visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/users/{id}")]
-pub async fn get_user(state: web::Data<AppState>, auth: Authorized<UserAdmins>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_user(
+    state: web::Data<AppState>,
+    auth: Authorized<UserAdmins>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let user = state.db(move |conn| Ok(User::find(conn, &id)?)).await?;
     match user {
-        Some(u) if visible_to(&auth, &u) => Ok(HttpResponse::Ok().insert_header(etag(u.version)).json(UserView::from(u))),
+        Some(u) if visible_to(&auth, &u) => Ok(HttpResponse::Ok()
+            .insert_header(etag(u.version))
+            .json(UserView::from(u))),
         _ => Err(user_not_found()),
     }
 }
@@ -448,12 +517,15 @@ pub async fn update_user(
     let admin = auth.principal.clone();
     let user = state
         .db_tx(move |conn| {
-            let current = User::find(conn, &id)?.filter(|u| visible_to(&admin, u)).ok_or_else(user_not_found)?;
+            let current = User::find(conn, &id)?
+                .filter(|u| visible_to(&admin, u))
+                .ok_or_else(user_not_found)?;
             let current_role = Role::parse(&current.role).unwrap_or(Role::Citizen);
             grant_check(&admin, current_role)?;
             let role = input.role.unwrap_or(current_role);
             grant_check(&admin, role)?;
-            if current.id == admin.user_id && (input.active == Some(false) || role != current_role) {
+            if current.id == admin.user_id && (input.active == Some(false) || role != current_role)
+            {
                 return Err(ApiError::conflict(
                     "user.self_lockout",
                     "Không thể tự khóa hoặc tự hạ quyền tài khoản của mình.",
@@ -475,9 +547,25 @@ pub async fn update_user(
             let (commune_code, province_code) = if role == Role::SystemAdmin {
                 (None, None)
             } else if role.requires_province() {
-                (None, input.province_code.clone().or(current.province_code.clone()))
+                (
+                    None,
+                    input
+                        .province_code
+                        .clone()
+                        .or(current.province_code.clone()),
+                )
             } else {
-                (commune_in, input.province_code.clone().or(if input.commune_code.is_some() { None } else { current.province_code.clone() }))
+                (
+                    commune_in,
+                    input
+                        .province_code
+                        .clone()
+                        .or(if input.commune_code.is_some() {
+                            None
+                        } else {
+                            current.province_code.clone()
+                        }),
+                )
             };
             let (commune_code, province_code) = placement(conn, role, commune_code, province_code)?;
             let ends_sessions = role != current_role
@@ -486,7 +574,9 @@ pub async fn update_user(
                 || new_hash.is_some();
             let full_name = input.full_name.map(|n| crate::domain::text::nfc(n.trim()));
             let changes = UserChanges {
-                search_key: full_name.as_ref().map(|n| fold(&format!("{} {n}", current.username))),
+                search_key: full_name
+                    .as_ref()
+                    .map(|n| fold(&format!("{} {n}", current.username))),
                 full_name,
                 password_hash: new_hash,
                 role: Some(role.as_str().to_string()),
@@ -506,5 +596,7 @@ pub async fn update_user(
         })
         .await?;
     log::info!("user {} updated by {}", user.username, auth.user_id);
-    Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(UserView::from(user)))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(user.version))
+        .json(UserView::from(user)))
 }

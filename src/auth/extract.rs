@@ -143,8 +143,14 @@ pub fn role_forbidden(role: Role, allowed: &[Role]) -> ApiError {
     let names: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
     ApiError::forbidden(
         "auth.role_forbidden",
-        format!("Vai trò {role} không được thực hiện thao tác này (cần: {}).", names.join(", ")),
-        format!("Role {role} may not perform this operation (requires: {}).", names.join(", ")),
+        format!(
+            "Vai trò {role} không được thực hiện thao tác này (cần: {}).",
+            names.join(", ")
+        ),
+        format!(
+            "Role {role} may not perform this operation (requires: {}).",
+            names.join(", ")
+        ),
     )
 }
 

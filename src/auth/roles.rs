@@ -146,7 +146,11 @@ mod tests {
 
     #[test]
     fn commune_admin_cannot_grant_cross_commune_roles() {
-        for r in [Role::ProvinceSupervisor, Role::PortalClient, Role::SystemAdmin] {
+        for r in [
+            Role::ProvinceSupervisor,
+            Role::PortalClient,
+            Role::SystemAdmin,
+        ] {
             assert!(!r.manageable_by_commune_admin());
         }
     }

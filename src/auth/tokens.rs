@@ -78,18 +78,30 @@ impl TokenService {
         let external = match &config.jwt_external_public_key_file {
             None => None,
             Some(path) => {
-                let pem = std::fs::read(path)
-                    .map_err(|e| format!("cannot read JWT_EXTERNAL_PUBLIC_KEY_FILE {}: {e}", path.display()))?;
-                let algorithm: Algorithm = config
-                    .jwt_external_algorithm
-                    .parse()
-                    .map_err(|_| format!("unknown JWT_EXTERNAL_ALGORITHM {}", config.jwt_external_algorithm))?;
+                let pem = std::fs::read(path).map_err(|e| {
+                    format!(
+                        "cannot read JWT_EXTERNAL_PUBLIC_KEY_FILE {}: {e}",
+                        path.display()
+                    )
+                })?;
+                let algorithm: Algorithm = config.jwt_external_algorithm.parse().map_err(|_| {
+                    format!(
+                        "unknown JWT_EXTERNAL_ALGORITHM {}",
+                        config.jwt_external_algorithm
+                    )
+                })?;
                 let key = match algorithm {
-                    Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256
-                    | Algorithm::PS384 | Algorithm::PS512 => DecodingKey::from_rsa_pem(&pem),
+                    Algorithm::RS256
+                    | Algorithm::RS384
+                    | Algorithm::RS512
+                    | Algorithm::PS256
+                    | Algorithm::PS384
+                    | Algorithm::PS512 => DecodingKey::from_rsa_pem(&pem),
                     Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(&pem),
                     Algorithm::EdDSA => DecodingKey::from_ed_pem(&pem),
-                    _ => return Err("JWT_EXTERNAL_ALGORITHM must be an asymmetric algorithm".into()),
+                    _ => {
+                        return Err("JWT_EXTERNAL_ALGORITHM must be an asymmetric algorithm".into())
+                    }
                 }
                 .map_err(|e| format!("invalid external public key: {e}"))?;
                 let audience = config
@@ -112,7 +124,11 @@ impl TokenService {
             internal: Verifier {
                 algorithm: Algorithm::HS256,
                 key: DecodingKey::from_secret(secret.as_bytes()),
-                validation: validation(Algorithm::HS256, Some(&config.jwt_issuer), &config.jwt_audience),
+                validation: validation(
+                    Algorithm::HS256,
+                    Some(&config.jwt_issuer),
+                    &config.jwt_audience,
+                ),
             },
             external,
             issuer: config.jwt_issuer.clone(),

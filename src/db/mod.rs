@@ -98,8 +98,8 @@ impl ManageConnection for ConnectionManager {
                         let _ = std::fs::create_dir_all(dir);
                     }
                 }
-                let mut conn = SqliteConnection::establish(path)
-                    .map_err(r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_SETUP)
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))

@@ -77,7 +77,13 @@ diesel::table! {
 diesel::joinable!(communes -> provinces (province_code));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(provinces, communes, users, refresh_tokens, login_failures);
+diesel::allow_tables_to_appear_in_same_query!(
+    provinces,
+    communes,
+    users,
+    refresh_tokens,
+    login_failures
+);
 
 // ---- Procedure catalog (migration 2025-07-01-000002_catalog) ----
 
@@ -127,4 +133,9 @@ diesel::joinable!(procedure_versions -> procedures (procedure_id));
 diesel::joinable!(commune_procedures -> procedures (procedure_id));
 diesel::joinable!(commune_procedures -> communes (commune_code));
 
-diesel::allow_tables_to_appear_in_same_query!(procedures, procedure_versions, commune_procedures, communes);
+diesel::allow_tables_to_appear_in_same_query!(
+    procedures,
+    procedure_versions,
+    commune_procedures,
+    communes
+);

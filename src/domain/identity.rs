@@ -1,4 +1,8 @@
 // TEMPORARY placeholder; replaced by the real module.
 pub fn validate_personal_id(id: &str, _birth_year: Option<i32>) -> Result<(), ()> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) { Ok(()) } else { Err(()) }
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(())
+    }
 }

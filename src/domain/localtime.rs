@@ -26,7 +26,13 @@ mod tests {
     fn the_date_turns_at_17_00_utc() {
         let before = "2025-08-31T16:59:59Z".parse::<DateTime<Utc>>().unwrap();
         let after = "2025-08-31T17:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(vietnam_date(before), NaiveDate::from_ymd_opt(2025, 8, 31).unwrap());
-        assert_eq!(vietnam_date(after), NaiveDate::from_ymd_opt(2025, 9, 1).unwrap());
+        assert_eq!(
+            vietnam_date(before),
+            NaiveDate::from_ymd_opt(2025, 8, 31).unwrap()
+        );
+        assert_eq!(
+            vietnam_date(after),
+            NaiveDate::from_ymd_opt(2025, 9, 1).unwrap()
+        );
     }
 }

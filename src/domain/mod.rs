@@ -2,6 +2,6 @@
 
 pub mod catalog;
 pub mod identity;
+pub mod lineage;
 pub mod localtime;
 pub mod text;
-pub mod lineage;

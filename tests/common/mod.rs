@@ -72,17 +72,29 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        TestDb { url, backend: Backend::Sqlite, _dir: Some(dir), pg_schema: None }
+        TestDb {
+            url,
+            backend: Backend::Sqlite,
+            _dir: Some(dir),
+            pg_schema: None,
+        }
     }
 
     pub fn postgres() -> Option<TestDb> {
         let admin = pg_admin_url()?;
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = diesel::PgConnection::establish(&admin).expect("connect to MOTCUA_TEST_POSTGRES_URL");
-        conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
+        let mut conn =
+            diesel::PgConnection::establish(&admin).expect("connect to MOTCUA_TEST_POSTGRES_URL");
+        conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create schema");
         let sep = if admin.contains('?') { '&' } else { '?' };
         let url = format!("{admin}{sep}options=-csearch_path%3D{schema}");
-        Some(TestDb { url, backend: Backend::Postgres, _dir: None, pg_schema: Some((admin, schema)) })
+        Some(TestDb {
+            url,
+            backend: Backend::Postgres,
+            _dir: None,
+            pg_schema: Some((admin, schema)),
+        })
     }
 
     pub fn new(backend: Backend) -> Option<TestDb> {
@@ -158,7 +170,11 @@ impl TestApp {
     /// Creates an account directly in the database (password TEST_PASSWORD) and returns it
     /// with a valid access token.
     pub fn user(&self, role: Role, commune: Option<&str>) -> (User, String) {
-        let name = format!("{}-{}", role.as_str().replace('_', "-"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let name = format!(
+            "{}-{}",
+            role.as_str().replace('_', "-"),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         self.user_named(&name, role, commune)
     }
 
@@ -215,9 +231,26 @@ impl Resp {
     }
     /// Asserts the RFC 9457 shape and returns the `code`.
     pub fn problem_code(&self) -> &str {
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "body: {}", self.body);
-        for key in ["type", "title", "status", "detail", "instance", "code", "request_id"] {
-            assert!(self.body.get(key).is_some(), "problem lacks {key}: {}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.body
+        );
+        for key in [
+            "type",
+            "title",
+            "status",
+            "detail",
+            "instance",
+            "code",
+            "request_id",
+        ] {
+            assert!(
+                self.body.get(key).is_some(),
+                "problem lacks {key}: {}",
+                self.body
+            );
         }
         assert_eq!(self.body["status"], self.status.as_u16());
         self.body["code"].as_str().unwrap()
@@ -236,9 +269,14 @@ where
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub fn bearer(token: &str) -> (&'static str, String) {

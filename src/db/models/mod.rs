@@ -1,6 +1,6 @@
 //! Database rows and the queries on them. Rows never leave the server as they are:
 //! the API layer turns them into views.
 
+pub mod procedure;
 pub mod session;
 pub mod user;
-pub mod procedure;

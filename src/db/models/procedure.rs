@@ -57,9 +57,11 @@ pub struct ProcedureVersion {
 /// "In force on `$date`": `effective_from <= date < effective_to` (open-ended when NULL).
 macro_rules! in_force_on {
     ($date:expr) => {
-        procedure_versions::effective_from
-            .le($date)
-            .and(procedure_versions::effective_to.is_null().or(procedure_versions::effective_to.gt($date)))
+        procedure_versions::effective_from.le($date).and(
+            procedure_versions::effective_to
+                .is_null()
+                .or(procedure_versions::effective_to.gt($date)),
+        )
     };
 }
 
@@ -102,7 +104,8 @@ impl ProcedureVersion {
 
     /// The cases of this version. Fails only on a corrupt row.
     pub fn cases(&self) -> Result<Vec<Case>, String> {
-        serde_json::from_str(&self.cases).map_err(|e| format!("procedure version {}: corrupt cases: {e}", self.id))
+        serde_json::from_str(&self.cases)
+            .map_err(|e| format!("procedure version {}: corrupt cases: {e}", self.id))
     }
 
     /// One case of this version by its code.
@@ -117,7 +120,8 @@ impl ProcedureVersion {
             code: code.to_string(),
             name: self.name.clone(),
             field: self.field.clone(),
-            implementing_level: Named::parse(&self.implementing_level).ok_or_else(|| corrupt("implementing_level"))?,
+            implementing_level: Named::parse(&self.implementing_level)
+                .ok_or_else(|| corrupt("implementing_level"))?,
             legal_basis: self.legal_basis.clone(),
             result_type: Named::parse(&self.result_type).ok_or_else(|| corrupt("result_type"))?,
             cases: self.cases()?,
@@ -130,7 +134,12 @@ impl ProcedureVersion {
     }
 
     /// Versions of a procedure, newest first, below `before` (a version number) when given.
-    pub fn history(conn: &mut DbConn, procedure_id: &str, before: Option<i64>, limit: i64) -> QueryResult<Vec<ProcedureVersion>> {
+    pub fn history(
+        conn: &mut DbConn,
+        procedure_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<ProcedureVersion>> {
         let mut q = procedure_versions::table
             .filter(procedure_versions::procedure_id.eq(procedure_id))
             .select(ProcedureVersion::as_select())
@@ -145,12 +154,20 @@ impl ProcedureVersion {
 }
 
 /// The version of a procedure in force on a date (Vietnam calendar), if any.
-pub fn version_in_force(conn: &mut DbConn, procedure_code: &str, date: NaiveDate) -> QueryResult<Option<ProcedureVersion>> {
+pub fn version_in_force(
+    conn: &mut DbConn,
+    procedure_code: &str,
+    date: NaiveDate,
+) -> QueryResult<Option<ProcedureVersion>> {
     Ok(Procedure::in_force(conn, procedure_code, date)?.map(|(_, v)| v))
 }
 
 /// The version of a procedure in force at an instant: what a dossier received then follows.
-pub fn version_in_force_at(conn: &mut DbConn, procedure_code: &str, at: DateTime<Utc>) -> QueryResult<Option<ProcedureVersion>> {
+pub fn version_in_force_at(
+    conn: &mut DbConn,
+    procedure_code: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<Option<ProcedureVersion>> {
     version_in_force(conn, procedure_code, vietnam_date(at))
 }
 
@@ -182,7 +199,11 @@ impl Procedure {
     }
 
     /// A procedure with its version in force on `date`.
-    pub fn in_force(conn: &mut DbConn, code: &str, date: NaiveDate) -> QueryResult<Option<(Procedure, ProcedureVersion)>> {
+    pub fn in_force(
+        conn: &mut DbConn,
+        code: &str,
+        date: NaiveDate,
+    ) -> QueryResult<Option<(Procedure, ProcedureVersion)>> {
         procedures::table
             .inner_join(procedure_versions::table)
             .filter(procedures::code.eq(code))
@@ -193,12 +214,18 @@ impl Procedure {
     }
 
     /// A procedure with its latest version (the one a new version replaces).
-    pub fn latest(conn: &mut DbConn, code: &str) -> QueryResult<Option<(Procedure, ProcedureVersion)>> {
+    pub fn latest(
+        conn: &mut DbConn,
+        code: &str,
+    ) -> QueryResult<Option<(Procedure, ProcedureVersion)>> {
         Ok(Self::latest_of(conn, &[code.to_string()])?.remove(code))
     }
 
     /// Latest versions of the procedures with these codes (absent codes are left out).
-    pub fn latest_of(conn: &mut DbConn, codes: &[String]) -> QueryResult<HashMap<String, (Procedure, ProcedureVersion)>> {
+    pub fn latest_of(
+        conn: &mut DbConn,
+        codes: &[String],
+    ) -> QueryResult<HashMap<String, (Procedure, ProcedureVersion)>> {
         let mut out = HashMap::with_capacity(codes.len());
         // Chunks keep the bind-parameter count well inside both backends' limits.
         for chunk in codes.chunks(500) {
@@ -280,9 +307,14 @@ impl Procedure {
             created_at: now,
             updated_at: now,
         };
-        diesel::insert_into(procedures::table).values(&procedure).execute(conn)?;
-        let version = ProcedureVersion::new(&procedure.id, 1, content, effective_from, created_by, now);
-        diesel::insert_into(procedure_versions::table).values(&version).execute(conn)?;
+        diesel::insert_into(procedures::table)
+            .values(&procedure)
+            .execute(conn)?;
+        let version =
+            ProcedureVersion::new(&procedure.id, 1, content, effective_from, created_by, now);
+        diesel::insert_into(procedure_versions::table)
+            .values(&version)
+            .execute(conn)?;
         Ok((procedure, version))
     }
 
@@ -320,22 +352,37 @@ impl Procedure {
         }
         let mine = procedure_versions::table.filter(procedure_versions::procedure_id.eq(&self.id));
         diesel::update(
-            mine.filter(procedure_versions::effective_from.ge(effective_from)).filter(
-                procedure_versions::effective_to
-                    .is_null()
-                    .or(procedure_versions::effective_to.gt(procedure_versions::effective_from.nullable())),
-            ),
+            mine.filter(procedure_versions::effective_from.ge(effective_from))
+                .filter(
+                    procedure_versions::effective_to
+                        .is_null()
+                        .or(procedure_versions::effective_to
+                            .gt(procedure_versions::effective_from.nullable())),
+                ),
         )
         .set(procedure_versions::effective_to.eq(procedure_versions::effective_from.nullable()))
         .execute(conn)?;
         diesel::update(
             mine.filter(procedure_versions::effective_from.lt(effective_from))
-                .filter(procedure_versions::effective_to.is_null().or(procedure_versions::effective_to.gt(effective_from))),
+                .filter(
+                    procedure_versions::effective_to
+                        .is_null()
+                        .or(procedure_versions::effective_to.gt(effective_from)),
+                ),
         )
         .set(procedure_versions::effective_to.eq(Some(effective_from)))
         .execute(conn)?;
-        let version = ProcedureVersion::new(&self.id, version_no, content, effective_from, created_by, now);
-        diesel::insert_into(procedure_versions::table).values(&version).execute(conn)?;
+        let version = ProcedureVersion::new(
+            &self.id,
+            version_no,
+            content,
+            effective_from,
+            created_by,
+            now,
+        );
+        diesel::insert_into(procedure_versions::table)
+            .values(&version)
+            .execute(conn)?;
         let procedure = procedures::table
             .find(&self.id)
             .select(Procedure::as_select())
@@ -345,7 +392,12 @@ impl Procedure {
 
     /// Marks the procedure inactive if the record still has `expected_version`; returns the
     /// new record, or `None` on a version mismatch. Nothing is deleted: dossiers refer to it.
-    pub fn deactivate(conn: &mut DbConn, id: &str, expected_version: i64, now: NaiveDateTime) -> QueryResult<Option<Procedure>> {
+    pub fn deactivate(
+        conn: &mut DbConn,
+        id: &str,
+        expected_version: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<Option<Procedure>> {
         let n = diesel::update(
             procedures::table
                 .filter(procedures::id.eq(id))
@@ -360,7 +412,11 @@ impl Procedure {
         if n != 1 {
             return Ok(None);
         }
-        procedures::table.find(id).select(Procedure::as_select()).first(conn).map(Some)
+        procedures::table
+            .find(id)
+            .select(Procedure::as_select())
+            .first(conn)
+            .map(Some)
     }
 }
 
@@ -388,12 +444,21 @@ impl Publication {
     }
 
     /// Withdraws; returns false when it was not published.
-    pub fn unpublish(conn: &mut DbConn, commune_code: &str, procedure_id: &str) -> QueryResult<bool> {
-        let n = diesel::delete(commune_procedures::table.find((commune_code, procedure_id))).execute(conn)?;
+    pub fn unpublish(
+        conn: &mut DbConn,
+        commune_code: &str,
+        procedure_id: &str,
+    ) -> QueryResult<bool> {
+        let n = diesel::delete(commune_procedures::table.find((commune_code, procedure_id)))
+            .execute(conn)?;
         Ok(n == 1)
     }
 
-    pub fn find(conn: &mut DbConn, commune_code: &str, procedure_id: &str) -> QueryResult<Option<Publication>> {
+    pub fn find(
+        conn: &mut DbConn,
+        commune_code: &str,
+        procedure_id: &str,
+    ) -> QueryResult<Option<Publication>> {
         commune_procedures::table
             .find((commune_code, procedure_id))
             .select(Publication::as_select())
@@ -402,11 +467,18 @@ impl Publication {
     }
 
     /// Publication times of some procedures in a commune, by procedure id (one query).
-    pub fn times(conn: &mut DbConn, commune_code: &str, procedure_ids: &[String]) -> QueryResult<HashMap<String, NaiveDateTime>> {
+    pub fn times(
+        conn: &mut DbConn,
+        commune_code: &str,
+        procedure_ids: &[String],
+    ) -> QueryResult<HashMap<String, NaiveDateTime>> {
         let rows: Vec<(String, NaiveDateTime)> = commune_procedures::table
             .filter(commune_procedures::commune_code.eq(commune_code))
             .filter(commune_procedures::procedure_id.eq_any(procedure_ids))
-            .select((commune_procedures::procedure_id, commune_procedures::published_at))
+            .select((
+                commune_procedures::procedure_id,
+                commune_procedures::published_at,
+            ))
             .load(conn)?;
         Ok(rows.into_iter().collect())
     }

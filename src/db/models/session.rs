@@ -108,6 +108,7 @@ impl LoginFailures {
 
     /// Drops records older than the window so the table stays small.
     pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
-        diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before))).execute(conn)
+        diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before)))
+            .execute(conn)
     }
 }

@@ -126,7 +126,10 @@ pub fn create_account(
         ),
         None => province_code,
     };
-    if User::find_by_username(conn, &username).map_err(|e| e.to_string())?.is_some() {
+    if User::find_by_username(conn, &username)
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
         return Err(format!("username {username} is taken"));
     }
     let now = chrono::Utc::now().naive_utc();

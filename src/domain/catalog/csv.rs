@@ -26,8 +26,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::{
-    validated, Case, DocumentForm, ImplementingLevel, ImportItem, Issue, Named, OnlineLevel, ParsedImport,
-    ProcedureContent, ProcessingTime, RequiredDocument, ResultType, RowIssue, TimeUnit, DEFAULT_CASE_NAME,
+    validated, Case, DocumentForm, ImplementingLevel, ImportItem, Issue, Named, OnlineLevel,
+    ParsedImport, ProcedureContent, ProcessingTime, RequiredDocument, ResultType, RowIssue,
+    TimeUnit, DEFAULT_CASE_NAME,
 };
 use crate::error::Text;
 
@@ -48,9 +49,23 @@ pub const COLUMNS: [&str; 14] = [
     "documents",
     "effective_from",
 ];
-const REQUIRED: [&str; 6] = ["code", "name", "field", "result_type", "time_unit", "online_level"];
+const REQUIRED: [&str; 6] = [
+    "code",
+    "name",
+    "field",
+    "result_type",
+    "time_unit",
+    "online_level",
+];
 /// Columns that belong to the procedure and repeat on each of its rows.
-const PROCEDURE_COLUMNS: [&str; 6] = ["name", "field", "implementing_level", "legal_basis", "result_type", "effective_from"];
+const PROCEDURE_COLUMNS: [&str; 6] = [
+    "name",
+    "field",
+    "implementing_level",
+    "legal_basis",
+    "result_type",
+    "effective_from",
+];
 const BOM: &str = "\u{feff}";
 
 /// Writes procedures as CSV (with a byte-order mark), one row per case.
@@ -80,7 +95,10 @@ pub fn write(procedures: &[ProcedureContent]) -> String {
         }
     }
     let bytes = w.into_inner().expect("in-memory CSV");
-    format!("{BOM}{}", String::from_utf8(bytes).expect("CSV of UTF-8 strings"))
+    format!(
+        "{BOM}{}",
+        String::from_utf8(bytes).expect("CSV of UTF-8 strings")
+    )
 }
 
 /// `Tờ khai (original, 1, required, store)`.
@@ -91,7 +109,11 @@ pub fn format_document(d: &RequiredDocument) -> String {
         d.form.as_str(),
         d.count,
         if d.required { "required" } else { "optional" },
-        if d.from_data_store_allowed { ", store" } else { "" }
+        if d.from_data_store_allowed {
+            ", store"
+        } else {
+            ""
+        }
     )
 }
 
@@ -99,7 +121,12 @@ pub fn format_document(d: &RequiredDocument) -> String {
 pub fn parse_documents(cell: &str) -> Result<Vec<RequiredDocument>, Vec<Text>> {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
-    for (j, item) in cell.split(';').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+    for (j, item) in cell
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .enumerate()
+    {
         let n = j + 1;
         let Some((name, attrs)) = item.strip_suffix(')').and_then(|s| s.rsplit_once('(')) else {
             errors.push(Text::new(
@@ -112,8 +139,14 @@ pub fn parse_documents(cell: &str) -> Result<Vec<RequiredDocument>, Vec<Text>> {
         let form_token = tokens.next().unwrap_or("");
         let Some(form) = DocumentForm::parse(form_token) else {
             errors.push(Text::new(
-                format!("Giấy tờ {n}: hình thức '{form_token}' không hợp lệ; dùng {}.", DocumentForm::choices()),
-                format!("Document {n}: unknown form '{form_token}'; use {}.", DocumentForm::choices()),
+                format!(
+                    "Giấy tờ {n}: hình thức '{form_token}' không hợp lệ; dùng {}.",
+                    DocumentForm::choices()
+                ),
+                format!(
+                    "Document {n}: unknown form '{form_token}'; use {}.",
+                    DocumentForm::choices()
+                ),
             ));
             continue;
         };
@@ -176,12 +209,29 @@ fn issue(row: usize, code: &str, field: &str, vi: String, en: String) -> RowIssu
 }
 
 fn file_issue(field: &str, vi: String, en: String) -> RowIssue {
-    RowIssue { row: 1, code: None, field: field.to_string(), message: Text::new(vi, en) }
+    RowIssue {
+        row: 1,
+        code: None,
+        field: field.to_string(),
+        message: Text::new(vi, en),
+    }
 }
 
-fn enum_value<T: Named>(value: &str, column: &str, row: usize, code: &str, issues: &mut Vec<RowIssue>) -> Option<T> {
+fn enum_value<T: Named>(
+    value: &str,
+    column: &str,
+    row: usize,
+    code: &str,
+    issues: &mut Vec<RowIssue>,
+) -> Option<T> {
     if value.is_empty() {
-        issues.push(issue(row, code, column, "Bắt buộc.".into(), "Required.".into()));
+        issues.push(issue(
+            row,
+            code,
+            column,
+            "Bắt buộc.".into(),
+            "Required.".into(),
+        ));
         return None;
     }
     let parsed = T::parse(value);
@@ -203,9 +253,13 @@ fn read_row(line: usize, get: impl Fn(&str) -> String) -> Row {
     let iss = &mut issues;
 
     let level = get("implementing_level");
-    let implementing_level =
-        if level.is_empty() { Some(ImplementingLevel::default()) } else { enum_value(&level, "implementing_level", line, &code, iss) };
-    let result_type = enum_value::<ResultType>(&get("result_type"), "result_type", line, &code, iss);
+    let implementing_level = if level.is_empty() {
+        Some(ImplementingLevel::default())
+    } else {
+        enum_value(&level, "implementing_level", line, &code, iss)
+    };
+    let result_type =
+        enum_value::<ResultType>(&get("result_type"), "result_type", line, &code, iss);
     let effective = get("effective_from");
     let effective_from = if effective.is_empty() {
         Some(None)
@@ -240,7 +294,13 @@ fn read_row(line: usize, get: impl Fn(&str) -> String) -> Row {
         (Ok(v), _) => Some(v),
         (Err(_), Some(TimeUnit::SameDay)) if value_text.is_empty() => Some(0),
         (Err(_), _) if value_text.is_empty() => {
-            iss.push(issue(line, &code, "processing_time", "Bắt buộc (trừ đơn vị same_day).".into(), "Required (except with the unit same_day).".into()));
+            iss.push(issue(
+                line,
+                &code,
+                "processing_time",
+                "Bắt buộc (trừ đơn vị same_day).".into(),
+                "Required (except with the unit same_day).".into(),
+            ));
             None
         }
         (Err(_), _) => {
@@ -254,7 +314,8 @@ fn read_row(line: usize, get: impl Fn(&str) -> String) -> Row {
             None
         }
     };
-    let online_level = enum_value::<OnlineLevel>(&get("online_level"), "online_level", line, &code, iss);
+    let online_level =
+        enum_value::<OnlineLevel>(&get("online_level"), "online_level", line, &code, iss);
     let documents = match parse_documents(&get("documents")) {
         Ok(d) => Some(d),
         Err(errors) => {
@@ -267,14 +328,22 @@ fn read_row(line: usize, get: impl Fn(&str) -> String) -> Row {
             None
         }
     };
-    let case_code = Some(get("case_code")).filter(|c| !c.is_empty()).unwrap_or_else(|| "default".into());
+    let case_code = Some(get("case_code"))
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "default".into());
     let case = match (unit, value, online_level, documents) {
         (Some(unit), Some(value), Some(online_level), Some(documents)) => {
             let cutoff = Some(get("cutoff")).filter(|c| !c.is_empty());
             Some(Case {
                 code: case_code.clone(),
-                name: Some(get("case_name")).filter(|n| !n.is_empty()).unwrap_or_else(|| DEFAULT_CASE_NAME.into()),
-                processing_time: ProcessingTime { value, unit, cutoff },
+                name: Some(get("case_name"))
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| DEFAULT_CASE_NAME.into()),
+                processing_time: ProcessingTime {
+                    value,
+                    unit,
+                    cutoff,
+                },
                 online_level,
                 documents,
             })
@@ -282,7 +351,13 @@ fn read_row(line: usize, get: impl Fn(&str) -> String) -> Row {
         _ => None,
     };
     if code.is_empty() {
-        issues.push(issue(line, "", "code", "Bắt buộc.".into(), "Required.".into()));
+        issues.push(issue(
+            line,
+            "",
+            "code",
+            "Bắt buộc.".into(),
+            "Required.".into(),
+        ));
     }
     Row {
         line,
@@ -299,11 +374,19 @@ fn read_row(line: usize, get: impl Fn(&str) -> String) -> Row {
 fn locate(issue: Issue, rows: &[Row]) -> (usize, String, Text) {
     let first = rows[0].line;
     let Some(rest) = issue.field.strip_prefix("cases[") else {
-        let column = if issue.field == "cases" { "case_code".to_string() } else { issue.field };
+        let column = if issue.field == "cases" {
+            "case_code".to_string()
+        } else {
+            issue.field
+        };
         return (first, column, issue.message);
     };
     let (index, path) = rest.split_once("].").unwrap_or((rest, ""));
-    let row = index.parse::<usize>().ok().and_then(|i| rows.get(i)).map_or(first, |r| r.line);
+    let row = index
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| rows.get(i))
+        .map_or(first, |r| r.line);
     let column = match path {
         "code" => "case_code",
         "name" => "case_name",
@@ -315,8 +398,15 @@ fn locate(issue: Issue, rows: &[Row]) -> (usize, String, Text) {
     };
     let mut message = issue.message;
     // documents[j].field: say which document, as the cell holds a list.
-    if let Some(j) = path.strip_prefix("documents[").and_then(|p| p.split_once(']')).and_then(|(j, _)| j.parse::<usize>().ok()) {
-        message = Text::new(format!("Giấy tờ {}: {}", j + 1, message.vi), format!("Document {}: {}", j + 1, message.en));
+    if let Some(j) = path
+        .strip_prefix("documents[")
+        .and_then(|p| p.split_once(']'))
+        .and_then(|(j, _)| j.parse::<usize>().ok())
+    {
+        message = Text::new(
+            format!("Giấy tờ {}: {}", j + 1, message.vi),
+            format!("Document {}: {}", j + 1, message.en),
+        );
     }
     (row, column.to_string(), message)
 }
@@ -324,13 +414,19 @@ fn locate(issue: Issue, rows: &[Row]) -> (usize, String, Text) {
 /// Parses and validates a CSV import file.
 pub fn parse(bytes: &[u8]) -> ParsedImport {
     let bytes = bytes.strip_prefix(BOM.as_bytes()).unwrap_or(bytes);
-    let mut reader = ::csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
             return ParsedImport {
                 items: Vec::new(),
-                file_issues: vec![file_issue("header", format!("Không đọc được dòng tiêu đề: {e}"), format!("Cannot read the header row: {e}"))],
+                file_issues: vec![file_issue(
+                    "header",
+                    format!("Không đọc được dòng tiêu đề: {e}"),
+                    format!("Cannot read the header row: {e}"),
+                )],
             }
         }
     };
@@ -341,11 +437,21 @@ pub fn parse(bytes: &[u8]) -> ParsedImport {
         if !COLUMNS.contains(&name.as_str()) {
             file_issues.push(file_issue(
                 &name,
-                format!("Cột '{name}' không được hỗ trợ; các cột: {}.", COLUMNS.join(", ")),
-                format!("Unknown column '{name}'; the columns are: {}.", COLUMNS.join(", ")),
+                format!(
+                    "Cột '{name}' không được hỗ trợ; các cột: {}.",
+                    COLUMNS.join(", ")
+                ),
+                format!(
+                    "Unknown column '{name}'; the columns are: {}.",
+                    COLUMNS.join(", ")
+                ),
             ));
         } else if index.insert(name.clone(), i).is_some() {
-            file_issues.push(file_issue(&name, format!("Cột '{name}' lặp lại."), format!("Column '{name}' appears twice.")));
+            file_issues.push(file_issue(
+                &name,
+                format!("Cột '{name}' lặp lại."),
+                format!("Column '{name}' appears twice."),
+            ));
         }
     }
     for required in REQUIRED {
@@ -358,7 +464,10 @@ pub fn parse(bytes: &[u8]) -> ParsedImport {
         }
     }
     if !file_issues.is_empty() {
-        return ParsedImport { items: Vec::new(), file_issues };
+        return ParsedImport {
+            items: Vec::new(),
+            file_issues,
+        };
     }
 
     let mut items: Vec<ImportItem> = Vec::new();
@@ -372,23 +481,42 @@ pub fn parse(bytes: &[u8]) -> ParsedImport {
                 let line = e.position().map_or(last_line + 1, |p| p.line() as usize);
                 last_line = line;
                 let (vi, en) = match e.kind() {
-                    ::csv::ErrorKind::UnequalLengths { len, expected_len, .. } => (
+                    ::csv::ErrorKind::UnequalLengths {
+                        len, expected_len, ..
+                    } => (
                         format!("Dòng có {len} ô, trong khi tiêu đề có {expected_len} cột."),
-                        format!("The row has {len} cells where the header has {expected_len} columns."),
+                        format!(
+                            "The row has {len} cells where the header has {expected_len} columns."
+                        ),
                     ),
                     ::csv::ErrorKind::Utf8 { .. } => (
                         "Dòng không phải UTF-8 hợp lệ: lưu tệp dưới dạng CSV UTF-8.".to_string(),
                         "The row is not valid UTF-8: save the file as CSV UTF-8.".to_string(),
                     ),
-                    _ => (format!("Dòng không đọc được: {e}"), format!("Unreadable row: {e}")),
+                    _ => (
+                        format!("Dòng không đọc được: {e}"),
+                        format!("Unreadable row: {e}"),
+                    ),
                 };
-                items.push(ImportItem::rejected(line, None, vec![issue(line, "", "row", vi, en)]));
+                items.push(ImportItem::rejected(
+                    line,
+                    None,
+                    vec![issue(line, "", "row", vi, en)],
+                ));
                 continue;
             }
         };
-        let line = record.position().map_or(last_line + 1, |p| p.line() as usize);
+        let line = record
+            .position()
+            .map_or(last_line + 1, |p| p.line() as usize);
         last_line = line;
-        let get = |column: &str| index.get(column).and_then(|&i| record.get(i)).map(super::clean).unwrap_or_default();
+        let get = |column: &str| {
+            index
+                .get(column)
+                .and_then(|&i| record.get(i))
+                .map(super::clean)
+                .unwrap_or_default()
+        };
         let row = read_row(line, get);
         if row.code.is_empty() {
             items.push(ImportItem::rejected(line, None, row.issues));
@@ -405,7 +533,8 @@ pub fn parse(bytes: &[u8]) -> ParsedImport {
 
     for (code, rows) in groups {
         let first = rows[0].line;
-        let mut issues: Vec<RowIssue> = rows.iter().flat_map(|r| r.issues.iter().cloned()).collect();
+        let mut issues: Vec<RowIssue> =
+            rows.iter().flat_map(|r| r.issues.iter().cloned()).collect();
         let mut case_rows: HashMap<&str, usize> = HashMap::new();
         for r in &rows {
             for (k, column) in PROCEDURE_COLUMNS.iter().enumerate() {
@@ -424,8 +553,14 @@ pub fn parse(bytes: &[u8]) -> ParsedImport {
                     r.line,
                     &code,
                     "case_code",
-                    format!("Thủ tục {code} đã có trường hợp '{}' ở dòng {prev}.", r.case_code),
-                    format!("Procedure {code} already has case '{}' in row {prev}.", r.case_code),
+                    format!(
+                        "Thủ tục {code} đã có trường hợp '{}' ở dòng {prev}.",
+                        r.case_code
+                    ),
+                    format!(
+                        "Procedure {code} already has case '{}' in row {prev}.",
+                        r.case_code
+                    ),
                 ));
             }
         }
@@ -445,7 +580,12 @@ pub fn parse(bytes: &[u8]) -> ParsedImport {
                 };
                 validated(content.normalized(), first, |i| {
                     let (row, field, message) = locate(i, &rows);
-                    RowIssue { row, code: Some(code.clone()), field, message }
+                    RowIssue {
+                        row,
+                        code: Some(code.clone()),
+                        field,
+                        message,
+                    }
                 })
             }
             _ => ImportItem::rejected(first, Some(code.clone()), issues),
@@ -453,7 +593,10 @@ pub fn parse(bytes: &[u8]) -> ParsedImport {
         items.push(item);
     }
     items.sort_by_key(|i| i.row);
-    ParsedImport { items, file_issues: Vec::new() }
+    ParsedImport {
+        items,
+        file_issues: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -468,7 +611,10 @@ mod tests {
     }
 
     fn problems(p: &ParsedImport) -> Vec<(usize, String)> {
-        p.items.iter().flat_map(|i| i.issues.iter().map(|x| (x.row, x.field.clone()))).collect()
+        p.items
+            .iter()
+            .flat_map(|i| i.issues.iter().map(|x| (x.row, x.field.clone())))
+            .collect()
     }
 
     #[test]
@@ -485,13 +631,16 @@ mod tests {
         assert_eq!(c.cases.len(), 2);
         assert_eq!(c.cases[0].name, DEFAULT_CASE_NAME);
         assert_eq!(c.cases[0].processing_time.cutoff.as_deref(), Some("15:00"));
-        assert_eq!(c.cases[0].documents[1], RequiredDocument {
-            name: "Giấy chứng sinh".into(),
-            form: DocumentForm::Original,
-            count: 1,
-            required: true,
-            from_data_store_allowed: true
-        });
+        assert_eq!(
+            c.cases[0].documents[1],
+            RequiredDocument {
+                name: "Giấy chứng sinh".into(),
+                form: DocumentForm::Original,
+                count: 1,
+                required: true,
+                from_data_store_allowed: true
+            }
+        );
         assert_eq!(c.cases[1].documents[0].name, "Ảnh (4x6)");
         assert_eq!(c.cases[1].documents[0].count, 2);
         assert!(!c.cases[1].documents[0].required);
@@ -511,7 +660,11 @@ mod tests {
         let mut b = a.clone();
         b.code = "2.000815".into();
         b.cases[0].code = "paper".into();
-        b.cases[0].processing_time = ProcessingTime { value: 5, unit: TimeUnit::WorkingDays, cutoff: None };
+        b.cases[0].processing_time = ProcessingTime {
+            value: 5,
+            unit: TimeUnit::WorkingDays,
+            cutoff: None,
+        };
         let mut second = b.cases[0].clone();
         second.code = "online".into();
         second.online_level = OnlineLevel::Partial;
@@ -557,13 +710,21 @@ mod tests {
         );
         let unit = &p.items[1].issues[0];
         assert_eq!(unit.code.as_deref(), Some("1.000001"));
-        assert!(unit.message.en.contains("'weeks'") && unit.message.en.contains("working_days"), "{unit:?}");
+        assert!(
+            unit.message.en.contains("'weeks'") && unit.message.en.contains("working_days"),
+            "{unit:?}"
+        );
         assert!(p.items.iter().all(|i| i.content.is_none()));
         // The cutoff is checked once the row reads (after its document is fixed).
         let fixed = csv.replace("A (scan, 1)", "A (copy, 1)");
         assert!(problems(&parse_str(&fixed)).contains(&(10, "cutoff".to_string())));
         // A document's count is checked with the content and named by its position.
-        let zero = csv.lines().take(1).chain(csv.lines().skip(10)).collect::<Vec<_>>().join("\n");
+        let zero = csv
+            .lines()
+            .take(1)
+            .chain(csv.lines().skip(10))
+            .collect::<Vec<_>>()
+            .join("\n");
         let p = parse_str(&zero);
         assert_eq!(problems(&p), vec![(2, "processing_time".to_string())]);
         let fixed = zero.replace(",,working_days", ",2,working_days");
@@ -579,7 +740,10 @@ mod tests {
         assert_eq!(p.file_issues[0].field, "fee");
         let p = parse_str("code,name\n");
         let missing: Vec<&str> = p.file_issues.iter().map(|i| i.field.as_str()).collect();
-        assert_eq!(missing, ["field", "result_type", "time_unit", "online_level"]);
+        assert_eq!(
+            missing,
+            ["field", "result_type", "time_unit", "online_level"]
+        );
         assert_eq!(parse_str("").file_issues.len(), 6);
     }
 
@@ -597,7 +761,10 @@ mod tests {
     fn documents_cell() {
         assert_eq!(parse_documents(" ; ").unwrap(), vec![]);
         let d = parse_documents("Tờ khai (original_or_copy, 2, optional, store)").unwrap();
-        assert_eq!(format_document(&d[0]), "Tờ khai (original_or_copy, 2, optional, store)");
+        assert_eq!(
+            format_document(&d[0]),
+            "Tờ khai (original_or_copy, 2, optional, store)"
+        );
         assert_eq!(parse_documents("A (original, many)").unwrap_err().len(), 1);
     }
 }

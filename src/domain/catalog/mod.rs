@@ -84,7 +84,11 @@ pub trait Named: Sized + Copy + 'static {
     }
     /// "a, b or c", for error messages.
     fn choices() -> String {
-        Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+        Self::ALL
+            .iter()
+            .map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -215,26 +219,37 @@ pub struct Issue {
 
 impl Issue {
     pub fn new(field: impl Into<String>, vi: impl Into<String>, en: impl Into<String>) -> Self {
-        Issue { field: field.into(), message: Text::new(vi, en) }
+        Issue {
+            field: field.into(),
+            message: Text::new(vi, en),
+        }
     }
 }
 
 /// True for a national procedure code: `^[1-3]\.\d{6}$`.
 pub fn is_procedure_code(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 8 && (b'1'..=b'3').contains(&b[0]) && b[1] == b'.' && b[2..].iter().all(u8::is_ascii_digit)
+    b.len() == 8
+        && (b'1'..=b'3').contains(&b[0])
+        && b[1] == b'.'
+        && b[2..].iter().all(u8::is_ascii_digit)
 }
 
 fn is_case_code(s: &str) -> bool {
     (1..=40).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
 }
 
 /// `H:MM` or `HH:MM` as a time of day, normalised to `HH:MM`.
 pub fn parse_cutoff(s: &str) -> Option<String> {
     let (h, m) = s.trim().split_once(':')?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+    if h.is_empty()
+        || h.len() > 2
+        || m.len() != 2
+        || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
@@ -249,9 +264,17 @@ fn length_issue(issues: &mut Vec<Issue>, field: &str, value: &str, min: usize, m
     let n = value.chars().count();
     if n < min || n > max {
         issues.push(if min > 0 {
-            Issue::new(field, format!("Phải có từ {min} đến {max} ký tự."), format!("Must have {min} to {max} characters."))
+            Issue::new(
+                field,
+                format!("Phải có từ {min} đến {max} ký tự."),
+                format!("Must have {min} to {max} characters."),
+            )
         } else {
-            Issue::new(field, format!("Tối đa {max} ký tự."), format!("At most {max} characters."))
+            Issue::new(
+                field,
+                format!("Tối đa {max} ký tự."),
+                format!("At most {max} characters."),
+            )
         });
     }
 }
@@ -267,7 +290,8 @@ impl ProcedureContent {
             case.code = case.code.trim().to_string();
             case.name = clean(&case.name);
             if let Some(c) = &case.processing_time.cutoff {
-                case.processing_time.cutoff = Some(parse_cutoff(c).unwrap_or_else(|| c.trim().to_string()));
+                case.processing_time.cutoff =
+                    Some(parse_cutoff(c).unwrap_or_else(|| c.trim().to_string()));
             }
             for d in &mut case.documents {
                 d.name = clean(&d.name);
@@ -290,7 +314,11 @@ impl ProcedureContent {
         length_issue(&mut out, "field", &self.field, 1, 200);
         length_issue(&mut out, "legal_basis", &self.legal_basis, 0, 4000);
         if self.cases.is_empty() || self.cases.len() > 50 {
-            out.push(Issue::new("cases", "Cần từ 1 đến 50 trường hợp.", "Give 1 to 50 cases."));
+            out.push(Issue::new(
+                "cases",
+                "Cần từ 1 đến 50 trường hợp.",
+                "Give 1 to 50 cases.",
+            ));
         }
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, case) in self.cases.iter().enumerate() {
@@ -304,7 +332,11 @@ impl ProcedureContent {
             } else if let Some(first) = seen.insert(&case.code, i) {
                 out.push(Issue::new(
                     at("code"),
-                    format!("Mã trường hợp '{}' trùng với trường hợp thứ {}.", case.code, first + 1),
+                    format!(
+                        "Mã trường hợp '{}' trùng với trường hợp thứ {}.",
+                        case.code,
+                        first + 1
+                    ),
                     format!("Case code '{}' repeats case {}.", case.code, first + 1),
                 ));
             }
@@ -344,7 +376,11 @@ impl ProcedureContent {
                 }
             }
             if case.documents.len() > 100 {
-                out.push(Issue::new(at("documents"), "Tối đa 100 giấy tờ.", "At most 100 documents."));
+                out.push(Issue::new(
+                    at("documents"),
+                    "Tối đa 100 giấy tờ.",
+                    "At most 100 documents.",
+                ));
             }
             for (j, d) in case.documents.iter().enumerate() {
                 let at_doc = |f: &str| format!("cases[{i}].documents[{j}].{f}");
@@ -357,7 +393,11 @@ impl ProcedureContent {
                     ));
                 }
                 if !(1..=100).contains(&d.count) {
-                    out.push(Issue::new(at_doc("count"), "Số bản phải từ 1 đến 100.", "The count must be 1 to 100."));
+                    out.push(Issue::new(
+                        at_doc("count"),
+                        "Số bản phải từ 1 đến 100.",
+                        "The count must be 1 to 100.",
+                    ));
                 }
             }
         }
@@ -366,7 +406,13 @@ impl ProcedureContent {
 
     /// Same content, whatever the effective date: what decides "unchanged" on import.
     pub fn same_content(&self, other: &ProcedureContent) -> bool {
-        ProcedureContent { effective_from: None, ..self.clone() } == ProcedureContent { effective_from: None, ..other.clone() }
+        ProcedureContent {
+            effective_from: None,
+            ..self.clone()
+        } == ProcedureContent {
+            effective_from: None,
+            ..other.clone()
+        }
     }
 
     /// Folded name, code and field: the accent-insensitive search key.
@@ -454,7 +500,12 @@ pub struct ImportItem {
 
 impl ImportItem {
     fn rejected(row: usize, code: Option<String>, issues: Vec<RowIssue>) -> Self {
-        ImportItem { row, code, content: None, issues }
+        ImportItem {
+            row,
+            code,
+            content: None,
+            issues,
+        }
     }
 }
 
@@ -470,7 +521,12 @@ impl ParsedImport {
     pub fn file_error(field: &str, message: Text) -> Self {
         ParsedImport {
             items: Vec::new(),
-            file_issues: vec![RowIssue { row: 0, code: None, field: field.to_string(), message }],
+            file_issues: vec![RowIssue {
+                row: 0,
+                code: None,
+                field: field.to_string(),
+                message,
+            }],
         }
     }
 }
@@ -490,7 +546,9 @@ pub fn parse_import(format: FileFormat, bytes: &[u8]) -> ParsedImport {
 fn reject_repeated_codes(items: &mut [ImportItem]) {
     let mut first: HashMap<String, usize> = HashMap::new();
     for item in items.iter_mut() {
-        let Some(code) = item.code.clone() else { continue };
+        let Some(code) = item.code.clone() else {
+            continue;
+        };
         match first.get(&code) {
             None => {
                 first.insert(code, item.row);
@@ -519,7 +577,11 @@ fn parse_json(bytes: &[u8]) -> ParsedImport {
             return ParsedImport::file_error(
                 "body",
                 Text::new(
-                    format!("JSON không đúng cú pháp (dòng {}, cột {}).", e.line(), e.column()),
+                    format!(
+                        "JSON không đúng cú pháp (dòng {}, cột {}).",
+                        e.line(),
+                        e.column()
+                    ),
                     format!("Malformed JSON (line {}, column {}).", e.line(), e.column()),
                 ),
             )
@@ -528,7 +590,10 @@ fn parse_json(bytes: &[u8]) -> ParsedImport {
         Ok(_) => {
             return ParsedImport::file_error(
                 "body",
-                Text::new("Tệp JSON phải là một mảng các thủ tục.", "The JSON file must be an array of procedures."),
+                Text::new(
+                    "Tệp JSON phải là một mảng các thủ tục.",
+                    "The JSON file must be an array of procedures.",
+                ),
             )
         }
     };
@@ -537,7 +602,10 @@ fn parse_json(bytes: &[u8]) -> ParsedImport {
         .enumerate()
         .map(|(i, value)| {
             let row = i + 1;
-            let code = value.get("code").and_then(|c| c.as_str()).map(|c| c.trim().to_string());
+            let code = value
+                .get("code")
+                .and_then(|c| c.as_str())
+                .map(|c| c.trim().to_string());
             match serde_path_to_error::deserialize::<_, ProcedureContent>(value) {
                 Err(e) => {
                     let field = e.path().to_string();
@@ -559,7 +627,10 @@ fn parse_json(bytes: &[u8]) -> ParsedImport {
             }
         })
         .collect();
-    ParsedImport { items, file_issues: Vec::new() }
+    ParsedImport {
+        items,
+        file_issues: Vec::new(),
+    }
 }
 
 /// An item from content, rejected with its issues (mapped to rows and fields) if any.
@@ -567,7 +638,12 @@ fn validated(content: ProcedureContent, row: usize, map: impl Fn(Issue) -> RowIs
     let issues: Vec<RowIssue> = content.issues().into_iter().map(map).collect();
     let code = Some(content.code.clone());
     if issues.is_empty() {
-        ImportItem { row, code, content: Some(content), issues }
+        ImportItem {
+            row,
+            code,
+            content: Some(content),
+            issues,
+        }
     } else {
         ImportItem::rejected(row, code, issues)
     }
@@ -598,7 +674,11 @@ mod tests {
             cases: vec![Case {
                 code: "default".into(),
                 name: DEFAULT_CASE_NAME.into(),
-                processing_time: ProcessingTime { value: 0, unit: TimeUnit::SameDay, cutoff: Some("15:00".into()) },
+                processing_time: ProcessingTime {
+                    value: 0,
+                    unit: TimeUnit::SameDay,
+                    cutoff: Some("15:00".into()),
+                },
                 online_level: OnlineLevel::Full,
                 documents: vec![RequiredDocument {
                     name: "Tờ khai".into(),
@@ -621,7 +701,15 @@ mod tests {
         for ok in ["1.001193", "2.000815", "3.123456"] {
             assert!(is_procedure_code(ok), "{ok}");
         }
-        for bad in ["4.001193", "1.00119", "1.0011930", "1-001193", "1.00119a", "", " 1.001193"] {
+        for bad in [
+            "4.001193",
+            "1.00119",
+            "1.0011930",
+            "1-001193",
+            "1.00119a",
+            "",
+            " 1.001193",
+        ] {
             assert!(!is_procedure_code(bad), "{bad}");
         }
     }
@@ -636,11 +724,19 @@ mod tests {
         let mut c = sample();
         c.code = "9.1".into();
         c.name = " ".into();
-        c.cases[0].processing_time = ProcessingTime { value: 2, unit: TimeUnit::SameDay, cutoff: Some("25:00".into()) };
+        c.cases[0].processing_time = ProcessingTime {
+            value: 2,
+            unit: TimeUnit::SameDay,
+            cutoff: Some("25:00".into()),
+        };
         c.cases[0].documents[0].name = "A; B".into();
         c.cases[0].documents[0].count = 0;
         let mut second = c.cases[0].clone();
-        second.processing_time = ProcessingTime { value: 0, unit: TimeUnit::WorkingDays, cutoff: Some("15:00".into()) };
+        second.processing_time = ProcessingTime {
+            value: 0,
+            unit: TimeUnit::WorkingDays,
+            cutoff: Some("15:00".into()),
+        };
         second.documents.clear();
         c.cases.push(second);
         let c = c.normalized();
@@ -684,7 +780,10 @@ mod tests {
         second.online_level = OnlineLevel::None;
         c.cases.insert(0, second);
         assert_eq!(c.online_levels(), ",full,none,");
-        assert_eq!(parse_online_levels(",full,none,"), vec![OnlineLevel::Full, OnlineLevel::None]);
+        assert_eq!(
+            parse_online_levels(",full,none,"),
+            vec![OnlineLevel::Full, OnlineLevel::None]
+        );
     }
 
     #[test]
@@ -711,7 +810,13 @@ mod tests {
         let summary: Vec<(usize, bool, Vec<String>)> = parsed
             .items
             .iter()
-            .map(|i| (i.row, i.content.is_some(), i.issues.iter().map(|x| x.field.clone()).collect()))
+            .map(|i| {
+                (
+                    i.row,
+                    i.content.is_some(),
+                    i.issues.iter().map(|x| x.field.clone()).collect(),
+                )
+            })
             .collect();
         assert_eq!(
             summary,
@@ -722,14 +827,23 @@ mod tests {
                 (4, false, vec!["code".to_string()]),
             ]
         );
-        assert!(parsed.items[1].issues[0].message.en.contains("weeks"), "{:?}", parsed.items[1].issues[0]);
+        assert!(
+            parsed.items[1].issues[0].message.en.contains("weeks"),
+            "{:?}",
+            parsed.items[1].issues[0]
+        );
         assert!(parsed.items[3].issues[0].message.en.contains("row 1"));
         assert_eq!(distinct_codes(&parsed.items), vec!["1.001193".to_string()]);
     }
 
     #[test]
     fn json_import_needs_an_array() {
-        assert_eq!(parse_import(FileFormat::Json, b"{\"code\": 1}").file_issues.len(), 1);
+        assert_eq!(
+            parse_import(FileFormat::Json, b"{\"code\": 1}")
+                .file_issues
+                .len(),
+            1
+        );
         assert_eq!(parse_import(FileFormat::Json, b"[{").file_issues.len(), 1);
         assert!(parse_import(FileFormat::Json, b"[]").items.is_empty());
     }
