@@ -21,6 +21,8 @@ Each operation's description names the roles allowed.",
     tags(
         (name = "auth", description = "Login, token refresh, logout"),
         (name = "users", description = "Staff and citizen accounts"),
+        (name = "procedures", description = "Catalog of administrative procedures (TTHC): versions with effective dates, \
+cases, required documents, CSV/JSON import and export, and the procedures each commune publishes"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     modifiers(&SecurityAddon),

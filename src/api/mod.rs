@@ -4,6 +4,7 @@ pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod procedures;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -18,7 +19,19 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(users::list_users)
         .service(users::create_user)
         .service(users::get_user)
-        .service(users::update_user);
+        .service(users::update_user)
+        // Catalog: the fixed paths (export, import) before /procedures/{code}.
+        .service(procedures::list_procedures)
+        .service(procedures::export_procedures)
+        .service(procedures::import_procedures)
+        .service(procedures::create_procedure)
+        .service(procedures::get_procedure)
+        .service(procedures::list_versions)
+        .service(procedures::update_procedure)
+        .service(procedures::deactivate_procedure)
+        .service(procedures::list_commune_procedures)
+        .service(procedures::publish_procedure)
+        .service(procedures::unpublish_procedure);
 }
 
 /// Probes at the root.
