@@ -139,6 +139,7 @@ pub fn import_parsed(
             .iter()
             .flat_map(|i| i.issues.iter().cloned())
             .collect();
+        outcome.issues.sort_by_key(|i| i.row);
         if mode == ImportMode::AllOrNothing && outcome.rejected > 0 {
             return Ok(());
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKind};
 
-use super::extract::{etag, read_body, IfMatch, Page, PageParams, ValidJson};
+use super::extract::{etag, parse_json, read_body, IfMatch, Page, PageParams, ValidJson};
 use crate::auth::roles::{CommuneAdmins, SystemAdmins};
 use crate::auth::{Authorized, Role};
 use crate::catalog::{self, ImportMode, ImportOutcome};
@@ -535,6 +535,10 @@ pub async fn import_procedures(
 ) -> ApiResult<HttpResponse> {
     let format = import_format(&req)?;
     let body = read_body(&req, payload.into_inner(), state.config.max_import_bytes).await?;
+    if format == FileFormat::Json {
+        // Malformed JSON is 400 like every JSON body; a well-formed file gets the report.
+        parse_json::<serde::de::IgnoredAny>(&body)?;
+    }
     let mode = params.mode.unwrap_or_default();
     let lang = Lang::from_accept_language(
         req.headers()
