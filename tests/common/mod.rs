@@ -1,6 +1,6 @@
 //! Test harness: every test gets its own database (a temp SQLite file, or a fresh schema in
 //! the PostgreSQL named by MOTCUA_TEST_POSTGRES_URL) and drives the real HTTP app.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::result_large_err)]
 
 use std::sync::OnceLock;
 use std::time::Duration;
