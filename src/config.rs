@@ -66,6 +66,10 @@ pub struct Config {
     #[arg(long, env = "MAX_JSON_BYTES", default_value_t = 1_048_576)]
     pub max_json_bytes: usize,
 
+    /// Largest accepted catalog import file (CSV or JSON) in bytes (larger: 413).
+    #[arg(long, env = "MAX_IMPORT_BYTES", default_value_t = 10_485_760)]
+    pub max_import_bytes: usize,
+
     /// Largest accepted file upload in bytes (larger: 413).
     #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 20_971_520)]
     pub max_upload_bytes: usize,

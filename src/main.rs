@@ -1,4 +1,5 @@
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -7,8 +8,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use motcua::auth::{password, Role};
+use motcua::catalog::{self, ImportMode, ImportOutcome};
 use motcua::config::Config;
 use motcua::db::{self, DbPool};
+use motcua::domain::catalog::{parse_import, FileFormat};
 use motcua::state::AppState;
 use motcua::{app, logging, openapi, seed};
 
@@ -37,7 +40,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Load the reference data (provinces, communes) idempotently.
+    /// Load the reference data (provinces, communes) and the sample procedure catalog,
+    /// idempotently; with --demo also publish the sample catalog in the demo commune.
     Seed,
     /// Print the OpenAPI document.
     Openapi,
@@ -46,6 +50,46 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Import or export the procedure catalog.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Import procedures from a CSV or JSON file: an idempotent upsert by code, the same code
+    /// path as POST /api/v1/procedures/import. Prints the validation report.
+    Import {
+        /// The file; its format comes from the extension (.json, else CSV) unless --format says.
+        file: PathBuf,
+        /// Import the valid procedures and report the others (default: all or nothing).
+        #[arg(long)]
+        partial: bool,
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+    },
+    /// Write the catalog (latest version of every procedure) to standard output.
+    Export {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FormatArg,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum FormatArg {
+    Csv,
+    Json,
+}
+
+impl From<FormatArg> for FileFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Csv => FileFormat::Csv,
+            FormatArg::Json => FileFormat::Json,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -77,11 +121,21 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Migrate => migrate(&cli.config),
-        Command::Seed => with_migrated_conn(&cli.config, |conn| {
-            let (p, c) = seed::seed_registry(conn)?;
-            log::info!("provinces: {p:?}; communes: {c:?}");
-            Ok(())
-        }),
+        Command::Seed => with_migrated_conn(&cli.config, |conn| seed_all(conn, cli.demo)),
+        Command::Catalog { command } => match command {
+            CatalogCommand::Import {
+                file,
+                partial,
+                format,
+            } => catalog_import(&cli.config, &file, partial, format),
+            CatalogCommand::Export { format } => with_migrated_conn(&cli.config, |conn| {
+                let text = catalog::export(conn, format.into()).map_err(|e| e.to_string())?;
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes())
+                    .and_then(|_| out.flush())
+                    .map_err(|e| e.to_string())
+            }),
+        },
         Command::User { command } => match command {
             UserCommand::Create {
                 username,
@@ -126,16 +180,106 @@ fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-fn with_migrated_conn(
+fn with_migrated_conn<T>(
     config: &Config,
-    f: impl FnOnce(&mut db::DbConn) -> Result<(), String>,
-) -> Result<(), String> {
+    f: impl FnOnce(&mut db::DbConn) -> Result<T, String>,
+) -> Result<T, String> {
     let pool = pool_for(config);
     let mut conn = pool
         .get()
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     conn.apply_migrations()?;
     f(&mut conn)
+}
+
+/// Registry and sample catalog; with `demo`, the sample catalog is also published in the
+/// demo commune.
+fn seed_all(conn: &mut db::DbConn, demo: bool) -> Result<(), String> {
+    let (p, c) = seed::seed_registry(conn)?;
+    log::info!("provinces: {p:?}; communes: {c:?}");
+    let catalog = seed::seed_catalog(conn)?;
+    log::info!("sample procedures: {catalog:?}");
+    if demo {
+        let published = seed::publish_sample_catalog(conn, seed::DEMO_COMMUNE)?;
+        log::info!(
+            "sample procedures published in {}: {published:?}",
+            seed::DEMO_COMMUNE
+        );
+    }
+    Ok(())
+}
+
+/// `catalog import`: parse first (to size the progress bar), then the shared import path.
+/// indicatif draws the bar on standard error only when it is a terminal.
+fn catalog_import(
+    config: &Config,
+    file: &Path,
+    partial: bool,
+    format: Option<FormatArg>,
+) -> Result<(), String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let format = format.map(FileFormat::from).unwrap_or_else(|| {
+        let json = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if json {
+            FileFormat::Json
+        } else {
+            FileFormat::Csv
+        }
+    });
+    let mode = if partial {
+        ImportMode::Partial
+    } else {
+        ImportMode::AllOrNothing
+    };
+    let parsed = parse_import(format, &bytes);
+    let bar = indicatif::ProgressBar::new(parsed.items.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {pos}/{len} procedures ({elapsed})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let outcome = with_migrated_conn(config, |conn| {
+        catalog::import_parsed(conn, parsed, mode, None, &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .map_err(|e| e.to_string())
+    })?;
+    bar.finish_and_clear();
+    print_report(&outcome);
+    if outcome.applied {
+        Ok(())
+    } else {
+        Err(format!(
+            "nothing imported: {} finding(s) in {}",
+            outcome.issues.len(),
+            file.display()
+        ))
+    }
+}
+
+fn print_report(o: &ImportOutcome) {
+    for i in &o.issues {
+        eprintln!(
+            "row {} {} {}: {}",
+            i.row,
+            i.code.as_deref().unwrap_or("-"),
+            i.field,
+            i.message.en
+        );
+    }
+    println!(
+        "{} procedure(s): {} inserted, {} updated, {} unchanged, {} rejected{}",
+        o.total,
+        o.inserted,
+        o.updated,
+        o.unchanged,
+        o.rejected,
+        if o.applied { "" } else { " (nothing written)" }
+    );
 }
 
 fn create_user(
@@ -240,8 +384,7 @@ fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {
         log::info!("applied migrations: {}", applied.join(", "));
     }
     if demo {
-        let (p, c) = seed::seed_registry(&mut conn)?;
-        log::info!("reference data: provinces {p:?}, communes {c:?}");
+        seed_all(&mut conn, true)?;
         let accounts = seed::demo_accounts(&mut conn)?;
         let mut table =
             String::from("demo accounts (passwords shown once, reset at every --demo start):\n");

@@ -22,6 +22,8 @@ Each operation's description names the roles allowed.",
         (name = "auth", description = "Login, token refresh, logout"),
         (name = "users", description = "Staff and citizen accounts"),
         (name = "registry", description = "Provinces and communes (Decision 19/2025/QĐ-TTg), with merger lineage and service-center contacts"),
+        (name = "procedures", description = "Catalog of administrative procedures (TTHC): versions with effective dates, \
+cases, required documents, CSV/JSON import and export, and the procedures each commune publishes"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     modifiers(&SecurityAddon),

@@ -1,4 +1,5 @@
-//! Reference data shipped in the binary (seeds/, see seeds/LICENSE-data.md) and demo accounts.
+//! Reference data shipped in the binary (seeds/, see seeds/LICENSE-data.md), the sample
+//! procedure catalog and demo accounts.
 //! Every seed is idempotent: re-running changes nothing; a newer dataset updates official
 //! names and lineage but never the columns a commune edits locally (agency code, contacts).
 
@@ -9,14 +10,21 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::auth::{password, random_token, Role};
+use crate::db::models::procedure::{Procedure, Publication};
 use crate::db::models::user::{User, UserChanges};
 use crate::db::schema::{communes, provinces};
 use crate::db::DbConn;
+use crate::domain::catalog::{
+    Case, ImplementingLevel, OnlineLevel, ProcedureContent, ProcessingTime, ResultType, TimeUnit,
+    DEFAULT_CASE_NAME,
+};
 use crate::domain::lineage;
+use crate::domain::localtime::vietnam_today;
 use crate::domain::text::{fold, nfc};
 
 pub const PROVINCES_CSV: &str = include_str!("../seeds/provinces.csv");
 pub const COMMUNES_CSV: &str = include_str!("../seeds/communes.csv");
+pub const PROCEDURES_CSV: &str = include_str!("../seeds/procedures-sample.csv");
 
 #[derive(Deserialize)]
 struct ProvinceRow {
@@ -260,4 +268,125 @@ pub fn demo_accounts(conn: &mut DbConn) -> Result<Vec<(String, Role, String)>, S
         out.push((username, role, pw));
     }
     Ok(out)
+}
+
+/// A row of seeds/procedures-sample.csv. Its fee columns belong to the fee schedules and
+/// `certainty` is for people; neither is read here.
+#[derive(Deserialize)]
+struct SampleProcedureRow {
+    code: String,
+    name: String,
+    field: String,
+    processing_time: u32,
+    time_unit: String,
+    online_level: String,
+    notes: String,
+}
+
+/// The sample catalog as procedure content: each row becomes one "default" case. The sample
+/// says nothing of legal basis, result form or documents; those start empty (result `paper`)
+/// for an administrator to complete.
+pub fn sample_procedures() -> Result<Vec<ProcedureContent>, String> {
+    let rows: Vec<SampleProcedureRow> = read_csv(PROCEDURES_CSV)?;
+    rows.into_iter()
+        .map(|r| {
+            let unit = match r.time_unit.as_str() {
+                "working_days" => TimeUnit::WorkingDays,
+                "days" => TimeUnit::CalendarDays,
+                "same_day" => TimeUnit::SameDay,
+                other => return Err(format!("procedure {}: unknown time unit {other}", r.code)),
+            };
+            let online_level = match r.online_level.as_str() {
+                "full" => OnlineLevel::Full,
+                "partial" => OnlineLevel::Partial,
+                other => {
+                    return Err(format!(
+                        "procedure {}: unknown online level {other}",
+                        r.code
+                    ))
+                }
+            };
+            // "same day when received before 15:00", "received after 15:00 -> next working day".
+            let cutoff = (unit == TimeUnit::SameDay && r.notes.contains("15:00"))
+                .then(|| "15:00".to_string());
+            let content = ProcedureContent {
+                code: r.code,
+                name: r.name,
+                field: r.field,
+                implementing_level: ImplementingLevel::Commune,
+                legal_basis: String::new(),
+                result_type: ResultType::Paper,
+                cases: vec![Case {
+                    code: "default".into(),
+                    name: DEFAULT_CASE_NAME.into(),
+                    processing_time: ProcessingTime {
+                        value: r.processing_time,
+                        unit,
+                        cutoff,
+                    },
+                    online_level,
+                    documents: Vec::new(),
+                }],
+                effective_from: None,
+            }
+            .normalized();
+            match content.issues().first() {
+                Some(i) => Err(format!(
+                    "procedure {}: {}: {}",
+                    content.code, i.field, i.message.en
+                )),
+                None => Ok(content),
+            }
+        })
+        .collect()
+}
+
+/// Adds the sample procedures the catalog lacks. Procedures already there are left alone,
+/// even when they differ: the sample is a starter that administrators then edit, and a reseed
+/// must not undo their edits (catalog updates go through `motcua catalog import`).
+pub fn seed_catalog(conn: &mut DbConn) -> Result<SeedReport, String> {
+    let contents = sample_procedures()?;
+    let today = vietnam_today();
+    conn.write_transaction(|conn| {
+        let codes: Vec<String> = contents.iter().map(|c| c.code.clone()).collect();
+        let existing = Procedure::latest_of(conn, &codes)?;
+        let now = Utc::now().naive_utc();
+        let mut report = SeedReport::default();
+        for content in &contents {
+            if existing.contains_key(&content.code) {
+                report.unchanged += 1;
+            } else {
+                Procedure::create(conn, content, today, None, now)?;
+                report.inserted += 1;
+            }
+        }
+        Ok::<_, diesel::result::Error>(report)
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// Publishes the sample procedures in a commune (the demo commune), keeping existing
+/// publications as they are.
+pub fn publish_sample_catalog(conn: &mut DbConn, commune_code: &str) -> Result<SeedReport, String> {
+    let codes: Vec<String> = sample_procedures()?.into_iter().map(|c| c.code).collect();
+    conn.write_transaction(|conn| {
+        let procedures = Procedure::latest_of(conn, &codes)?;
+        let now = Utc::now().naive_utc();
+        let mut report = SeedReport::default();
+        for (procedure, _) in procedures.values() {
+            let publication = Publication {
+                commune_code: commune_code.to_string(),
+                procedure_id: procedure.id.clone(),
+                published_at: now,
+                published_by: None,
+            };
+            if Publication::publish(conn, &publication)? {
+                report.inserted += 1;
+            } else {
+                report.unchanged += 1;
+            }
+        }
+        Ok::<_, diesel::result::Error>(report)
+    })
+    .map_err(|e| e.to_string())
 }

@@ -5,6 +5,7 @@ pub mod communes;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod procedures;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -24,7 +25,19 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(communes::get_province)
         .service(communes::list_communes)
         .service(communes::get_commune)
-        .service(communes::update_commune);
+        .service(communes::update_commune)
+        // Catalog: the fixed paths (export, import) before /procedures/{code}.
+        .service(procedures::list_procedures)
+        .service(procedures::export_procedures)
+        .service(procedures::import_procedures)
+        .service(procedures::create_procedure)
+        .service(procedures::get_procedure)
+        .service(procedures::list_versions)
+        .service(procedures::update_procedure)
+        .service(procedures::deactivate_procedure)
+        .service(procedures::list_commune_procedures)
+        .service(procedures::publish_procedure)
+        .service(procedures::unpublish_procedure);
 }
 
 /// Probes at the root.

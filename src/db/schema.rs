@@ -208,4 +208,55 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     dossier_ratings,
     calendar_adjustments,
+    procedures,
+    procedure_versions,
+    commune_procedures,
 );
+
+// ---- Procedure catalog (migration 2025-07-01-000002_catalog) ----
+
+diesel::table! {
+    procedures (id) {
+        id -> Text,
+        code -> Text,
+        active -> Bool,
+        current_version_no -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    procedure_versions (id) {
+        id -> Text,
+        procedure_id -> Text,
+        version_no -> BigInt,
+        effective_from -> Date,
+        effective_to -> Nullable<Date>,
+        name -> Text,
+        field -> Text,
+        implementing_level -> Text,
+        legal_basis -> Text,
+        result_type -> Text,
+        cases -> Text,
+        search_key -> Text,
+        field_key -> Text,
+        online_levels -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    commune_procedures (commune_code, procedure_id) {
+        commune_code -> Text,
+        procedure_id -> Text,
+        published_at -> Timestamp,
+        published_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(procedure_versions -> procedures (procedure_id));
+diesel::joinable!(commune_procedures -> procedures (procedure_id));
+diesel::joinable!(commune_procedures -> communes (commune_code));

@@ -1,7 +1,9 @@
 //! Pure rules of the domain: no actix, no diesel. Tested exhaustively on their own.
 
 pub mod calendar;
+pub mod catalog;
 pub mod dossier_lifecycle;
 pub mod identity;
 pub mod lineage;
+pub mod localtime;
 pub mod text;

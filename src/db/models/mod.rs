@@ -3,6 +3,7 @@
 
 pub mod dossier;
 pub mod idempotency;
+pub mod procedure;
 pub mod registry;
 pub mod session;
 pub mod user;

@@ -1,0 +1,3 @@
+DROP TABLE commune_procedures;
+DROP TABLE procedure_versions;
+DROP TABLE procedures;
