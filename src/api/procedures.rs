@@ -49,16 +49,16 @@ pub struct ProcedureSummary {
 }
 
 impl ProcedureSummary {
+    /// Without reading the cases: a list shows none.
     fn new(p: Procedure, v: ProcedureVersion) -> ApiResult<Self> {
-        let content = v.content(&p.code).map_err(ApiError::internal)?;
         Ok(ProcedureSummary {
             online_levels: crate::domain::catalog::parse_online_levels(&v.online_levels),
+            implementing_level: v.implementing_level().map_err(ApiError::internal)?,
+            result_type: v.result_type().map_err(ApiError::internal)?,
             id: p.id,
             code: p.code,
-            name: content.name,
-            field: content.field,
-            implementing_level: content.implementing_level,
-            result_type: content.result_type,
+            name: v.name,
+            field: v.field,
             active: p.active,
             version_no: v.version_no,
             effective_from: v.effective_from,

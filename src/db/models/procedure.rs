@@ -14,7 +14,9 @@ use diesel::prelude::*;
 
 use crate::db::schema::{commune_procedures, procedure_versions, procedures};
 use crate::db::DbConn;
-use crate::domain::catalog::{Case, Named, OnlineLevel, ProcedureContent, VersionStatus};
+use crate::domain::catalog::{
+    Case, ImplementingLevel, Named, OnlineLevel, ProcedureContent, ResultType, VersionStatus,
+};
 use crate::domain::localtime::vietnam_date;
 use crate::domain::text::fold;
 
@@ -113,17 +115,25 @@ impl ProcedureVersion {
         Ok(self.cases()?.into_iter().find(|c| c.code == case_code))
     }
 
+    pub fn implementing_level(&self) -> Result<ImplementingLevel, String> {
+        Named::parse(&self.implementing_level)
+            .ok_or_else(|| format!("procedure version {}: unknown implementing_level", self.id))
+    }
+
+    pub fn result_type(&self) -> Result<ResultType, String> {
+        Named::parse(&self.result_type)
+            .ok_or_else(|| format!("procedure version {}: unknown result_type", self.id))
+    }
+
     /// The content of this version (without an effective date) under the procedure's code.
     pub fn content(&self, code: &str) -> Result<ProcedureContent, String> {
-        let corrupt = |what: &str| format!("procedure version {}: unknown {what}", self.id);
         Ok(ProcedureContent {
             code: code.to_string(),
             name: self.name.clone(),
             field: self.field.clone(),
-            implementing_level: Named::parse(&self.implementing_level)
-                .ok_or_else(|| corrupt("implementing_level"))?,
+            implementing_level: self.implementing_level()?,
             legal_basis: self.legal_basis.clone(),
-            result_type: Named::parse(&self.result_type).ok_or_else(|| corrupt("result_type"))?,
+            result_type: self.result_type()?,
             cases: self.cases()?,
             effective_from: None,
         })
