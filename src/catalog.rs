@@ -11,10 +11,10 @@ use utoipa::ToSchema;
 
 use crate::db::models::procedure::Procedure;
 use crate::db::DbConn;
+use crate::domain::calendar::today as vietnam_today;
 use crate::domain::catalog::{
     self, distinct_codes, FileFormat, ImportItem, ParsedImport, ProcedureContent, RowIssue,
 };
-use crate::domain::localtime::vietnam_today;
 use crate::error::{ApiError, ApiResult, Text};
 
 /// What to do with a file in which some procedures are invalid.

@@ -87,6 +87,10 @@ pub struct Config {
     #[arg(long, env = "SESSION_CACHE_TTL_SECS", default_value_t = 5)]
     pub session_cache_ttl_secs: u64,
 
+    /// Public dossier lookups allowed per client address per minute (more: 429).
+    #[arg(long, env = "PUBLIC_LOOKUPS_PER_MINUTE", default_value_t = 30)]
+    pub public_lookups_per_minute: u32,
+
     /// Failed logins allowed per username within the window before 429.
     #[arg(long, env = "LOGIN_MAX_FAILURES_PER_USER", default_value_t = 5)]
     pub login_max_failures_per_user: i64,

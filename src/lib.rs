@@ -19,5 +19,6 @@ pub mod error;
 pub mod files;
 pub mod logging;
 pub mod openapi;
+pub mod ratelimit;
 pub mod seed;
 pub mod state;

@@ -14,12 +14,12 @@ use crate::db::models::procedure::{Procedure, Publication};
 use crate::db::models::user::{User, UserChanges};
 use crate::db::schema::{communes, provinces};
 use crate::db::DbConn;
+use crate::domain::calendar::today as vietnam_today;
 use crate::domain::catalog::{
     Case, ImplementingLevel, OnlineLevel, ProcedureContent, ProcessingTime, ResultType, TimeUnit,
     DEFAULT_CASE_NAME,
 };
 use crate::domain::lineage;
-use crate::domain::localtime::vietnam_today;
 use crate::domain::text::{fold, nfc};
 
 pub const PROVINCES_CSV: &str = include_str!("../seeds/provinces.csv");

@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: Arc<TokenService>,
     pub sessions: Arc<SessionCache>,
+    /// Lookups per client address on the public dossier lookup.
+    pub public_limiter: Arc<crate::ratelimit::RateLimiter>,
     pub backend: Backend,
     /// Set once this process has applied (or verified) the migrations.
     pub migrated: Arc<AtomicBool>,
@@ -30,6 +32,10 @@ impl AppState {
             sessions: Arc::new(SessionCache::new(std::time::Duration::from_secs(
                 config.session_cache_ttl_secs,
             ))),
+            public_limiter: Arc::new(crate::ratelimit::RateLimiter::new(
+                config.public_lookups_per_minute,
+                std::time::Duration::from_secs(60),
+            )),
             config: Arc::new(config),
             tokens: Arc::new(tokens),
             migrated: Arc::new(AtomicBool::new(false)),

@@ -12,8 +12,8 @@ use motcua::db::models::procedure::{
     version_in_force, version_in_force_at, Procedure, ProcedureVersion,
 };
 use motcua::db::schema::{procedure_versions, procedures};
+use motcua::domain::calendar::today as vietnam_today;
 use motcua::domain::catalog::TimeUnit;
-use motcua::domain::localtime::vietnam_today;
 use serde_json::{json, Value};
 
 fn procedure(code: &str, name: &str) -> Value {

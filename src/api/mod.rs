@@ -1,7 +1,9 @@
 //! HTTP layer: routes, request/response views, extractors, middleware.
 
 pub mod auth;
+pub mod calendar;
 pub mod communes;
+pub mod dossiers;
 pub mod extract;
 pub mod health;
 pub mod middleware;
@@ -37,7 +39,20 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(procedures::deactivate_procedure)
         .service(procedures::list_commune_procedures)
         .service(procedures::publish_procedure)
-        .service(procedures::unpublish_procedure);
+        .service(procedures::unpublish_procedure)
+        .service(calendar::holidays)
+        .service(calendar::list_adjustments)
+        .service(calendar::create_adjustment)
+        .service(calendar::delete_adjustment)
+        .service(calendar::due_date)
+        .service(dossiers::create_dossier)
+        .service(dossiers::list_dossiers)
+        .service(dossiers::get_dossier)
+        .service(dossiers::get_receipt)
+        .service(dossiers::get_history)
+        .service(dossiers::transition)
+        .service(dossiers::rate)
+        .service(dossiers::public_lookup);
 }
 
 /// Probes at the root.

@@ -18,10 +18,10 @@ use crate::catalog::{self, ImportMode, ImportOutcome};
 use crate::db::models::procedure::{CatalogFilter, Procedure, ProcedureVersion, Publication};
 use crate::db::schema::communes;
 use crate::db::DbConn;
+use crate::domain::calendar::today as vietnam_today;
 use crate::domain::catalog::{
     Case, FileFormat, ImplementingLevel, OnlineLevel, ProcedureContent, ResultType, VersionStatus,
 };
-use crate::domain::localtime::vietnam_today;
 use crate::error::{ApiError, ApiResult, FieldErrors, Lang};
 use crate::state::AppState;
 

@@ -127,6 +127,14 @@ policy!(
     CommuneAdmins: CommuneAdmin, SystemAdmin
 );
 policy!(
+    /// Filing a dossier: at the counter, or online by the applicant or the national portal.
+    DossierIntake: ReceptionOfficer, Citizen, PortalClient
+);
+policy!(
+    /// Recording a satisfaction rating: the applicant, or the counter on their behalf.
+    Raters: Citizen, ReceptionOfficer
+);
+policy!(
     /// Any authenticated account.
     AnyRole: Citizen, ReceptionOfficer, Specialist, Leader, CommuneAdmin, ProvinceSupervisor, PortalClient, SystemAdmin
 );

@@ -5,5 +5,4 @@ pub mod catalog;
 pub mod dossier_lifecycle;
 pub mod identity;
 pub mod lineage;
-pub mod localtime;
 pub mod text;

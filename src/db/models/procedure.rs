@@ -14,10 +14,10 @@ use diesel::prelude::*;
 
 use crate::db::schema::{commune_procedures, procedure_versions, procedures};
 use crate::db::DbConn;
+use crate::domain::calendar::local_date as vietnam_date;
 use crate::domain::catalog::{
     Case, ImplementingLevel, Named, OnlineLevel, ProcedureContent, ResultType, VersionStatus,
 };
-use crate::domain::localtime::vietnam_date;
 use crate::domain::text::fold;
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]

@@ -62,6 +62,11 @@ pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&vietnam_offset()).date_naive()
 }
 
+/// Today in Vietnam.
+pub fn today() -> NaiveDate {
+    local_date(Utc::now())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

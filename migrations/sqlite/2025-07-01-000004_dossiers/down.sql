@@ -1,0 +1,9 @@
+DROP TABLE dossier_ratings;
+DROP TABLE idempotency_keys;
+DROP TABLE dossier_attachments;
+DROP TABLE stored_files;
+DROP TRIGGER dossier_events_no_update;
+DROP TRIGGER dossier_events_no_delete;
+DROP TABLE dossier_events;
+DROP TABLE dossier_counters;
+DROP TABLE dossiers;

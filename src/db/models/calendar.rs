@@ -1,0 +1,69 @@
+//! The government's calendar adjustments, and the working calendar built from them.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::calendar_adjustments;
+use crate::db::DbConn;
+use crate::domain::calendar::{Adjustment, AdjustmentKind, WorkCalendar};
+
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
+#[diesel(table_name = calendar_adjustments)]
+pub struct AdjustmentRow {
+    pub day: NaiveDate,
+    /// `day_off` or `working_day`.
+    pub kind: String,
+    pub name: String,
+    pub legal_basis: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl AdjustmentRow {
+    pub fn to_domain(&self) -> Adjustment {
+        match self.kind.as_str() {
+            "working_day" => Adjustment::working_day(self.day, self.name.clone()),
+            _ => Adjustment::day_off(self.day, self.name.clone()),
+        }
+    }
+
+    pub fn of_year(conn: &mut DbConn, year: i32) -> QueryResult<Vec<AdjustmentRow>> {
+        let (from, to) = (
+            NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),
+        );
+        calendar_adjustments::table
+            .filter(calendar_adjustments::day.between(from, to))
+            .order(calendar_adjustments::day.asc())
+            .select(AdjustmentRow::as_select())
+            .load(conn)
+    }
+
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(calendar_adjustments::table)
+            .values(self)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn delete(conn: &mut DbConn, day: NaiveDate) -> QueryResult<bool> {
+        diesel::delete(calendar_adjustments::table.find(day))
+            .execute(conn)
+            .map(|n| n == 1)
+    }
+}
+
+pub fn kind_str(kind: AdjustmentKind) -> &'static str {
+    match kind {
+        AdjustmentKind::DayOff => "day_off",
+        AdjustmentKind::WorkingDay => "working_day",
+    }
+}
+
+/// The working calendar with every stored adjustment (a small table: a few rows a year).
+pub fn load_calendar(conn: &mut DbConn) -> QueryResult<WorkCalendar> {
+    let rows: Vec<AdjustmentRow> = calendar_adjustments::table
+        .select(AdjustmentRow::as_select())
+        .load(conn)?;
+    Ok(WorkCalendar::default().with_adjustments(rows.iter().map(AdjustmentRow::to_domain)))
+}
