@@ -24,7 +24,7 @@ both_backends! {
         let r = call(&app, token_req().set_json(json!({"username": "a", "password": "b", "admin": true}))).await;
         assert_eq!(r.status, 422);
         assert_eq!(r.problem_code(), "validation");
-        assert!(r.body["errors"].as_object().unwrap().keys().any(|k| k.contains("admin") || k == "body"), "{}", r.body);
+        assert!(r.body["errors"]["admin"].is_array(), "the unknown field is named: {}", r.body);
 
         let r = call(&app, token_req().set_json(json!({"username": ["a"], "password": "b"}))).await;
         assert_eq!(r.status, 422);
@@ -32,6 +32,7 @@ both_backends! {
 
         let r = call(&app, token_req().set_json(json!({"password": "b"}))).await;
         assert_eq!(r.status, 422, "missing field");
+        assert!(r.body["errors"]["username"].is_array(), "the missing field is named: {}", r.body);
 
         let r = call(&app, token_req().insert_header(("content-type", "text/plain")).set_payload("{}")).await;
         assert_eq!(r.status, 415);

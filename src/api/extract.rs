@@ -81,14 +81,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             use serde_json::error::Category;
             match inner.classify() {
                 Category::Data => {
-                    let field = if path == "." {
-                        "body".to_string()
-                    } else {
-                        path
-                    };
                     let msg = inner.to_string();
                     // serde appends " at line L column C"; the field path says more.
                     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    // A missing or unknown field is reported at its parent: name the field itself.
+                    let named = ["missing field `", "unknown field `"]
+                        .iter()
+                        .find_map(|p| msg.strip_prefix(p))
+                        .and_then(|rest| rest.split('`').next());
+                    let parent = if path == "." { None } else { Some(path) };
+                    let field = match (parent, named) {
+                        (Some(p), Some(n)) if !p.ends_with(n) => format!("{p}.{n}"),
+                        (Some(p), _) => p,
+                        (None, Some(n)) => n.to_string(),
+                        (None, None) => "body".to_string(),
+                    };
                     Err(ApiError::invalid_field(
                         &field,
                         format!("Giá trị không hợp lệ: {msg}"),
