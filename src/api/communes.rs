@@ -386,23 +386,6 @@ fn validate_agency_code(s: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn validate_phone(s: &str) -> Result<(), ValidationError> {
-    let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
-    let ok = s.is_empty()
-        || ((6..=15).contains(&digits)
-            && s.chars()
-                .all(|c| c.is_ascii_digit() || " +-.()".contains(c)));
-    if ok {
-        Ok(())
-    } else {
-        Err(rule(
-            "phone",
-            "Số điện thoại không hợp lệ.",
-            "Invalid phone number.",
-        ))
-    }
-}
-
 fn validate_email_or_empty(s: &str) -> Result<(), ValidationError> {
     if s.is_empty() || validator::ValidateEmail::validate_email(&s) {
         Ok(())
@@ -426,7 +409,7 @@ pub struct UpdateCommune {
     pub agency_code: Option<String>,
     #[validate(length(max = 500))]
     pub address: Option<String>,
-    #[validate(custom(function = "validate_phone"))]
+    #[validate(custom(function = "super::validate::phone_or_empty"))]
     pub phone: Option<String>,
     #[validate(custom(function = "validate_email_or_empty"))]
     pub email: Option<String>,

@@ -160,22 +160,6 @@ pub struct SupplementRequest {
 
 // ---------------------------------------------------------------- requests
 
-fn validate_phone(s: &str) -> Result<(), ValidationError> {
-    let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
-    if (9..=15).contains(&digits)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
-    {
-        Ok(())
-    } else {
-        Err(rule(
-            "phone",
-            "Số điện thoại không hợp lệ.",
-            "Invalid phone number.",
-        ))
-    }
-}
-
 fn validate_name(s: &str) -> Result<(), ValidationError> {
     let n = s.trim().chars().count();
     if (2..=200).contains(&n) {
@@ -187,18 +171,6 @@ fn validate_name(s: &str) -> Result<(), ValidationError> {
             "The name must have 2 to 200 characters.",
         ))
     }
-}
-
-fn validate_personal_id(s: &str) -> Result<(), ValidationError> {
-    identity::validate_personal_id(s, None)
-        .map(|_| ())
-        .map_err(|_| {
-            rule(
-            "personal_id",
-            "Số định danh cá nhân phải gồm 12 chữ số, 3 số đầu là mã tỉnh nơi đăng ký khai sinh.",
-            "A personal ID is 12 digits whose first 3 are a birth-registration province code.",
-        )
-        })
 }
 
 #[derive(Deserialize, Serialize, Validate, ToSchema, Clone, Debug)]
@@ -213,7 +185,7 @@ pub struct ApplicantInput {
     /// When given, checked against the century/year digits of the personal ID.
     #[validate(range(min = 1900, max = 2100))]
     pub birth_year: Option<i32>,
-    #[validate(custom(function = "validate_phone"))]
+    #[validate(custom(function = "super::validate::phone"))]
     pub phone: String,
     #[validate(length(min = 5, max = 500))]
     pub address: String,
@@ -226,9 +198,9 @@ pub struct ApplicantInput {
 pub struct RepresentativeInput {
     #[validate(custom(function = "validate_name"))]
     pub full_name: String,
-    #[validate(custom(function = "validate_personal_id"))]
+    #[validate(custom(function = "super::validate::personal_id"))]
     pub id_number: String,
-    #[validate(custom(function = "validate_phone"))]
+    #[validate(custom(function = "super::validate::phone"))]
     pub phone: String,
 }
 

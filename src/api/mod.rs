@@ -9,6 +9,7 @@ pub mod health;
 pub mod middleware;
 pub mod procedures;
 pub mod users;
+pub mod validate;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

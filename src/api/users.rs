@@ -110,42 +110,6 @@ pub fn validate_password(s: &str) -> Result<(), ValidationError> {
     }
 }
 
-pub fn validate_commune_code(s: &str) -> Result<(), ValidationError> {
-    if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(rule(
-            "commune_code",
-            "Mã xã phải gồm đúng 5 chữ số.",
-            "A commune code is exactly 5 digits.",
-        ))
-    }
-}
-
-pub fn validate_province_code(s: &str) -> Result<(), ValidationError> {
-    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(rule(
-            "province_code",
-            "Mã tỉnh phải gồm đúng 2 chữ số.",
-            "A province code is exactly 2 digits.",
-        ))
-    }
-}
-
-fn validate_personal_id(s: &str) -> Result<(), ValidationError> {
-    crate::domain::identity::validate_personal_id(s, None)
-        .map(|_| ())
-        .map_err(|_| {
-            rule(
-                "personal_id",
-                "Số định danh cá nhân phải gồm 12 chữ số, 3 số đầu là mã tỉnh nơi đăng ký khai sinh.",
-                "A personal ID is 12 digits whose first 3 are a birth-registration province code.",
-            )
-        })
-}
-
 fn validate_full_name(s: &str) -> Result<(), ValidationError> {
     let n = s.trim().chars().count();
     if (1..=200).contains(&n) {
@@ -174,12 +138,12 @@ pub struct CreateUser {
     pub password: String,
     pub role: Role,
     /// Required for commune staff roles; a commune admin may omit it (defaults to its own).
-    #[validate(custom(function = "validate_commune_code"))]
+    #[validate(custom(function = "super::validate::commune_code"))]
     pub commune_code: Option<String>,
     /// Required for `province_supervisor`.
-    #[validate(custom(function = "validate_province_code"))]
+    #[validate(custom(function = "super::validate::province_code"))]
     pub province_code: Option<String>,
-    #[validate(custom(function = "validate_personal_id"))]
+    #[validate(custom(function = "super::validate::personal_id"))]
     pub personal_id: Option<String>,
 }
 
@@ -195,11 +159,11 @@ pub struct UpdateUser {
     #[validate(custom(function = "validate_password"))]
     pub password: Option<String>,
     pub role: Option<Role>,
-    #[validate(custom(function = "validate_commune_code"))]
+    #[validate(custom(function = "super::validate::commune_code"))]
     pub commune_code: Option<String>,
-    #[validate(custom(function = "validate_province_code"))]
+    #[validate(custom(function = "super::validate::province_code"))]
     pub province_code: Option<String>,
-    #[validate(custom(function = "validate_personal_id"))]
+    #[validate(custom(function = "super::validate::personal_id"))]
     pub personal_id: Option<String>,
     pub active: Option<bool>,
 }
