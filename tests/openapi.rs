@@ -54,7 +54,21 @@ fn every_operation_is_documented() {
             if secured && !public_ok {
                 assert!(responses.contains_key("401"), "{what}: secured but no 401");
             }
-            if op.get("requestBody").is_some() {
+            if let Some(body) = op.get("requestBody") {
+                for (ct, media) in body["content"].as_object().unwrap() {
+                    let schema_example = media["schema"]["$ref"].as_str().and_then(|r| {
+                        let name = r.rsplit('/').next().unwrap();
+                        let s = &spec["components"]["schemas"][name];
+                        s.get("example").or_else(|| s.get("examples"))
+                    });
+                    let has = media.get("example").is_some()
+                        || media.get("examples").is_some()
+                        || schema_example.is_some();
+                    assert!(
+                        has || ct.starts_with("multipart/"),
+                        "{what}: request body {ct} has no example"
+                    );
+                }
                 for code in ["400", "415", "422"] {
                     assert!(
                         responses.contains_key(code),

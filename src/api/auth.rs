@@ -28,6 +28,7 @@ pub struct TokenRequest {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "q8m3V0cZbq1Jd2kR7yTn5uXw9LsE4aHf6GiP0oBtNc8"}))]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 256))]
     pub refresh_token: String,
@@ -35,6 +36,7 @@ pub struct RefreshRequest {
 
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "q8m3V0cZbq1Jd2kR7yTn5uXw9LsE4aHf6GiP0oBtNc8", "everywhere": false}))]
 pub struct LogoutRequest {
     /// The session's refresh token; its whole rotation family is revoked.
     #[validate(length(min = 1, max = 256))]

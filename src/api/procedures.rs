@@ -461,7 +461,12 @@ pub async fn list_procedures(
 #[utoipa::path(tag = "procedures", params(ExportParams), responses(
     (status = 200, description = "The catalog file", content(
         (String = "text/csv", example = "code,name,field,implementing_level,legal_basis,result_type,case_code,case_name,processing_time,time_unit,cutoff,online_level,documents\n1.001193,Đăng ký khai sinh,Hộ tịch,commune,,both,default,Trường hợp chung,0,same_day,15:00,full,\"Tờ khai (original, 1, required)\"\n"),
-        (Vec<ProcedureContent> = "application/json"),
+        (Vec<ProcedureContent> = "application/json", example = json!([{
+            "code": "1.001193", "name": "Đăng ký khai sinh", "field": "Hộ tịch", "result_type": "both",
+            "cases": [{"code": "default", "name": "Trường hợp chung", "online_level": "full",
+                "processing_time": {"value": 0, "unit": "same_day", "cutoff": "15:00"},
+                "documents": [{"name": "Tờ khai", "form": "original"}]}]
+        }])),
     ), headers(("Content-Disposition" = String, description = "attachment; filename=\"procedures.csv\" (or .json)"))),
     (status = 400, description = "Unknown format", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -507,7 +512,12 @@ pub async fn export_procedures(
 #[utoipa::path(tag = "procedures", security(("bearer" = [])), params(ImportParams),
     request_body(content(
         (String = "text/csv", example = "code,name,field,result_type,case_code,processing_time,time_unit,cutoff,online_level,documents\n1.001193,Đăng ký khai sinh,Hộ tịch,both,default,0,same_day,15:00,full,\"Tờ khai (original, 1, required); Giấy chứng sinh (original, 1, required, store)\"\n2.000815,Chứng thực bản sao từ bản chính,Chứng thực,paper,default,0,same_day,15:00,partial,\"Bản chính giấy tờ (original, 1, required)\"\n"),
-        (Vec<ProcedureContent> = "application/json"),
+        (Vec<ProcedureContent> = "application/json", example = json!([{
+            "code": "1.001193", "name": "Đăng ký khai sinh", "field": "Hộ tịch", "result_type": "both",
+            "cases": [{"code": "default", "name": "Trường hợp chung", "online_level": "full",
+                "processing_time": {"value": 0, "unit": "same_day", "cutoff": "15:00"},
+                "documents": [{"name": "Tờ khai", "form": "original"}]}]
+        }])),
     )),
     responses(
     (status = 200, description = "Imported (in partial mode, possibly with rejected rows)", body = ImportReport),
