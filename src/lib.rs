@@ -20,5 +20,6 @@ pub mod files;
 pub mod logging;
 pub mod openapi;
 pub mod ratelimit;
+pub mod registry_index;
 pub mod seed;
 pub mod state;

@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: Arc<TokenService>,
     pub sessions: Arc<SessionCache>,
+    /// The commune registry in memory, for search.
+    pub registry: Arc<crate::registry_index::RegistryIndex>,
     /// Lookups per client address on the public dossier lookup.
     pub public_limiter: Arc<crate::ratelimit::RateLimiter>,
     pub backend: Backend,
@@ -32,6 +34,9 @@ impl AppState {
             sessions: Arc::new(SessionCache::new(std::time::Duration::from_secs(
                 config.session_cache_ttl_secs,
             ))),
+            registry: Arc::new(crate::registry_index::RegistryIndex::new(
+                std::time::Duration::from_secs(60),
+            )),
             public_limiter: Arc::new(crate::ratelimit::RateLimiter::new(
                 config.public_lookups_per_minute,
                 std::time::Duration::from_secs(60),

@@ -11,7 +11,7 @@ use super::extract::{etag, rule, IfMatch, Page, PageParams, ValidJson};
 use crate::auth::roles::CommuneAdmins;
 use crate::auth::{Authorized, Role};
 use crate::db::models::registry::{Commune, CommuneChanges, Province};
-use crate::db::schema::{communes, provinces};
+use crate::db::schema::provinces;
 use crate::domain::text::{fold, nfc};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -246,11 +246,6 @@ pub async fn get_province(
         .ok_or_else(|| ApiError::not_found("tỉnh", "Province"))
 }
 
-/// Escapes LIKE wildcards in user text (the folded key holds only letters, digits, spaces).
-fn like_pattern(folded: &str) -> String {
-    format!("%{}%", folded.replace(['%', '_', '\\'], ""))
-}
-
 /// List and search communes.
 ///
 /// Public. Filter by province and unit type; `q` searches the current name and the names of
@@ -271,64 +266,55 @@ pub async fn list_communes(
     let after: Option<String> = page.cursor()?;
     let filter = filter.into_inner();
     let needle = filter.q.as_deref().map(fold).filter(|s| !s.is_empty());
-    let rows = {
-        let needle = needle.clone();
-        state
-            .db(move |conn| {
-                let mut q = communes::table
-                    .select(Commune::as_select())
-                    .order(communes::code.asc())
-                    .limit(limit + 1)
-                    .into_boxed();
-                if let Some(p) = filter.province_code {
-                    q = q.filter(communes::province_code.eq(p));
-                }
-                if let Some(t) = filter.unit_type {
-                    q = q.filter(communes::unit_type.eq(t.as_str()));
-                }
-                if let Some(n) = needle {
-                    let pattern = like_pattern(&n);
-                    q = q.filter(
-                        communes::search_key
-                            .like(pattern.clone())
-                            .or(communes::lineage_key.like(pattern)),
-                    );
-                }
-                if let Some(a) = after {
-                    q = q.filter(communes::code.gt(a));
-                }
-                Ok(q.load(conn)?)
-            })
-            .await?
+    let index = match state.registry.fresh() {
+        Some(index) => index,
+        None => {
+            let st = state.clone();
+            state.db(move |conn| Ok(st.registry.load(conn)?)).await?
+        }
     };
-    Ok(web::Json(Page::from_rows(
-        rows,
-        limit,
-        |c: &Commune| c.code.clone(),
-        |c| {
-            let matched_former_units = match &needle {
-                Some(n)
-                    if !fold(&format!("{} {} {}", c.name, c.full_name, c.name_en))
-                        .contains(n.as_str()) =>
-                {
-                    predecessors_of(&c.predecessors)
-                        .into_iter()
-                        .filter(|p| fold(&p.name).contains(n.as_str()))
-                        .map(|p| p.name)
-                        .collect()
-                }
-                _ => Vec::new(),
-            };
-            CommuneSummary {
-                code: c.code,
-                name: c.name,
-                full_name: c.full_name,
-                unit_type: c.unit_type,
-                province_code: c.province_code,
-                matched_former_units,
-            }
-        },
-    )))
+    // The index is ordered by code: the keyset cursor is the last code returned.
+    let start = match &after {
+        Some(a) => index.partition_point(|c| c.code.as_str() <= a.as_str()),
+        None => 0,
+    };
+    let mut items = Vec::new();
+    let mut more = false;
+    for c in &index[start..] {
+        if filter
+            .province_code
+            .as_deref()
+            .is_some_and(|p| p != c.province_code)
+            || filter.unit_type.is_some_and(|t| t.as_str() != c.unit_type)
+        {
+            continue;
+        }
+        let matched_former_units = match &needle {
+            Some(n) => match c.matches(n) {
+                Some(via) => via,
+                None => continue,
+            },
+            None => Vec::new(),
+        };
+        if items.len() as i64 == limit {
+            more = true;
+            break;
+        }
+        items.push(CommuneSummary {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            full_name: c.full_name.clone(),
+            unit_type: c.unit_type.clone(),
+            province_code: c.province_code.clone(),
+            matched_former_units,
+        });
+    }
+    let next_cursor = if more {
+        items.last().map(|c| super::extract::encode_cursor(&c.code))
+    } else {
+        None
+    };
+    Ok(web::Json(Page { items, next_cursor }))
 }
 
 async fn load_view(state: &AppState, code: String) -> ApiResult<CommuneView> {
