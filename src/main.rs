@@ -354,6 +354,12 @@ fn serve(mut config: Config, demo: bool) -> Result<(), String> {
         });
     } else {
         state.set_migrated();
+        // Warm the in-memory commune index so the first searches do not all build it.
+        if let Ok(mut conn) = pool.get() {
+            if let Err(e) = state.registry.load(&mut conn) {
+                log::warn!("commune index not loaded at start: {e}");
+            }
+        }
     }
 
     let workers = config

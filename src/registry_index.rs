@@ -6,6 +6,7 @@
 //! lookup kiosk. The index reloads itself after `ttl` so a re-seed through another
 //! instance shows up; contact details are not in it (they are read from the database).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,8 @@ impl IndexedCommune {
 pub struct RegistryIndex {
     ttl: Duration,
     current: RwLock<Option<(Instant, Arc<Vec<IndexedCommune>>)>>,
+    /// Set while one request reloads an expired index; the others keep using the old one.
+    reloading: AtomicBool,
 }
 
 impl RegistryIndex {
@@ -55,20 +58,31 @@ impl RegistryIndex {
         RegistryIndex {
             ttl,
             current: RwLock::new(None),
+            reloading: AtomicBool::new(false),
         }
     }
 
-    /// The index if it is fresh, else `None` (the caller reloads it with `load`).
+    /// The index to search now, or `None` when this caller should (re)load it with `load`:
+    /// when there is none yet, or when it expired and no other request is reloading it.
     pub fn fresh(&self) -> Option<Arc<Vec<IndexedCommune>>> {
         let guard = self.current.read().unwrap_or_else(|e| e.into_inner());
-        guard
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, idx)| idx.clone())
+        let (at, index) = guard.as_ref()?;
+        if at.elapsed() < self.ttl || self.reloading.swap(true, Ordering::AcqRel) {
+            return Some(index.clone());
+        }
+        None
     }
 
     /// Reads every commune (ordered by code) and installs the new index.
     pub fn load(&self, conn: &mut DbConn) -> QueryResult<Arc<Vec<IndexedCommune>>> {
+        let result = self.read(conn);
+        if result.is_err() {
+            self.reloading.store(false, Ordering::Release);
+        }
+        result
+    }
+
+    fn read(&self, conn: &mut DbConn) -> QueryResult<Arc<Vec<IndexedCommune>>> {
         type Row = (String, String, String, String, String, String, String);
         let rows: Vec<Row> = communes::table
             .select((
