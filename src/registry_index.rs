@@ -123,9 +123,4 @@ impl RegistryIndex {
             Some((Instant::now(), index.clone()));
         Ok(index)
     }
-
-    /// Forgets the index (after a seed through this instance).
-    pub fn invalidate(&self) {
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = None;
-    }
 }
