@@ -10,7 +10,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk;
 cargo build --release -q
 BIN=target/release/motcua
 DURATION=${DURATION:-10}
-CONNS=${CONNS:-32}
+CONNS=${CONNS:-4}
 PORT=${PORT:-18081}
 export JWT_SECRET=bench-secret-0123456789-0123456789-0123456789 RUST_LOG=warn MOTCUA_BIND=127.0.0.1:$PORT
 tmp=$(mktemp -d)
