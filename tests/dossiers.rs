@@ -114,6 +114,7 @@ both_backends! {
         assert_eq!(d["deadline"]["timeliness"], "on_time");
         assert!(d["deadline"]["due_at"].is_string());
         assert!(d["allowed_actions"].as_array().unwrap().iter().any(|a| a == "start_processing"));
+        assert!(!d["allowed_actions"].as_array().unwrap().iter().any(|a| a == "extend"), "not late: no apology slip offered");
         assert_eq!(r.header("etag"), Some("\"1\""));
         let receipt = &r.body["receipt"];
         assert_eq!(receipt["dossier_code"], d["code"]);
@@ -350,6 +351,7 @@ both_backends! {
         });
         let r = call(&app, TestRequest::get().uri(&format!("/api/v1/dossiers/{code}")).insert_header(bearer(&officer))).await;
         assert_eq!(r.body["deadline"]["timeliness"], "overdue");
+        assert!(r.body["allowed_actions"].as_array().unwrap().iter().any(|a| a == "extend"), "late: apology slip offered");
         let overdue = call(&app, TestRequest::get().uri("/api/v1/dossiers?overdue=true").insert_header(bearer(&officer))).await;
         assert_eq!(overdue.body["items"].as_array().unwrap().len(), 1);
         let new_date = (motcua::domain::calendar::today() + chrono::Duration::days(5)).to_string();

@@ -349,14 +349,29 @@ fn actor_of(p: &Principal) -> Actor {
     Actor::parse(p.role.as_str()).unwrap_or(Actor::ProvinceSupervisor)
 }
 
-pub fn view(d: Dossier, procedure_name: String, caller: &Principal) -> ApiResult<DossierView> {
+/// An apology extension is for a dossier that is late or due within one working day.
+fn extension_due(calendar: &WorkCalendar, due: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    calendar.working_minutes_between(now, due) <= calendar.hours.daily_minutes()
+}
+
+pub fn view(
+    d: Dossier,
+    procedure_name: String,
+    caller: &Principal,
+    calendar: &WorkCalendar,
+) -> ApiResult<DossierView> {
     let rec = record_of(&d)?;
+    let mut allowed_actions = lifecycle::allowed_actions(&rec.state, actor_of(caller));
+    let may_extend = d
+        .due_at
+        .is_some_and(|due| extension_due(calendar, utc(due), Utc::now()));
+    allowed_actions.retain(|a| *a != Action::Extend || may_extend);
     let status = Status::parse(&d.status)
         .ok_or_else(|| ApiError::internal(format!("bad status {}", d.status)))?;
     let contact = rec.applicant_contact.clone().unwrap_or_default();
     let get = |k: &str| contact.get(k).and_then(|v| v.as_str()).map(str::to_string);
     Ok(DossierView {
-        allowed_actions: lifecycle::allowed_actions(&rec.state, actor_of(caller)),
+        allowed_actions,
         deadline: DeadlineView {
             due_at: d.due_at.map(utc),
             due_date: d.due_at.map(|t| local_date(utc(t))),
@@ -838,8 +853,8 @@ pub async fn create_dossier(
             let received = intake.channel != Channel::Online;
             let mut state_ = if received { LifecycleState::received() } else { LifecycleState::submitted() };
             state_.step = ProcessingStep::Unassigned;
+            let calendar = load_calendar(conn)?;
             let due_at = if received {
-                let calendar = load_calendar(conn)?;
                 Some(calendar.due(now, &processing_time_of(&intake.version, &intake.case.code)?).due_at.naive_utc())
             } else {
                 None
@@ -918,7 +933,7 @@ pub async fn create_dossier(
             .append(conn)?;
             let receipt = if received { Some(receipt_of(conn, &dossier)?) } else { None };
             let name = intake.version.name.clone();
-            let response = IntakeResponse { dossier: view(dossier.clone(), name, &p)?, receipt };
+            let response = IntakeResponse { dossier: view(dossier.clone(), name, &p, &calendar)?, receipt };
             let body = serde_json::to_string(&response).expect("response serializes");
             if let Some(scope) = &sc {
                 idempotency::complete(conn, scope, 201, &body, &dossier.code)?;
@@ -994,17 +1009,17 @@ pub async fn get_dossier(
 ) -> ApiResult<HttpResponse> {
     let p = auth.principal.clone();
     let code = code.into_inner();
-    let (d, name) = state
+    let (d, name, calendar) = state
         .db(move |conn| {
             let d = load_visible(conn, &p, &code)?;
             let name = procedure_name(conn, &d.procedure_version_id)?;
-            Ok((d, name))
+            Ok((d, name, load_calendar(conn)?))
         })
         .await?;
     let version = d.version;
     Ok(HttpResponse::Ok()
         .insert_header(etag(version))
-        .json(view(d, name, &auth)?))
+        .json(view(d, name, &auth, &calendar)?))
 }
 
 /// The reception receipt (giấy tiếp nhận hồ sơ và hẹn trả kết quả).
@@ -1230,8 +1245,7 @@ fn apply(
                     "The dossier has no deadline yet.",
                 )
             })?;
-            // An apology slip is for a dossier that is late or will be within a working day.
-            if calendar.working_minutes_between(now, due) > calendar.hours.daily_minutes() {
+            if !extension_due(calendar, due, now) {
                 return Err(ApiError::conflict(
                     "dossier.not_late",
                     "Chỉ gia hạn (phiếu xin lỗi) khi hồ sơ đã hoặc sắp quá hạn (còn không quá một ngày làm việc).",
@@ -1342,7 +1356,7 @@ pub async fn transition(
     let p = auth.principal.clone();
     let code = code.into_inner();
     let req = body.0;
-    let (d, name) = state
+    let (d, name, calendar) = state
         .db_tx(move |conn| {
             let mut d = load_visible(conn, &p, &code)?;
             if d.version != if_match.0 {
@@ -1355,14 +1369,14 @@ pub async fn transition(
             }
             d.version = if_match.0 + 1;
             let name = procedure_name(conn, &d.procedure_version_id)?;
-            Ok((d, name))
+            Ok((d, name, calendar))
         })
         .await?;
     log::info!("dossier {} -> {} by {}", d.code, d.status, auth.user_id);
     let version = d.version;
     Ok(HttpResponse::Ok()
         .insert_header(etag(version))
-        .json(view(d, name, &auth)?))
+        .json(view(d, name, &auth, &calendar)?))
 }
 
 // ---------------------------------------------------------------- list
@@ -1431,6 +1445,7 @@ pub async fn list_dossiers(
     let rows = state
         .db(move |conn| {
             let now = Utc::now();
+            let calendar = load_calendar(conn)?;
             let mut q = dossiers::table.select(Dossier::as_select()).into_boxed();
             // Scope first: it is also the leading column of every index.
             match p.role {
@@ -1483,7 +1498,6 @@ pub async fn list_dossiers(
                     .filter(dossiers::due_at.lt(now.naive_utc()));
             }
             if let Some(n) = f.due_within_days {
-                let calendar = load_calendar(conn)?;
                 let limit_at = calendar
                     .add_working_minutes(now, i64::from(n) * calendar.hours.daily_minutes());
                 q = q
@@ -1527,10 +1541,10 @@ pub async fn list_dossiers(
                     .load::<(String, String)>(conn)?
                     .into_iter()
                     .collect();
-            Ok((rows, names))
+            Ok((rows, names, calendar))
         })
         .await?;
-    let (rows, names) = rows;
+    let (rows, names, calendar) = rows;
     let mut views = Vec::with_capacity(rows.len());
     let more = rows.len() as i64 > limit;
     let cursor = if more {
@@ -1544,7 +1558,7 @@ pub async fn list_dossiers(
             .get(&d.procedure_version_id)
             .cloned()
             .unwrap_or_default();
-        views.push(view(d, name, &auth)?);
+        views.push(view(d, name, &auth, &calendar)?);
     }
     Ok(web::Json(Page {
         items: views,
