@@ -87,6 +87,11 @@ pub struct Config {
     #[arg(long, env = "SESSION_CACHE_TTL_SECS", default_value_t = 5)]
     pub session_cache_ttl_secs: u64,
 
+    /// Take the client address from the first `X-Forwarded-For` entry (set this only behind
+    /// a reverse proxy that writes that header; otherwise clients could forge it).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+
     /// Public dossier lookups allowed per client address per minute (more: 429).
     #[arg(long, env = "PUBLIC_LOOKUPS_PER_MINUTE", default_value_t = 30)]
     pub public_lookups_per_minute: u32,

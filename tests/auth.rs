@@ -310,3 +310,37 @@ mod external_identity_provider {
         );
     }
 }
+
+/// Behind a trusted proxy the client address comes from X-Forwarded-For; otherwise the
+/// header is ignored (a client cannot dodge throttling by inventing addresses).
+#[actix_web::test]
+async fn forwarded_for_is_used_only_when_trusted() {
+    for trusted in [false, true] {
+        let ctx = TestApp::with(TestDb::sqlite(), |c| {
+            c.trust_forwarded_for = trusted;
+            c.login_max_failures_per_client = 3;
+        })
+        .await;
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let peer: std::net::SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        for i in 0..3 {
+            let r = call(
+                &app,
+                login(&format!("u{i}"), "wrong-password")
+                    .peer_addr(peer)
+                    .insert_header(("x-forwarded-for", "203.0.113.9")),
+            )
+            .await;
+            assert_eq!(r.status, 401);
+        }
+        let other_client = call(
+            &app,
+            login("u9", "wrong-password")
+                .peer_addr(peer)
+                .insert_header(("x-forwarded-for", "198.51.100.4")),
+        )
+        .await;
+        let expected = if trusted { 401 } else { 429 };
+        assert_eq!(other_client.status, expected, "trusted={trusted}");
+    }
+}

@@ -136,14 +136,8 @@ fn token_response(
     })
 }
 
-/// Client address for throttling: the TCP peer (a proxy's `X-Forwarded-For` is not trusted).
 fn client_key(req: &HttpRequest) -> String {
-    format!(
-        "ip:{}",
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".into())
-    )
+    format!("ip:{}", super::extract::client_ip(req))
 }
 
 /// Log in with username and password.

@@ -785,12 +785,7 @@ pub async fn create_dossier(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     // Parsed by hand (not ValidJson) because the idempotency check needs the parsed body too.
-    if !req
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
-    {
+    if !super::extract::is_json(&req) {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -1506,7 +1501,7 @@ pub async fn list_dossiers(
                     .filter(dossiers::due_at.le(limit_at.naive_utc()));
             }
             if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                if text.contains('-') && text.len() > 12 {
+                if text.matches('-').count() >= 2 {
                     q = q.filter(dossiers::code.eq(text.to_uppercase()));
                 } else if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
                     q = q.filter(dossiers::applicant_id_number.eq(text.to_string()));
@@ -1719,10 +1714,7 @@ pub async fn public_lookup(
     code: web::Path<String>,
     q: web::Query<PinQuery>,
 ) -> ApiResult<web::Json<PublicDossierView>> {
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let client = super::extract::client_ip(&req);
     if let Err(retry) = state.public_limiter.check(&client) {
         return Err(ApiError::new(
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,

@@ -19,7 +19,31 @@ use crate::state::AppState;
 /// 422 for wrong types, unknown or missing fields (with the field's path) and rule violations.
 pub struct ValidJson<T>(pub T);
 
-fn is_json(req: &HttpRequest) -> bool {
+/// The client's address for throttling: the TCP peer, or the first `X-Forwarded-For` entry
+/// when `TRUST_FORWARDED_FOR` says a reverse proxy in front of us sets it (otherwise any
+/// client could claim any address, and behind a proxy every client would share one).
+pub fn client_ip(req: &HttpRequest) -> String {
+    let trust = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.config.trust_forwarded_for);
+    if trust {
+        if let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+        {
+            return ip.to_string();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn is_json(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
