@@ -1,5 +1,6 @@
 //! HTTP layer: routes, request/response views, extractors, middleware.
 
+pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod communes;
@@ -53,7 +54,11 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(dossiers::get_history)
         .service(dossiers::transition)
         .service(dossiers::rate)
-        .service(dossiers::public_lookup);
+        .service(dossiers::public_lookup)
+        .service(attachments::upload)
+        .service(attachments::reuse)
+        .service(attachments::list)
+        .service(attachments::download);
 }
 
 /// Probes at the root.

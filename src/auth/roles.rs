@@ -135,6 +135,10 @@ policy!(
     Raters: Citizen, ReceptionOfficer
 );
 policy!(
+    /// Adding component files to a dossier: the counter, or the applicant (and the portal).
+    Uploaders: ReceptionOfficer, Citizen, PortalClient
+);
+policy!(
     /// Any authenticated account.
     AnyRole: Citizen, ReceptionOfficer, Specialist, Leader, CommuneAdmin, ProvinceSupervisor, PortalClient, SystemAdmin
 );

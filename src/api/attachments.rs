@@ -1,0 +1,538 @@
+//! Digitized dossier components: uploads into the content-addressed store, reuse of a file
+//! already on an earlier dossier of the same applicant, listing and verified download.
+
+use actix_multipart::Multipart;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::dossiers::load_visible;
+use super::extract::{payload_too_large, ValidJson};
+use crate::auth::roles::{AnyRole, Uploaders};
+use crate::auth::{Authorized, Principal, Role};
+use crate::db::models::dossier::{
+    file_content_type, record_file, Attachment, Dossier, NewDossierEvent,
+};
+use crate::db::models::procedure::ProcedureVersion;
+use crate::db::schema::{dossier_attachments, stored_files};
+use crate::db::DbConn;
+use crate::domain::dossier_lifecycle::Status;
+use crate::domain::text::nfc;
+use crate::error::{ApiError, ApiResult};
+use crate::files::{sniff_content_type, FileError, FileStore};
+use crate::state::AppState;
+
+/// A stored component file.
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: String,
+    /// The required document of the case it digitizes.
+    pub document: String,
+    #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// Detected from the bytes, never taken from the client.
+    pub content_type: String,
+    pub file_name: String,
+    /// `upload`, or `reused_dossier` for a file referenced from an earlier dossier.
+    pub source: String,
+    /// Code of the dossier a reused file came from.
+    pub reused_from: Option<String>,
+    pub digitized_at_reception: bool,
+    pub uploaded_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn attachment_view(a: Attachment, size_bytes: i64, content_type: String) -> AttachmentView {
+    AttachmentView {
+        id: a.id,
+        document: a.document_name,
+        sha256: a.file_sha256,
+        size_bytes,
+        content_type,
+        file_name: a.file_name,
+        source: a.source,
+        reused_from: a.reused_from,
+        digitized_at_reception: a.digitized_at_reception,
+        uploaded_by: a.uploaded_by,
+        created_at: a.created_at.and_utc(),
+    }
+}
+
+/// The parts of an upload.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The scan: PDF, JPEG or PNG (recognised from its bytes).
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+    /// Name of the required document of the case this file digitizes.
+    document: String,
+    /// `true` when scanned at the counter from the paper the applicant brought (default
+    /// `true` for reception officers, `false` for online applicants).
+    digitized_at_reception: Option<bool>,
+}
+
+/// Who may add files to a dossier now: the counter of its commune while it is open, or the
+/// applicant (and the portal on their behalf) while it waits for them.
+fn check_may_attach(p: &Principal, d: &Dossier) -> ApiResult<()> {
+    let status = Status::parse(&d.status).ok_or_else(|| ApiError::internal("bad status"))?;
+    if status.is_terminal() || matches!(status, Status::ResultReady) {
+        return Err(ApiError::conflict(
+            "attachment.dossier_closed",
+            "Hồ sơ đã kết thúc, không bổ sung thành phần được nữa.",
+            "The dossier is closed; components can no longer be added.",
+        ));
+    }
+    let applicant_turn = matches!(status, Status::Submitted | Status::SupplementRequested);
+    match p.role {
+        Role::ReceptionOfficer => Ok(()),
+        Role::Citizen | Role::PortalClient if applicant_turn => Ok(()),
+        _ => Err(ApiError::forbidden(
+            "attachment.not_now",
+            "Chỉ bổ sung thành phần khi hồ sơ đang chờ người nộp.",
+            "The applicant adds components only while the dossier waits for them.",
+        )),
+    }
+}
+
+/// The document must be one the dossier's case asks for.
+fn check_document(conn: &mut DbConn, d: &Dossier, document: &str) -> ApiResult<()> {
+    let version = ProcedureVersion::find(conn, &d.procedure_version_id)?
+        .ok_or_else(|| ApiError::internal("procedure version missing"))?;
+    let case = version
+        .case(&d.case_code)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal("case missing"))?;
+    if case
+        .documents
+        .iter()
+        .any(|x| nfc(x.name.trim()) == document)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field(
+            "document",
+            "Thành phần này không thuộc trường hợp của thủ tục.",
+            "This document is not one the procedure case requires.",
+        ))
+    }
+}
+
+fn record_attachment(
+    conn: &mut DbConn,
+    p: &Principal,
+    d: &Dossier,
+    a: &Attachment,
+    size: i64,
+    content_type: &str,
+) -> ApiResult<()> {
+    record_file(conn, &a.file_sha256, size, content_type, a.created_at)?;
+    Attachment::insert(conn, a)?;
+    NewDossierEvent {
+        dossier_id: &d.id,
+        action: "attach_component",
+        actor_id: &p.user_id,
+        actor_role: p.role.as_str(),
+        from_status: Some(&d.status),
+        to_status: &d.status,
+        comment: None,
+        data: serde_json::json!({
+            "document": a.document_name, "sha256": a.file_sha256, "source": a.source, "reused_from": a.reused_from,
+        })
+        .to_string(),
+        created_at: a.created_at,
+    }
+    .append(conn)?;
+    Ok(())
+}
+
+fn text_part(bytes: &[u8]) -> ApiResult<String> {
+    String::from_utf8(bytes.to_vec())
+        .map(|s| nfc(s.trim()))
+        .map_err(|_| {
+            ApiError::bad_request(
+                "multipart.invalid",
+                "Trường văn bản không phải UTF-8.",
+                "A text part is not UTF-8.",
+            )
+        })
+}
+
+/// File names go into Content-Disposition: keep printable characters only.
+fn clean_file_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | '/'))
+        .take(200)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "tai-lieu".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// Upload a digitized component.
+///
+/// **Roles:** `reception_officer` of the dossier's commune (digitization at reception) while
+/// the dossier is open; the owning `citizen` or a `portal_client` in scope while the dossier
+/// is `submitted` or `supplement_requested`. multipart/form-data with `file`, `document` and
+/// optionally `digitized_at_reception`. The type is recognised from the bytes (PDF, JPEG,
+/// PNG; anything else 415), the size is limited by `MAX_UPLOAD_BYTES` (413), and the file is
+/// stored once under its SHA-256.
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Dossier code")),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+    (status = 201, body = AttachmentView),
+    (status = 400, description = "Malformed multipart body or missing part", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Dossier closed", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 413, description = "File larger than MAX_UPLOAD_BYTES", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Not multipart, or the file is not PDF/JPEG/PNG", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Unknown document", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/dossiers/{code}/attachments")]
+pub async fn upload(
+    state: web::Data<AppState>,
+    auth: Authorized<Uploaders>,
+    code: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let is_multipart = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Tệp phải gửi dạng multipart/form-data.",
+            "Files are sent as multipart/form-data.",
+        ));
+    }
+    let limit = state.config.max_upload_bytes;
+    if req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > limit + 64 * 1024)
+    {
+        return Err(payload_too_large(limit));
+    }
+    // Check access before reading the body: a stranger learns nothing and uploads nothing.
+    let p = auth.principal.clone();
+    let code = code.into_inner();
+    let c = code.clone();
+    let dossier = state
+        .db(move |conn| {
+            let d = load_visible(conn, &p, &c)?;
+            check_may_attach(&p, &d)?;
+            Ok(d)
+        })
+        .await?;
+
+    let malformed = |e: actix_multipart::MultipartError| {
+        ApiError::bad_request(
+            "multipart.invalid",
+            format!("Dữ liệu multipart không hợp lệ: {e}"),
+            format!("Invalid multipart body: {e}"),
+        )
+    };
+    let mut multipart = Multipart::new(req.headers(), payload.into_inner());
+    let (mut file, mut file_name, mut document, mut digitized) =
+        (None::<Vec<u8>>, String::new(), None, None);
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            file_name = clean_file_name(
+                field
+                    .content_disposition()
+                    .and_then(|d| d.get_filename())
+                    .unwrap_or(""),
+            );
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(malformed)?;
+            total += chunk.len();
+            if total > limit {
+                return Err(payload_too_large(limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "file" => file = Some(bytes),
+            "document" => document = Some(text_part(&bytes)?),
+            "digitized_at_reception" => {
+                digitized = Some(matches!(text_part(&bytes)?.as_str(), "true" | "1" | "on"))
+            }
+            _ => {}
+        }
+    }
+    let bytes = file.filter(|b| !b.is_empty()).ok_or_else(|| {
+        ApiError::bad_request(
+            "multipart.missing_file",
+            "Thiếu phần `file`.",
+            "The `file` part is missing.",
+        )
+    })?;
+    let document = document.filter(|d| !d.is_empty()).ok_or_else(|| {
+        ApiError::invalid_field(
+            "document",
+            "Cần tên thành phần hồ sơ.",
+            "The document name is required.",
+        )
+    })?;
+    let content_type = sniff_content_type(&bytes).ok_or_else(|| {
+        ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "attachment.unsupported_type",
+            "Chỉ nhận tệp PDF, JPEG hoặc PNG (nhận dạng theo nội dung tệp).",
+            "Only PDF, JPEG or PNG files are accepted (recognised from the file's content).",
+        )
+    })?;
+    let size = bytes.len() as i64;
+    // The bytes go to the store first (idempotent, atomic rename); the row follows.
+    let store = FileStore::new(&state.config.upload_dir);
+    let sha = web::block(move || store.put(&bytes))
+        .await?
+        .map_err(|e| ApiError::internal(e))?;
+
+    let p = auth.principal.clone();
+    let digitized = digitized.unwrap_or(p.role == Role::ReceptionOfficer);
+    let view = state
+        .db_tx(move |conn| {
+            let d = load_visible(conn, &p, &dossier.code)?;
+            check_may_attach(&p, &d)?;
+            check_document(conn, &d, &document)?;
+            let a = Attachment {
+                id: uuid::Uuid::now_v7().to_string(),
+                dossier_id: d.id.clone(),
+                document_name: document,
+                file_sha256: sha,
+                file_name: if file_name.is_empty() {
+                    "tai-lieu".into()
+                } else {
+                    file_name
+                },
+                source: "upload".into(),
+                reused_from: None,
+                digitized_at_reception: digitized,
+                uploaded_by: p.user_id.clone(),
+                created_at: Utc::now().naive_utc(),
+            };
+            record_attachment(conn, &p, &d, &a, size, content_type)?;
+            Ok(attachment_view(a, size, content_type.to_string()))
+        })
+        .await?;
+    log::info!(
+        "dossier {code}: component {} uploaded ({} bytes)",
+        view.sha256,
+        view.size_bytes
+    );
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"document": "Tờ khai", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "from_dossier": "H25.04978-251128-0001"}))]
+pub struct ReuseRequest {
+    #[validate(length(min = 1, max = 500))]
+    pub document: String,
+    #[validate(length(equal = 64))]
+    pub sha256: String,
+    /// The earlier dossier of the same applicant that holds the file.
+    #[validate(length(min = 1, max = 100))]
+    pub from_dossier: String,
+}
+
+/// Reuse a file from an earlier dossier of the same applicant, without uploading it again.
+///
+/// **Roles:** as for uploading. The earlier dossier must be one the caller may see and of the
+/// same applicant (same ID number), and hold a file with that SHA-256; anything else is 404,
+/// so nobody learns of other people's files. Recorded as `reused_dossier` (it feeds the
+/// data-reuse indicator).
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])), request_body = ReuseRequest,
+    params(("code" = String, Path, description = "Dossier code")),
+    responses(
+    (status = 201, body = AttachmentView),
+    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier or file visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Dossier closed", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields or unknown document", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/dossiers/{code}/attachments/reuse")]
+pub async fn reuse(
+    state: web::Data<AppState>,
+    auth: Authorized<Uploaders>,
+    code: web::Path<String>,
+    body: ValidJson<ReuseRequest>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.principal.clone();
+    let code = code.into_inner();
+    let input = body.0;
+    let view = state
+        .db_tx(move |conn| {
+            let d = load_visible(conn, &p, &code)?;
+            check_may_attach(&p, &d)?;
+            let document = nfc(input.document.trim());
+            check_document(conn, &d, &document)?;
+            let not_found =
+                || ApiError::not_found("tệp của hồ sơ trước", "File of the earlier dossier");
+            let source = Dossier::find_by_code(conn, &input.from_dossier)?
+                .filter(|s| {
+                    super::dossiers::can_see(&p, s)
+                        && s.applicant_id_number == d.applicant_id_number
+                        && s.id != d.id
+                })
+                .ok_or_else(not_found)?;
+            let held: i64 = dossier_attachments::table
+                .filter(dossier_attachments::dossier_id.eq(&source.id))
+                .filter(dossier_attachments::file_sha256.eq(&input.sha256))
+                .count()
+                .get_result(conn)?;
+            if held == 0 {
+                return Err(not_found());
+            }
+            let (content_type, size) =
+                file_content_type(conn, &input.sha256)?.ok_or_else(not_found)?;
+            let a = Attachment {
+                id: uuid::Uuid::now_v7().to_string(),
+                dossier_id: d.id.clone(),
+                document_name: document,
+                file_sha256: input.sha256.to_ascii_lowercase(),
+                file_name: format!(
+                    "{}.{}",
+                    source.code,
+                    if content_type == "application/pdf" {
+                        "pdf"
+                    } else {
+                        "img"
+                    }
+                ),
+                source: "reused_dossier".into(),
+                reused_from: Some(source.code.clone()),
+                digitized_at_reception: false,
+                uploaded_by: p.user_id.clone(),
+                created_at: Utc::now().naive_utc(),
+            };
+            record_attachment(conn, &p, &d, &a, size, &content_type)?;
+            Ok(attachment_view(a, size, content_type))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// List a dossier's component files.
+///
+/// **Roles:** as for reading the dossier.
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
+    (status = 200, body = Vec<AttachmentView>),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/dossiers/{code}/attachments")]
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Authorized<AnyRole>,
+    code: web::Path<String>,
+) -> ApiResult<web::Json<Vec<AttachmentView>>> {
+    let p = auth.principal.clone();
+    let code = code.into_inner();
+    let rows = state
+        .db(move |conn| {
+            let d = load_visible(conn, &p, &code)?;
+            Ok(dossier_attachments::table
+                .inner_join(
+                    stored_files::table
+                        .on(stored_files::sha256.eq(dossier_attachments::file_sha256)),
+                )
+                .filter(dossier_attachments::dossier_id.eq(&d.id))
+                .order(dossier_attachments::created_at.asc())
+                .select((
+                    Attachment::as_select(),
+                    stored_files::size_bytes,
+                    stored_files::content_type,
+                ))
+                .load::<(Attachment, i64, String)>(conn)?)
+        })
+        .await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|(a, size, ct)| attachment_view(a, size, ct))
+            .collect(),
+    ))
+}
+
+/// Download a component file.
+///
+/// **Roles:** as for reading the dossier. The bytes are hashed again on the way out: a file
+/// altered or damaged on disk is never served (500, code `attachment.integrity_failed`, and
+/// an error in the log).
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Dossier code"), ("id" = String, Path, description = "Attachment id")),
+    responses(
+    (status = 200, description = "The file", content_type = "application/octet-stream", headers(("ETag" = String, description = "The SHA-256, quoted"))),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier or attachment visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 500, description = "The stored file no longer matches its hash", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/dossiers/{code}/attachments/{id}/content")]
+pub async fn download(
+    state: web::Data<AppState>,
+    auth: Authorized<AnyRole>,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.principal.clone();
+    let (code, id) = path.into_inner();
+    let (a, content_type) = state
+        .db(move |conn| {
+            let d = load_visible(conn, &p, &code)?;
+            let a = Attachment::find(conn, &d.id, &id)?
+                .ok_or_else(|| ApiError::not_found("tệp đính kèm", "Attachment"))?;
+            let (ct, _) = file_content_type(conn, &a.file_sha256)?
+                .ok_or_else(|| ApiError::internal("file row missing"))?;
+            Ok((a, ct))
+        })
+        .await?;
+    let store = FileStore::new(&state.config.upload_dir);
+    let sha = a.file_sha256.clone();
+    let bytes = web::block(move || store.get(&sha)).await?.map_err(|e| {
+        log::error!("attachment {} of dossier {}: {e}", a.id, a.dossier_id);
+        let mut err = ApiError::new(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "attachment.integrity_failed",
+            "Tệp lưu trữ không còn khớp với mã băm đã ghi nhận; hệ thống không trả tệp đã bị thay đổi.",
+            "The stored file no longer matches its recorded hash; an altered file is never served.",
+        );
+        err.cause = Some(match e {
+            FileError::Corrupted(s) | FileError::Missing(s) => s,
+            FileError::Io(io) => io.to_string(),
+        });
+        err
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("etag", format!("\"{}\"", a.file_sha256)))
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"{}\"", a.file_name),
+        ))
+        .body(bytes))
+}
