@@ -309,7 +309,7 @@ pub async fn upload(
     let store = FileStore::new(&state.config.upload_dir);
     let sha = web::block(move || store.put(&bytes))
         .await?
-        .map_err(|e| ApiError::internal(e))?;
+        .map_err(ApiError::internal)?;
 
     let p = auth.principal.clone();
     let digitized = digitized.unwrap_or(p.role == Role::ReceptionOfficer);
