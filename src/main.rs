@@ -43,6 +43,16 @@ enum Command {
     /// Load the reference data (provinces, communes) and the sample procedure catalog,
     /// idempotently; with --demo also publish the sample catalog in the demo commune.
     Seed,
+    /// Benchmark data: N synthetic dossiers across every commune of a province (needs `seed`).
+    GenerateDossiers {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: i64,
+        #[arg(long, default_value = "25")]
+        province: String,
+        /// Rows per INSERT statement.
+        #[arg(long, default_value_t = 50_000)]
+        chunk: i64,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Manage accounts.
@@ -116,6 +126,27 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init();
     let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::GenerateDossiers {
+            count,
+            province,
+            chunk,
+        } => with_migrated_conn(&cli.config, |conn| {
+            let started = std::time::Instant::now();
+            let report =
+                motcua::bench_data::generate(conn, &province, count, chunk.max(1), |done| {
+                    eprintln!(
+                        "{done}/{count} dossiers ({:.0}/s)",
+                        done as f64 / started.elapsed().as_secs_f64()
+                    );
+                })?;
+            log::info!(
+                "{} dossiers across {} communes of province {province} in {:.1} s",
+                report.inserted,
+                report.communes,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }),
         Command::Openapi => {
             print!("{}", openapi::spec_json());
             Ok(())
