@@ -6,7 +6,7 @@ url=$1
 cursor_at=$(date -u -d '-200 days' '+%Y-%m-%d %H:%M:%S')
 queries=(
   "SELECT * FROM dossiers WHERE province_code = '25' AND status = 'processing' ORDER BY submitted_at DESC, id DESC LIMIT 21"
-  "SELECT * FROM dossiers WHERE province_code = '25' AND status = 'processing' AND (submitted_at < '$cursor_at' OR (submitted_at = '$cursor_at' AND id < 'zzz')) ORDER BY submitted_at DESC, id DESC LIMIT 21"
+  "SELECT * FROM dossiers WHERE province_code = '25' AND status = 'processing' AND submitted_at <= '$cursor_at' AND (submitted_at < '$cursor_at' OR id < 'zzz') ORDER BY submitted_at DESC, id DESC LIMIT 21"
   "SELECT * FROM dossiers WHERE commune_code = '04978' ORDER BY submitted_at DESC, id DESC LIMIT 21"
   "SELECT * FROM dossiers WHERE commune_code = '04978' AND status = 'processing' ORDER BY submitted_at DESC, id DESC LIMIT 21"
   "SELECT * FROM dossiers WHERE commune_code = '04978' AND finished_at IS NULL AND paused_at IS NULL AND due_at < CURRENT_TIMESTAMP ORDER BY submitted_at DESC, id DESC LIMIT 21"

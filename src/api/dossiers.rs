@@ -1511,11 +1511,12 @@ pub async fn list_dossiers(
                 }
             }
             if let Some(DossierCursor(at, id)) = after {
-                q = q.filter(
-                    dossiers::submitted_at
-                        .lt(at)
-                        .or(dossiers::submitted_at.eq(at).and(dossiers::id.lt(id))),
-                );
+                // `submitted_at <= at` alone bounds the index range, so a deep page starts
+                // where the previous one ended instead of scanning every row before it
+                // (an OR at the top level hides that bound from SQLite's planner).
+                q = q
+                    .filter(dossiers::submitted_at.le(at))
+                    .filter(dossiers::submitted_at.lt(at).or(dossiers::id.lt(id)));
             }
             let rows: Vec<Dossier> = q
                 .order((dossiers::submitted_at.desc(), dossiers::id.desc()))
