@@ -160,7 +160,10 @@ const INSERT_COLUMNS: &str = "INSERT INTO dossiers (id, code, commune_code, prov
 /// The rows of numbers start..end joined with their commune and a published procedure.
 fn source(pg: bool, start: i64, end: i64, communes_n: i64) -> String {
     let numbers = if pg {
-        format!("SELECT generate_series({start}::bigint, {}::bigint) AS n", end - 1)
+        format!(
+            "SELECT generate_series({start}::bigint, {}::bigint) AS n",
+            end - 1
+        )
     } else {
         format!("SELECT n FROM (WITH RECURSIVE s(n) AS (SELECT {start} UNION ALL SELECT n + 1 FROM s WHERE n + 1 < {end}) SELECT n FROM s)")
     };

@@ -595,23 +595,32 @@ pub struct Receipt {
 }
 
 fn receipt_of(conn: &mut DbConn, d: &Dossier) -> ApiResult<Receipt> {
-    let (Some(received), Some(due)) = (d.received_at, d.due_at) else {
+    if d.received_at.is_none() || d.due_at.is_none() {
         return Err(ApiError::conflict(
             "dossier.not_received",
             "Hồ sơ chưa được tiếp nhận nên chưa có giấy hẹn.",
             "The dossier has not been received yet, so it has no receipt.",
         ));
-    };
-    let rec = record_of(d)?;
+    }
     let commune_name = Commune::find(conn, &d.commune_code)?
         .map(|c| c.full_name)
         .unwrap_or_default();
+    let procedure_name = procedure_name(conn, &d.procedure_version_id)?;
+    build_receipt(d, commune_name, procedure_name)
+}
+
+/// The receipt from a received dossier and the names it shows.
+fn build_receipt(d: &Dossier, commune_name: String, procedure_name: String) -> ApiResult<Receipt> {
+    let (Some(received), Some(due)) = (d.received_at, d.due_at) else {
+        return Err(ApiError::internal("receipt of a dossier not received"));
+    };
+    let rec = record_of(d)?;
     Ok(Receipt {
         dossier_code: d.code.clone(),
         commune_code: d.commune_code.clone(),
         commune_name,
         procedure_code: d.procedure_code.clone(),
-        procedure_name: procedure_name(conn, &d.procedure_version_id)?,
+        procedure_name,
         case_code: d.case_code.clone(),
         applicant_name: d.applicant_name.clone(),
         received_at: utc(received),
@@ -842,9 +851,6 @@ pub async fn create_dossier(
             let now = Utc::now();
             let intake = resolve_intake(conn, &p, &input, now)?;
             check_components(&intake.case, &input.components)?;
-            let day = local_date(now);
-            let seq = next_dossier_seq(conn, &intake.commune.code, day)?;
-            let code = dossier_code(&intake.commune.agency_id(), day, seq);
             let received = intake.channel != Channel::Online;
             let mut state_ = if received { LifecycleState::received() } else { LifecycleState::submitted() };
             state_.step = ProcessingStep::Unassigned;
@@ -880,6 +886,11 @@ pub async fn create_dossier(
             };
             let full_name = nfc(applicant.full_name.trim());
             let nowd = now.naive_utc();
+            // The number is taken last: from here to commit the commune's counter row is
+            // locked, so only the inserts below wait behind it.
+            let day = local_date(now);
+            let seq = next_dossier_seq(conn, &intake.commune.code, day)?;
+            let code = dossier_code(&intake.commune.agency_id(), day, seq);
             let dossier = Dossier {
                 id: uuid::Uuid::now_v7().to_string(),
                 code: code.clone(),
@@ -926,7 +937,11 @@ pub async fn create_dossier(
                 created_at: nowd,
             }
             .append(conn)?;
-            let receipt = if received { Some(receipt_of(conn, &dossier)?) } else { None };
+            let receipt = if received {
+                Some(build_receipt(&dossier, intake.commune.full_name.clone(), intake.version.name.clone())?)
+            } else {
+                None
+            };
             let name = intake.version.name.clone();
             let response = IntakeResponse { dossier: view(dossier.clone(), name, &p, &calendar)?, receipt };
             let body = serde_json::to_string(&response).expect("response serializes");
