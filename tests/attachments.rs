@@ -9,13 +9,26 @@ use serde_json::json;
 
 const PROCEDURE: &str = "1.004873";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1];
 const PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
 ];
 
 fn multipart(document: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    multipart_with(document, file_name, bytes, None)
+}
+
+fn multipart_with(
+    document: &str,
+    file_name: &str,
+    bytes: &[u8],
+    digitized: Option<&str>,
+) -> (String, Vec<u8>) {
     let boundary = "----motcua-test-boundary";
     let mut body = Vec::new();
+    if let Some(v) = digitized {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"digitized_at_reception\"\r\n\r\n{v}\r\n").as_bytes());
+    }
     body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document\"\r\n\r\n{document}\r\n").as_bytes());
     body.extend_from_slice(
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
@@ -139,6 +152,29 @@ async fn scenario(ctx: TestApp) {
     let id = r.body["id"].as_str().unwrap().to_string();
     let r = call(&app, upload(&officer, &code, "Tờ khai", "anh.png", PNG)).await;
     assert_eq!(r.body["content_type"], "image/png");
+    let png_id = r.body["id"].as_str().unwrap().to_string();
+    // JPEG, sent with a PDF header by the client, a path and a Vietnamese name.
+    let (ct, body) = multipart_with(
+        "Tờ khai",
+        "scans/2025/Tờ khai scan.jpg",
+        JPEG,
+        Some("false"),
+    );
+    let r = call(
+        &app,
+        TestRequest::post()
+            .uri(&format!("/api/v1/dossiers/{code}/attachments"))
+            .insert_header(bearer(&officer))
+            .insert_header(("content-type", ct))
+            .set_payload(body),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["content_type"], "image/jpeg");
+    assert_eq!(r.body["digitized_at_reception"], false);
+    assert_eq!(r.body["file_name"], "Tờ khai scan.jpg");
+    assert_eq!(r.body["size_bytes"], JPEG.len());
+    let jpeg_id = r.body["id"].as_str().unwrap().to_string();
 
     // A ".pdf" that is really an executable or HTML: refused by its bytes.
     for fake in [
@@ -202,7 +238,7 @@ async fn scenario(ctx: TestApp) {
             .insert_header(bearer(&specialist)),
     )
     .await;
-    assert_eq!(list.body.as_array().unwrap().len(), 2);
+    assert_eq!(list.body.as_array().unwrap().len(), 3);
     let res = actix_web::test::call_service(
         &app,
         TestRequest::get()
@@ -216,7 +252,43 @@ async fn scenario(ctx: TestApp) {
         res.headers().get("content-type").unwrap(),
         "application/pdf"
     );
+    assert_eq!(
+        res.headers().get("etag").unwrap().to_str().unwrap(),
+        format!("\"{sha}\"")
+    );
+    assert_eq!(
+        res.headers().get("content-disposition").unwrap(),
+        "attachment; filename=\"to-khai.pdf\""
+    );
+    assert_eq!(
+        res.headers().get("x-content-type-options").unwrap(),
+        "nosniff"
+    );
     assert_eq!(actix_web::test::read_body(res).await.as_ref(), PDF);
+    let res = actix_web::test::call_service(
+        &app,
+        TestRequest::get()
+            .uri(&format!(
+                "/api/v1/dossiers/{code}/attachments/{jpeg_id}/content"
+            ))
+            .insert_header(bearer(&specialist))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let cd = res
+        .headers()
+        .get("content-disposition")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cd.starts_with("attachment; filename=\"To khai scan.jpg\"")
+            && cd.contains("filename*=UTF-8''T%E1%BB%9D%20khai%20scan.jpg"),
+        "{cd}"
+    );
+    assert_eq!(actix_web::test::read_body(res).await.as_ref(), JPEG);
     let r = call(
         &app,
         TestRequest::get()
@@ -238,8 +310,48 @@ async fn scenario(ctx: TestApp) {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["source"], "reused_dossier");
     assert_eq!(r.body["reused_from"], code.as_str());
+    assert_eq!(r.body["sha256"], sha.as_str());
+    assert_eq!(r.body["file_name"], "to-khai.pdf");
+    let listed = call(
+        &app,
+        TestRequest::get()
+            .uri(&format!("/api/v1/dossiers/{second}/attachments"))
+            .insert_header(bearer(&officer)),
+    )
+    .await;
+    assert_eq!(listed.body[0]["source"], "reused_dossier");
     let stranger = dossier(&ctx, &app, &officer, "025190000999", false).await;
     assert_eq!(call(&app, reuse(&stranger, &code)).await.status, 404);
+    // A hash the earlier dossier does not hold (even one stored elsewhere), or not a hash.
+    for (bad, status) in [(sha256_of(b"nope"), 404), ("z".repeat(64), 422)] {
+        let r = call(
+            &app,
+            TestRequest::post()
+                .uri(&format!("/api/v1/dossiers/{second}/attachments/reuse"))
+                .insert_header(bearer(&officer))
+                .set_json(json!({"document": "Tờ khai", "sha256": bad, "from_dossier": code})),
+        )
+        .await;
+        assert_eq!(r.status, status, "{}", r.body);
+    }
+
+    // A finished dossier takes no more components.
+    let mut etag = "\"1\"".to_string();
+    for action in ["request_withdrawal", "confirm_withdrawal"] {
+        let r = call(
+            &app,
+            TestRequest::post()
+                .uri(&format!("/api/v1/dossiers/{stranger}/transitions"))
+                .insert_header(bearer(&officer))
+                .insert_header(("if-match", etag.clone()))
+                .set_json(json!({"action": action, "comment": "Công dân xin rút hồ sơ"})),
+        )
+        .await;
+        assert!(r.status.is_success(), "{action}: {}", r.body);
+        etag = r.header("etag").unwrap().to_string();
+    }
+    let r = call(&app, upload(&officer, &stranger, "Tờ khai", "x.pdf", PDF)).await;
+    assert_eq!(r.status, 409, "{}", r.body);
 
     // History records the upload.
     let h = call(
@@ -267,6 +379,23 @@ async fn scenario(ctx: TestApp) {
     .await;
     assert_eq!(r.status, 500);
     assert_eq!(r.problem_code(), "attachment.integrity_failed");
+    // Gone from disk: same answer.
+    std::fs::remove_file(store.location(&motcua::files::sha256_hex(PNG))).unwrap();
+    let r = call(
+        &app,
+        TestRequest::get()
+            .uri(&format!(
+                "/api/v1/dossiers/{code}/attachments/{png_id}/content"
+            ))
+            .insert_header(bearer(&officer)),
+    )
+    .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.problem_code(), "attachment.integrity_failed");
+}
+
+fn sha256_of(bytes: &[u8]) -> String {
+    motcua::files::sha256_hex(bytes)
 }
 
 #[actix_web::test]

@@ -63,6 +63,22 @@ fn attachment_view(a: Attachment, size_bytes: i64, content_type: String) -> Atta
     }
 }
 
+/// The bytes of a stored file (a binary string in the spec).
+pub struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The file's bytes"))
+            .into()
+    }
+}
+
+impl ToSchema for FileBytes {}
+
 /// The parts of an upload.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -163,9 +179,11 @@ fn text_part(bytes: &[u8]) -> ApiResult<String> {
         })
 }
 
-/// File names go into Content-Disposition: keep printable characters only.
+/// The client's file name, kept for display and download: the last path segment only (some
+/// clients send `C:\\...\\scan.pdf`), no control characters or quotes, at most 200 characters.
 fn clean_file_name(name: &str) -> String {
-    let cleaned: String = name
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
         .chars()
         .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | '/'))
         .take(200)
@@ -177,6 +195,42 @@ fn clean_file_name(name: &str) -> String {
     }
 }
 
+/// ASCII stand-in for the `filename=` parameter (old clients); the exact UTF-8 name goes in
+/// `filename*=`. Vietnamese letters lose their marks: "Tờ khai.pdf" -> "To khai.pdf".
+fn ascii_file_name(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfd()
+        .filter_map(|c| match c {
+            'đ' => Some('d'),
+            'Đ' => Some('D'),
+            c if c.is_ascii_graphic() || c == ' ' => Some(c),
+            c if c.is_ascii() => None,
+            c if unicode_normalization::char::is_combining_mark(c) => None,
+            _ => Some('_'),
+        })
+        .filter(|c| !matches!(c, '"' | '\\' | '/' | ';'))
+        .collect()
+}
+
+fn content_disposition(name: &str) -> actix_web::http::header::ContentDisposition {
+    use actix_web::http::header::{
+        Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    };
+    let clean = clean_file_name(name);
+    let mut parameters = vec![DispositionParam::Filename(ascii_file_name(&clean))];
+    if !clean.is_ascii() {
+        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
+            charset: Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: clean.into_bytes(),
+        }));
+    }
+    ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters,
+    }
+}
+
 /// Upload a digitized component.
 ///
 /// **Roles:** `reception_officer` of the dossier's commune (digitization at reception) while
@@ -185,11 +239,12 @@ fn clean_file_name(name: &str) -> String {
 /// optionally `digitized_at_reception`. The type is recognised from the bytes (PDF, JPEG,
 /// PNG; anything else 415), the size is limited by `MAX_UPLOAD_BYTES` (413), and the file is
 /// stored once under its SHA-256.
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])),
+#[utoipa::path(tag = "dossiers", operation_id = "upload_attachment", security(("bearer" = [])),
     params(("code" = String, Path, description = "Dossier code")),
-    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    request_body(content = UploadForm, content_type = "multipart/form-data",
+        description = "Parts: `file` (the scan), `document` (e.g. `Tờ khai`), optional `digitized_at_reception` (`true`/`false`)"),
     responses(
-    (status = 201, body = AttachmentView),
+    (status = 201, description = "Stored and attached", body = AttachmentView),
     (status = 400, description = "Malformed multipart body or missing part", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -365,17 +420,17 @@ pub struct ReuseRequest {
 /// same applicant (same ID number), and hold a file with that SHA-256; anything else is 404,
 /// so nobody learns of other people's files. Recorded as `reused_dossier` (it feeds the
 /// data-reuse indicator).
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])), request_body = ReuseRequest,
+#[utoipa::path(tag = "dossiers", operation_id = "reuse_attachment", security(("bearer" = [])), request_body = ReuseRequest,
     params(("code" = String, Path, description = "Dossier code")),
     responses(
-    (status = 201, body = AttachmentView),
+    (status = 201, description = "Referenced and attached", body = AttachmentView),
     (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such dossier or file visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Dossier closed", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields or unknown document", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields (`sha256` not 64 hex digits) or unknown document", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/dossiers/{code}/attachments/reuse")]
 pub async fn reuse(
@@ -387,6 +442,14 @@ pub async fn reuse(
     let p = auth.principal.clone();
     let code = code.into_inner();
     let input = body.0;
+    let sha256 = input.sha256.to_ascii_lowercase();
+    if !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid_field(
+            "sha256",
+            "Mã băm SHA-256 gồm 64 ký tự thập lục phân.",
+            "A SHA-256 is 64 hexadecimal characters.",
+        ));
+    }
     let view = state
         .db_tx(move |conn| {
             let d = load_visible(conn, &p, &code)?;
@@ -402,30 +465,21 @@ pub async fn reuse(
                         && s.id != d.id
                 })
                 .ok_or_else(not_found)?;
-            let held: i64 = dossier_attachments::table
+            let original: Attachment = dossier_attachments::table
                 .filter(dossier_attachments::dossier_id.eq(&source.id))
-                .filter(dossier_attachments::file_sha256.eq(&input.sha256))
-                .count()
-                .get_result(conn)?;
-            if held == 0 {
-                return Err(not_found());
-            }
-            let (content_type, size) =
-                file_content_type(conn, &input.sha256)?.ok_or_else(not_found)?;
+                .filter(dossier_attachments::file_sha256.eq(&sha256))
+                .order(dossier_attachments::created_at.asc())
+                .select(Attachment::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(not_found)?;
+            let (content_type, size) = file_content_type(conn, &sha256)?.ok_or_else(not_found)?;
             let a = Attachment {
                 id: uuid::Uuid::now_v7().to_string(),
                 dossier_id: d.id.clone(),
                 document_name: document,
-                file_sha256: input.sha256.to_ascii_lowercase(),
-                file_name: format!(
-                    "{}.{}",
-                    source.code,
-                    if content_type == "application/pdf" {
-                        "pdf"
-                    } else {
-                        "img"
-                    }
-                ),
+                file_sha256: sha256,
+                file_name: original.file_name,
                 source: "reused_dossier".into(),
                 reused_from: Some(source.code.clone()),
                 digitized_at_reception: false,
@@ -442,8 +496,8 @@ pub async fn reuse(
 /// List a dossier's component files.
 ///
 /// **Roles:** as for reading the dossier.
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
-    (status = 200, body = Vec<AttachmentView>),
+#[utoipa::path(tag = "dossiers", operation_id = "list_attachments", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
+    (status = 200, description = "The dossier's files, oldest first", body = Vec<AttachmentView>),
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -483,15 +537,23 @@ pub async fn list(
 /// Download a component file.
 ///
 /// **Roles:** as for reading the dossier. The bytes are hashed again on the way out: a file
-/// altered or damaged on disk is never served (500, code `attachment.integrity_failed`, and
-/// an error in the log).
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])),
+/// altered, damaged or missing on disk is never served (500, code
+/// `attachment.integrity_failed`, and an error in the log). `Content-Type` is the type
+/// recognised from the bytes at upload; `Content-Disposition: attachment` carries the
+/// original file name (ASCII `filename` plus UTF-8 `filename*`).
+#[utoipa::path(tag = "dossiers", operation_id = "download_attachment", security(("bearer" = [])),
     params(("code" = String, Path, description = "Dossier code"), ("id" = String, Path, description = "Attachment id")),
     responses(
-    (status = 200, description = "The file", content_type = "application/octet-stream", headers(("ETag" = String, description = "The SHA-256, quoted"))),
+    (status = 200, description = "The file, exactly as stored",
+        content((FileBytes = "application/pdf"), (FileBytes = "image/jpeg"), (FileBytes = "image/png")),
+        headers(
+            ("ETag" = String, description = "The SHA-256, quoted"),
+            ("Content-Disposition" = String, description = "`attachment; filename=\"...\"` (and `filename*=UTF-8''...` for non-ASCII names)"),
+            ("X-Content-Type-Options" = String, description = "`nosniff`"),
+        )),
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such dossier or attachment visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 500, description = "The stored file no longer matches its hash", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 500, description = "Code `attachment.integrity_failed`: the stored file is missing or no longer matches its hash", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/dossiers/{code}/attachments/{id}/content")]
 pub async fn download(
@@ -506,33 +568,47 @@ pub async fn download(
             let d = load_visible(conn, &p, &code)?;
             let a = Attachment::find(conn, &d.id, &id)?
                 .ok_or_else(|| ApiError::not_found("tệp đính kèm", "Attachment"))?;
-            let (ct, _) = file_content_type(conn, &a.file_sha256)?
-                .ok_or_else(|| ApiError::internal("file row missing"))?;
+            let ct = file_content_type(conn, &a.file_sha256)?.map(|(ct, _)| ct);
             Ok((a, ct))
         })
         .await?;
+    let Some(content_type) = content_type else {
+        let e = FileError::Missing(format!("{} (no stored_files row)", a.file_sha256));
+        return Err(integrity_failed(&a, e));
+    };
     let store = FileStore::new(&state.config.upload_dir);
     let sha = a.file_sha256.clone();
-    let bytes = web::block(move || store.get(&sha)).await?.map_err(|e| {
-        log::error!("attachment {} of dossier {}: {e}", a.id, a.dossier_id);
-        let mut err = ApiError::new(
-            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "attachment.integrity_failed",
-            "Tệp lưu trữ không còn khớp với mã băm đã ghi nhận; hệ thống không trả tệp đã bị thay đổi.",
-            "The stored file no longer matches its recorded hash; an altered file is never served.",
-        );
-        err.cause = Some(match e {
-            FileError::Corrupted(s) | FileError::Missing(s) => s,
-            FileError::Io(io) => io.to_string(),
-        });
-        err
-    })?;
+    let bytes = web::block(move || store.get(&sha))
+        .await?
+        .map_err(|e| integrity_failed(&a, e))?;
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(("etag", format!("\"{}\"", a.file_sha256)))
-        .insert_header((
-            "content-disposition",
-            format!("attachment; filename=\"{}\"", a.file_name),
-        ))
+        .insert_header(content_disposition(&a.file_name))
+        // Served as the type recorded from its bytes; browsers must not guess another one.
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header(("cache-control", "private, no-store"))
         .body(bytes))
+}
+
+/// A stored file that is missing or no longer matches its hash: a server fault, logged as an
+/// error; the client gets a stable code and never the bytes.
+fn integrity_failed(a: &Attachment, e: FileError) -> ApiError {
+    log::error!(
+        "attachment {} of dossier {} ({}): {e}",
+        a.id,
+        a.dossier_id,
+        a.file_sha256
+    );
+    let mut err = ApiError::new(
+        actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "attachment.integrity_failed",
+        "Tệp lưu trữ bị thiếu hoặc không còn khớp với mã băm đã ghi nhận; hệ thống không trả tệp đã bị thay đổi.",
+        "The stored file is missing or no longer matches its recorded hash; an altered file is never served.",
+    );
+    err.cause = Some(match e {
+        FileError::Corrupted(s) | FileError::Missing(s) => s,
+        FileError::Io(io) => io.to_string(),
+    });
+    err
 }

@@ -218,6 +218,8 @@ impl Attachment {
 }
 
 /// Records a stored file's metadata once (the bytes are on disk, named by their hash).
+/// Two requests storing the same bytes at once both succeed: the second insert is ignored
+/// instead of failing on the primary key (PostgreSQL transactions do not serialize here).
 pub fn record_file(
     conn: &mut DbConn,
     sha256: &str,
@@ -225,20 +227,21 @@ pub fn record_file(
     content_type: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let exists: i64 = stored_files::table
-        .filter(stored_files::sha256.eq(sha256))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
-        diesel::insert_into(stored_files::table)
-            .values((
-                stored_files::sha256.eq(sha256),
-                stored_files::size_bytes.eq(size),
-                stored_files::content_type.eq(content_type),
-                stored_files::created_at.eq(now),
-            ))
-            .execute(conn)?;
-    }
+    let row = (
+        stored_files::sha256.eq(sha256),
+        stored_files::size_bytes.eq(size),
+        stored_files::content_type.eq(content_type),
+        stored_files::created_at.eq(now),
+    );
+    match conn {
+        DbConn::Pg(c) => diesel::insert_into(stored_files::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_or_ignore_into(stored_files::table)
+            .values(row)
+            .execute(c)?,
+    };
     Ok(())
 }
 
