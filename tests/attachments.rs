@@ -119,7 +119,7 @@ where
         .await;
         assert!(r.status.is_success());
     }
-    let body = json!({"procedure_code": PROCEDURE,
+    let body = json!({"procedure_code": PROCEDURE, "commune_code": KIM_BOI,
         "applicant": {"type": "citizen", "full_name": "Phạm Thị Mai", "id_number": id_number, "phone": "0912345678", "address": "Kim Bôi, Phú Thọ"},
         "components": [{"document": "Tờ khai", "source": "paper"}]});
     let r = call(
@@ -396,6 +396,95 @@ async fn scenario(ctx: TestApp) {
 
 fn sha256_of(bytes: &[u8]) -> String {
     motcua::files::sha256_hex(bytes)
+}
+
+/// The applicant adds files to their own online dossier while it waits for them, and no longer
+/// once the counter has received it; other applicants do not see it.
+async fn applicant_turn(ctx: TestApp) {
+    let app = init_service(motcua::app::build(ctx.state.clone())).await;
+    let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
+    // Publishes the procedure (and a counter dossier we do not use).
+    dossier(&ctx, &app, &officer, "025190000111", true).await;
+    let (citizen, citizen_token) = ctx.user(Role::Citizen, None);
+    ctx.with_conn(|c| {
+        use diesel::prelude::*;
+        use motcua::db::schema::users;
+        diesel::update(users::table.find(&citizen.id))
+            .set(users::personal_id.eq("025190000123"))
+            .execute(c)
+            .unwrap();
+    });
+    let code = dossier(&ctx, &app, &citizen_token, "025190000123", false).await;
+
+    let r = call(
+        &app,
+        upload(&citizen_token, &code, "Tờ khai", "scan.png", PNG),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["digitized_at_reception"], false, "online default");
+    assert_eq!(r.body["uploaded_by"], citizen.id.as_str());
+    let (ct, body) = multipart_with("Tờ khai", "scan.pdf", PDF, Some("maybe"));
+    let r = call(
+        &app,
+        TestRequest::post()
+            .uri(&format!("/api/v1/dossiers/{code}/attachments"))
+            .insert_header(bearer(&citizen_token))
+            .insert_header(("content-type", ct))
+            .set_payload(body),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+
+    let (_, stranger) = ctx.user_named("cong-dan-khac", Role::Citizen, None);
+    let r = call(&app, upload(&stranger, &code, "Tờ khai", "x.pdf", PDF)).await;
+    assert_eq!(r.status, 404);
+    let r = call(
+        &app,
+        TestRequest::get()
+            .uri(&format!("/api/v1/dossiers/{code}/attachments"))
+            .insert_header(bearer(&stranger)),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+
+    // Received at the counter: now the officer digitizes, not the applicant.
+    let r = call(
+        &app,
+        TestRequest::post()
+            .uri(&format!("/api/v1/dossiers/{code}/transitions"))
+            .insert_header(bearer(&officer))
+            .insert_header(("if-match", "\"1\""))
+            .set_json(json!({"action": "receive"})),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let r = call(&app, upload(&citizen_token, &code, "Tờ khai", "x.pdf", PDF)).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = call(&app, upload(&officer, &code, "Tờ khai", "x.pdf", PDF)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let list = call(
+        &app,
+        TestRequest::get()
+            .uri(&format!("/api/v1/dossiers/{code}/attachments"))
+            .insert_header(bearer(&citizen_token)),
+    )
+    .await;
+    assert_eq!(list.body.as_array().unwrap().len(), 2);
+}
+
+#[actix_web::test]
+async fn applicant_turn_sqlite() {
+    let (ctx, _dir) = app_with_files().await;
+    applicant_turn(ctx).await;
+}
+
+#[actix_web::test]
+async fn applicant_turn_postgres() {
+    let Some((ctx, _dir)) = pg_app_with_files().await else {
+        return;
+    };
+    applicant_turn(ctx).await;
 }
 
 #[actix_web::test]

@@ -252,7 +252,7 @@ fn content_disposition(name: &str) -> actix_web::http::header::ContentDispositio
     (status = 409, description = "Dossier closed", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 413, description = "File larger than MAX_UPLOAD_BYTES", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not multipart, or the file is not PDF/JPEG/PNG", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Unknown document", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Missing or unknown document, or `digitized_at_reception` not true/false", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/dossiers/{code}/attachments")]
 pub async fn upload(
@@ -332,7 +332,17 @@ pub async fn upload(
             "file" => file = Some(bytes),
             "document" => document = Some(text_part(&bytes)?),
             "digitized_at_reception" => {
-                digitized = Some(matches!(text_part(&bytes)?.as_str(), "true" | "1" | "on"))
+                digitized = Some(match text_part(&bytes)?.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "on" => true,
+                    "false" | "0" | "off" => false,
+                    _ => {
+                        return Err(ApiError::invalid_field(
+                            "digitized_at_reception",
+                            "Giá trị phải là true hoặc false.",
+                            "Must be true or false.",
+                        ))
+                    }
+                })
             }
             _ => {}
         }
