@@ -52,12 +52,12 @@ const RECENT: [(&str, i64); 10] = [
     ("stopped", 1000),
 ];
 const OLD: [(&str, i64); 8] = [
-    ("returned", 900),
-    ("result_ready", 920),
-    ("refused", 950),
-    ("stopped", 975),
-    ("processing", 988),
-    ("supplement_requested", 994),
+    ("returned", 905),
+    ("result_ready", 925),
+    ("refused", 955),
+    ("stopped", 985),
+    ("processing", 991),
+    ("supplement_requested", 995),
     ("awaiting_payment", 997),
     ("withdrawal_requested", 1000),
 ];
@@ -259,12 +259,13 @@ fn prepare_tables(conn: &mut DbConn, cases: &[CaseRow], now: DateTime<Utc>) -> R
                 let due = calendar.due(at_utc, &c.time).due_at;
                 let due_paused = calendar.add_working_minutes(due, PAST_PAUSE_MINUTES);
                 let due = due.naive_utc();
-                // Finished an hour before the deadline (at the earliest an hour after the
-                // slot starts, so after its submissions), or two days late.
-                let fin_ok = (due - Duration::hours(1))
-                    .max(at + Duration::minutes(59))
-                    .min(nowd);
-                let fin_late = (due + Duration::days(2)).min(nowd);
+                // On time: halfway from the slot's last submission to the deadline, at
+                // least an hour before now. Late: two days after the deadline.
+                let earliest = at + Duration::minutes(59);
+                let fin_ok = (earliest + (due - earliest) / 2)
+                    .min(nowd - Duration::hours(1))
+                    .max(earliest);
+                let fin_late = (due + Duration::days(2)).min(nowd).max(earliest);
                 dues.push(format!(
                     "({day}, {slot}, {pidx}, {}, {}, {}, {}, {}, {}, {}, {})",
                     ts(due),
