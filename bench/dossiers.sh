@@ -3,7 +3,8 @@
 # communes of Phú Thọ, then measures counter intake, GET /dossiers/{code}, and the first
 # and a deep page of a filtered province list; prints the query plans of the list queries.
 #   bench/dossiers.sh                                   # SQLite
-#   BENCH_POSTGRES_URL=postgres://…/empty_db bench/dossiers.sh   # and PostgreSQL
+#   BENCH_POSTGRES_URL='postgres://…/empty_db?sslmode=disable' bench/dossiers.sh   # and PostgreSQL
+# (on loopback, sslmode=disable: libpq otherwise negotiates TLS, which costs a third of intake)
 # Loads only 127.0.0.1, DURATION seconds per measurement (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 base=http://127.0.0.1:$PORT/api/v1
 json() { python3 -c "import sys,json; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 login() { curl -fs -XPOST "$base/auth/token" -H 'content-type: application/json' -d "{\"username\":\"$1\",\"password\":\"bench-password-123\"}" | json 'd["access_token"]'; }
-measure() { wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$@" | grep -E 'Requests/sec|50%|99%|Non-2xx'; }
+measure() { wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$@" | grep -E 'Requests/sec|^ +(50|99)%|Non-2xx|Socket errors'; }
 
 bench_backend() {
   local name=$1 url=$2

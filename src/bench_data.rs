@@ -177,6 +177,11 @@ pub fn generate(
     };
     conn.batch_execute(&counters.replace("{DAY}", day_expr).replace("{P}", province))
         .map_err(err)?;
+    if pg {
+        // Planner statistics now rather than whenever autovacuum gets to a million new rows.
+        conn.batch_execute("ANALYZE dossiers; ANALYZE dossier_counters")
+            .map_err(err)?;
+    }
     let inserted = dossiers::table
         .filter(dossiers::province_code.eq(province))
         .count()
