@@ -1,3 +1,4 @@
+DROP INDEX IF EXISTS dossiers_province_open_idx;
 DROP INDEX IF EXISTS users_personal_id_idx;
 DROP INDEX IF EXISTS dossiers_province_status_idx;
 DROP INDEX IF EXISTS dossiers_commune_open_idx;
