@@ -10,6 +10,8 @@ queries=(
   "SELECT * FROM dossiers WHERE commune_code = '04978' ORDER BY submitted_at DESC, id DESC LIMIT 21"
   "SELECT * FROM dossiers WHERE commune_code = '04978' AND status = 'processing' ORDER BY submitted_at DESC, id DESC LIMIT 21"
   "SELECT * FROM dossiers WHERE commune_code = '04978' AND finished_at IS NULL AND paused_at IS NULL AND due_at < CURRENT_TIMESTAMP ORDER BY submitted_at DESC, id DESC LIMIT 21"
+  "SELECT * FROM dossiers WHERE province_code = '25' AND finished_at IS NULL AND paused_at IS NULL AND due_at < CURRENT_TIMESTAMP ORDER BY submitted_at DESC, id DESC LIMIT 21"
+  "SELECT * FROM dossiers WHERE province_code = '25' AND finished_at IS NULL AND paused_at IS NULL AND due_at < CURRENT_TIMESTAMP AND submitted_at <= '$cursor_at' AND (submitted_at < '$cursor_at' OR id < 'zzz') ORDER BY submitted_at DESC, id DESC LIMIT 21"
   "SELECT * FROM dossiers WHERE code = 'H25.04978-260101-0001'"
 )
 for q in "${queries[@]}"; do

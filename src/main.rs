@@ -49,9 +49,12 @@ enum Command {
         count: i64,
         #[arg(long, default_value = "25")]
         province: String,
-        /// Rows per INSERT statement.
-        #[arg(long, default_value_t = 50_000)]
+        /// Rows per INSERT statement (each its own transaction).
+        #[arg(long, alias = "batch", default_value_t = 50_000)]
         chunk: i64,
+        /// Varies statuses, procedures and lookup PINs between runs.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -130,10 +133,11 @@ fn main() -> ExitCode {
             count,
             province,
             chunk,
+            seed,
         } => with_migrated_conn(&cli.config, |conn| {
             let started = std::time::Instant::now();
             let report =
-                motcua::bench_data::generate(conn, &province, count, chunk.max(1), |done| {
+                motcua::bench_data::generate(conn, &province, count, chunk.max(1), seed, |done| {
                     eprintln!(
                         "{done}/{count} dossiers ({:.0}/s)",
                         done as f64 / started.elapsed().as_secs_f64()

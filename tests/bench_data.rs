@@ -11,7 +11,7 @@ both_backends! {
     async fn generates_unique_codes_in_every_status_and_continues_counters(ctx) {
         let report = ctx.with_conn(|c| {
             motcua::seed::seed_catalog(c).unwrap();
-            motcua::bench_data::generate(c, "25", 3000, 1000, |_| {}).unwrap()
+            motcua::bench_data::generate(c, "25", 3000, 1000, 7, |_| {}).unwrap()
         });
         assert_eq!(report.inserted, 3000);
         assert_eq!(report.communes, 148);
@@ -40,5 +40,23 @@ both_backends! {
             *e = (*e).max(seq);
         }
         assert_eq!(highest, counter);
+        // Lifecycle columns agree with the status: due dates once received, finish instants
+        // exactly for finished dossiers, nothing in the future, lifecycle JSON readable.
+        type Life = (String, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>, chrono::NaiveDateTime, String);
+        let lives: Vec<Life> = ctx.with_conn(|c| {
+            dossiers::table
+                .select((dossiers::status, dossiers::due_at, dossiers::finished_at, dossiers::submitted_at, dossiers::lifecycle))
+                .load(c)
+                .unwrap()
+        });
+        let now = chrono::Utc::now().naive_utc();
+        for (status, due, finished, submitted, lifecycle) in &lives {
+            assert_eq!(due.is_none(), status == "submitted", "{status}");
+            let done = ["returned", "result_ready", "refused", "stopped"].contains(&status.as_str());
+            assert_eq!(finished.is_some(), done, "{status}");
+            assert!(*submitted < now && finished.is_none_or(|f| f >= *submitted && f <= now));
+            let rec: motcua::api::dossiers::LifecycleRecord = serde_json::from_str(lifecycle).unwrap();
+            assert_eq!(rec.state.status.as_str(), status);
+        }
     }
 }

@@ -49,8 +49,6 @@ CREATE TABLE users (
     updated_at    TIMESTAMP NOT NULL
 );
 CREATE INDEX users_commune_idx ON users (commune_code, username);
--- Intake links a counter dossier to the citizen account with the same personal ID.
-CREATE INDEX users_personal_id_idx ON users (personal_id);
 
 CREATE TABLE refresh_tokens (
     id          TEXT PRIMARY KEY,

@@ -37,8 +37,7 @@ CREATE TABLE dossiers (
 -- Lists are keyset-paginated on (commune, submitted_at desc, id); filters ride these indexes.
 CREATE INDEX dossiers_commune_submitted_idx ON dossiers (commune_code, submitted_at DESC, id DESC);
 CREATE INDEX dossiers_commune_status_idx ON dossiers (commune_code, status, submitted_at DESC, id DESC);
--- Open dossiers in list order: overdue and due-soon lists walk it without sorting.
-CREATE INDEX dossiers_commune_open_idx ON dossiers (commune_code, submitted_at DESC, id DESC) WHERE finished_at IS NULL;
+CREATE INDEX dossiers_commune_due_idx ON dossiers (commune_code, due_at) WHERE finished_at IS NULL;
 CREATE INDEX dossiers_province_submitted_idx ON dossiers (province_code, submitted_at DESC, id DESC);
 CREATE INDEX dossiers_assignee_idx ON dossiers (assignee_id, submitted_at DESC, id DESC);
 CREATE INDEX dossiers_applicant_id_idx ON dossiers (applicant_id_number);
