@@ -107,6 +107,54 @@ pub struct Config {
     /// Length of the failed-login window in seconds.
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: i64,
+
+    /// Address clients reach this server at; links handed out (payment pages, receipts)
+    /// start with it.
+    #[arg(long, env = "PUBLIC_BASE_URL", default_value = "http://localhost:8080")]
+    pub public_base_url: String,
+
+    /// Online payment gateway: `paygov` (the national payment platform), `sandbox` (in
+    /// process, for tests and demos; `--demo` uses it unless another is set) or `none`.
+    #[arg(long, env = "PAYMENT_GATEWAY", default_value = "none")]
+    pub payment_gateway: String,
+
+    /// Base URL of the national payment platform's API (`/init`, `/query` under it).
+    #[arg(long, env = "PAYGOV_URL")]
+    pub paygov_url: Option<String>,
+
+    /// Partner code issued by the payment platform (MaDoiTac).
+    #[arg(long, env = "PAYGOV_PARTNER_CODE")]
+    pub paygov_partner_code: Option<String>,
+
+    /// Shared secret for the platform's SHA-256 message codes. Never logged.
+    #[arg(long, env = "PAYGOV_SECRET", hide_env_values = true)]
+    pub paygov_secret: Option<String>,
+
+    /// Secret of the sandbox gateway (random per process when unset).
+    #[arg(long, env = "PAYMENT_SANDBOX_SECRET", hide_env_values = true)]
+    pub payment_sandbox_secret: Option<String>,
+
+    /// Seconds an online payment stays open; after that the reconciler asks the platform
+    /// and expires it if still unpaid.
+    #[arg(long, env = "PAYMENT_TIMEOUT_SECS", default_value_t = 900)]
+    pub payment_timeout_secs: i64,
+
+    /// A callback whose transaction time is further than this from now is a replay.
+    #[arg(long, env = "PAYMENT_CALLBACK_WINDOW_SECS", default_value_t = 900)]
+    pub payment_callback_window_secs: i64,
+
+    /// How often (seconds) the reconciler looks at pending online payments; 0 disables it.
+    #[arg(long, env = "PAYMENT_RECONCILE_INTERVAL_SECS", default_value_t = 60)]
+    pub payment_reconcile_interval_secs: u64,
+
+    /// Receipt template (mẫu số biên lai) printed on every receipt.
+    #[arg(long, env = "RECEIPT_TEMPLATE", default_value = "01BLP0-001")]
+    pub receipt_template: String,
+
+    /// Receipt series (ký hiệu); `{yy}` becomes the two-digit year, so numbering restarts
+    /// each year. Numbers are gapless per commune and series.
+    #[arg(long, env = "RECEIPT_SERIES", default_value = "BL{yy}E")]
+    pub receipt_series: String,
 }
 
 /// The smallest HMAC secret we accept: 256 bits, the HS256 key size.

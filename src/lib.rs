@@ -20,6 +20,7 @@ pub mod error;
 pub mod files;
 pub mod logging;
 pub mod openapi;
+pub mod payments;
 pub mod ratelimit;
 pub mod registry_index;
 pub mod seed;

@@ -358,6 +358,10 @@ fn create_user(
 
 fn serve(mut config: Config, demo: bool) -> Result<(), String> {
     config.resolve_jwt_secret(demo)?;
+    if demo && config.payment_gateway == "none" {
+        // Demo mode pays through the in-process sandbox so online payment can be tried.
+        config.payment_gateway = "sandbox".into();
+    }
     let pool = pool_for(&config);
     let state = AppState::new(config.clone(), pool.clone())?;
     log::info!(
@@ -397,6 +401,8 @@ fn serve(mut config: Config, demo: bool) -> Result<(), String> {
         }
     }
 
+    spawn_reconciler(&state, stop.clone());
+
     let workers = config
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -416,6 +422,40 @@ fn serve(mut config: Config, demo: bool) -> Result<(), String> {
     stop.store(true, Ordering::Relaxed);
     log::info!("stopped");
     result
+}
+
+/// Settles online payments left open past their time, every
+/// `PAYMENT_RECONCILE_INTERVAL_SECS`. Safe with several instances: settlement is a
+/// compare-and-set, so each payment ends once.
+fn spawn_reconciler(state: &AppState, stop: Arc<AtomicBool>) {
+    let (Some(gateway), interval) = (
+        state.payment_gateway.clone(),
+        state.config.payment_reconcile_interval_secs,
+    ) else {
+        return;
+    };
+    if interval == 0 {
+        return;
+    }
+    let state = state.clone();
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_secs(interval));
+            if !state.is_migrated() {
+                continue;
+            }
+            match motcua::payments::ledger::reconcile(
+                &state.pool,
+                &state.config,
+                gateway.as_ref(),
+                chrono::Utc::now(),
+            ) {
+                Ok(r) if r.checked > 0 => log::info!("payments reconciled: {r:?}"),
+                Ok(_) => {}
+                Err(e) => log::warn!("payment reconciliation failed: {}", e.code),
+            }
+        }
+    });
 }
 
 fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {

@@ -26,6 +26,10 @@ Each operation's description names the roles allowed.",
 cases, required documents, CSV/JSON import and export, and the procedures each commune publishes"),
         (name = "calendar", description = "Legal working-day calendar: holidays (Labour Code 2019 Art. 112, lunar Tết and Giỗ Tổ), government adjustments, appointment dates"),
         (name = "dossiers", description = "Dossiers (hồ sơ): intake, lifecycle, deadlines, history, receipts"),
+        (name = "fees", description = "Fee schedules (phí, lệ phí) with versions, channel amounts, exemptions and provincial overrides; \
+each dossier's assessment. Amounts in integer VND"),
+        (name = "payments", description = "Payments at the counter and online through the national payment platform (signed INIT, callback, QUERY), \
+receipts with gapless numbers, refunds, reconciliation"),
         (name = "public", description = "Lookups without an account (citizens, kiosks)"),
         (name = "health", description = "Liveness and readiness probes"),
     ),

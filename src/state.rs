@@ -21,6 +21,8 @@ pub struct AppState {
     /// Lookups per client address on the public dossier lookup.
     pub public_limiter: Arc<crate::ratelimit::RateLimiter>,
     pub backend: Backend,
+    /// The online payment gateway (`PAYMENT_GATEWAY`); none: online payments are refused.
+    pub payment_gateway: Option<Arc<dyn crate::payments::PaymentGateway>>,
     /// Set once this process has applied (or verified) the migrations.
     pub migrated: Arc<AtomicBool>,
 }
@@ -28,7 +30,9 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, pool: DbPool) -> Result<AppState, String> {
         let tokens = TokenService::from_config(&config)?;
+        let payment_gateway = crate::payments::from_config(&config)?;
         Ok(AppState {
+            payment_gateway,
             backend: Backend::from_url(&config.database_url),
             pool,
             sessions: Arc::new(SessionCache::new(std::time::Duration::from_secs(

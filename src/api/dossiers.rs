@@ -244,6 +244,10 @@ pub struct IntakeRequest {
     pub summary: Option<String>,
     #[validate(nested)]
     pub components: Vec<ComponentInput>,
+    /// Quantities for per-unit fees (pages, copies) and an exemption claim. The fees are
+    /// assessed at filing with the schedule versions in force that day.
+    #[validate(nested)]
+    pub fees: Option<super::fees::FeeInput>,
 }
 
 // ---------------------------------------------------------------- views
@@ -644,6 +648,8 @@ pub struct IntakeResponse {
     pub dossier: DossierView,
     /// Present when the dossier was received at once (counter, post).
     pub receipt: Option<Receipt>,
+    /// The fees assessed at filing (empty lines when the procedure has none).
+    pub fees: super::fees::FeesView,
 }
 
 struct Intake {
@@ -807,23 +813,7 @@ pub async fn create_dossier(
     let input: IntakeRequest = parse_json(&body)?;
     input.validate().map_err(validation_error)?;
     check_identity(&input.applicant)?;
-    let key = match req.headers().get("idempotency-key") {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|k| !k.is_empty() && k.len() <= 200)
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "idempotency.invalid_key",
-                        "Idempotency-Key không hợp lệ.",
-                        "Invalid Idempotency-Key.",
-                    )
-                })?
-                .to_string(),
-        ),
-    };
+    let key = super::extract::idempotency_key(&req)?;
     let principal = auth.principal.clone();
     let scope = key
         .as_ref()
@@ -886,6 +876,17 @@ pub async fn create_dossier(
             };
             let full_name = nfc(applicant.full_name.trim());
             let nowd = now.naive_utc();
+            // Fees are computed before the number is taken (a 422 here consumes nothing).
+            let fee_input = input.fees.clone().unwrap_or_default();
+            let schedules = super::fees::schedules_in_force(
+                conn,
+                &intake.procedure.code,
+                &intake.case.code,
+                &intake.commune.code,
+                &intake.commune.province_code,
+                local_date(now),
+            )?;
+            let mut fee_lines = super::fees::compute_lines(&schedules, intake.channel == Channel::Online, &fee_input)?;
             // The number is taken last: from here to commit the commune's counter row is
             // locked, so only the inserts below wait behind it.
             let day = local_date(now);
@@ -937,13 +938,15 @@ pub async fn create_dossier(
                 created_at: nowd,
             }
             .append(conn)?;
+            super::fees::store_assessment(conn, &dossier.id, &dossier.channel, &fee_input, &mut fee_lines, &p.user_id, now)?;
+            let fees = super::fees::fees_view(conn, &dossier)?;
             let receipt = if received {
                 Some(build_receipt(&dossier, intake.commune.full_name.clone(), intake.version.name.clone())?)
             } else {
                 None
             };
             let name = intake.version.name.clone();
-            let response = IntakeResponse { dossier: view(dossier.clone(), name, &p, &calendar)?, receipt };
+            let response = IntakeResponse { dossier: view(dossier.clone(), name, &p, &calendar)?, receipt, fees };
             let body = serde_json::to_string(&response).expect("response serializes");
             if let Some(scope) = &sc {
                 idempotency::complete(conn, scope, 201, &body, &dossier.code)?;
@@ -1192,6 +1195,7 @@ fn apply(
     let from = rec.state.status;
     let outcome =
         lifecycle::transition(&rec.state, &req.action, actor_of(p)).map_err(transition_error)?;
+    super::fees::check_fees_allow(conn, d, req.action, from)?;
     let nowd = now.naive_utc();
 
     match req.action {

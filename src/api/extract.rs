@@ -275,6 +275,25 @@ impl FromRequest for IfMatch {
     }
 }
 
+/// The optional `Idempotency-Key` header: 1–200 visible characters, or 400.
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(v) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    v.to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map(|k| Some(k.to_string()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "idempotency.invalid_key",
+                "Idempotency-Key không hợp lệ.",
+                "Invalid Idempotency-Key.",
+            )
+        })
+}
+
 /// The `ETag` value of a record version.
 pub fn etag(version: i64) -> (header::HeaderName, String) {
     (header::ETAG, format!("\"{version}\""))

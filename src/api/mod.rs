@@ -6,8 +6,10 @@ pub mod calendar;
 pub mod communes;
 pub mod dossiers;
 pub mod extract;
+pub mod fees;
 pub mod health;
 pub mod middleware;
+pub mod payments;
 pub mod procedures;
 pub mod users;
 pub mod validate;
@@ -58,7 +60,26 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(attachments::upload)
         .service(attachments::reuse)
         .service(attachments::list)
-        .service(attachments::download);
+        .service(attachments::download)
+        // Fees: the fixed path (quote) before /fee-schedules/{id}.
+        .service(fees::list_schedules)
+        .service(fees::create_schedule)
+        .service(fees::quote)
+        .service(fees::get_schedule)
+        .service(fees::get_fees)
+        .service(fees::reassess)
+        // Payments: fixed paths (callbacks, sandbox, reconcile) before /payments/{id}.
+        .service(payments::create_payment)
+        .service(payments::list_payments)
+        .service(payments::callback)
+        .service(payments::sandbox_page)
+        .service(payments::sandbox_complete)
+        .service(payments::reconcile)
+        .service(payments::get_payment)
+        .service(payments::cancel_payment)
+        .service(payments::get_payment_receipt)
+        .service(payments::create_refund)
+        .service(payments::list_refunds);
 }
 
 /// Probes at the root.

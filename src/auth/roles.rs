@@ -139,6 +139,10 @@ policy!(
     Uploaders: ReceptionOfficer, Citizen, PortalClient
 );
 policy!(
+    /// Paying fees: the counter records cash and card, the applicant pays online.
+    Payers: ReceptionOfficer, Citizen
+);
+policy!(
     /// Any authenticated account.
     AnyRole: Citizen, ReceptionOfficer, Specialist, Leader, CommuneAdmin, ProvinceSupervisor, PortalClient, SystemAdmin
 );

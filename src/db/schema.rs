@@ -260,3 +260,131 @@ diesel::table! {
 diesel::joinable!(procedure_versions -> procedures (procedure_id));
 diesel::joinable!(commune_procedures -> procedures (procedure_id));
 diesel::joinable!(commune_procedures -> communes (commune_code));
+
+diesel::table! {
+    fee_schedules (id) {
+        id -> Text,
+        schedule_key -> Text,
+        version_no -> BigInt,
+        procedure_code -> Text,
+        case_code -> Nullable<Text>,
+        fee_code -> Text,
+        kind -> Text,
+        name -> Text,
+        collection -> Text,
+        rule -> Text,
+        online_rule -> Nullable<Text>,
+        exemptions -> Text,
+        scope -> Text,
+        scope_code -> Nullable<Text>,
+        effective_from -> Date,
+        effective_to -> Nullable<Date>,
+        legal_basis -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fee_assessments (dossier_id) {
+        dossier_id -> Text,
+        channel -> Text,
+        quantities -> Text,
+        exemption -> Nullable<Text>,
+        total -> BigInt,
+        version -> BigInt,
+        assessed_by -> Text,
+        assessed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_fees (id) {
+        id -> Text,
+        dossier_id -> Text,
+        line_no -> Integer,
+        schedule_id -> Text,
+        fee_code -> Text,
+        kind -> Text,
+        name -> Text,
+        collection -> Text,
+        base_amount -> BigInt,
+        exemption -> Nullable<Text>,
+        amount -> BigInt,
+        explanation -> Text,
+        status -> Text,
+        payment_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        reference -> Text,
+        dossier_id -> Text,
+        commune_code -> Text,
+        province_code -> Text,
+        method -> Text,
+        gateway -> Nullable<Text>,
+        amount -> BigInt,
+        refunded_amount -> BigInt,
+        status -> Text,
+        fee_lines -> Text,
+        payer_name -> Text,
+        redirect_url -> Nullable<Text>,
+        gateway_transaction_id -> Nullable<Text>,
+        failure_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        settled_at -> Nullable<Timestamp>,
+        receipt_template -> Nullable<Text>,
+        receipt_series -> Nullable<Text>,
+        receipt_no -> Nullable<BigInt>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    receipt_counters (commune_code, series) {
+        commune_code -> Text,
+        series -> Text,
+        last_no -> BigInt,
+    }
+}
+
+diesel::table! {
+    payment_refunds (id) {
+        id -> Text,
+        payment_id -> Text,
+        amount -> BigInt,
+        method -> Text,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_callbacks (id) {
+        id -> BigInt,
+        gateway -> Text,
+        reference -> Nullable<Text>,
+        payment_id -> Nullable<Text>,
+        outcome -> Text,
+        http_status -> Integer,
+        body -> Text,
+        client_ip -> Nullable<Text>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    dossiers,
+    fee_schedules,
+    fee_assessments,
+    dossier_fees,
+    payments,
+    payment_refunds,
+    payment_callbacks,
+);

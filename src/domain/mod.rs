@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod catalog;
 pub mod dossier_lifecycle;
+pub mod fees;
 pub mod identity;
 pub mod lineage;
 pub mod text;

@@ -72,3 +72,10 @@ pub fn complete(
         .execute(conn)
         .map(|_| ())
 }
+
+/// Gives the key back (the operation failed without effect and may be retried).
+pub fn release(conn: &mut DbConn, scope: &str) -> QueryResult<()> {
+    diesel::delete(idempotency_keys::table.find(scope))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod dossier;
+pub mod fee;
 pub mod idempotency;
 pub mod procedure;
 pub mod registry;
