@@ -560,9 +560,7 @@ pub fn compute_lines(
                 };
                 field_error(
                     &mut errors,
-                    &format!("fees.quantities.{unit}")
-                        .trim_end_matches('.')
-                        .to_string(),
+                    format!("fees.quantities.{unit}").trim_end_matches('.'),
                     vi,
                     en,
                 );

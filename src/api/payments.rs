@@ -236,7 +236,14 @@ fn open_payment(
     }
     let all = DossierFee::of_dossier(conn, &d.id)?;
     let chosen: Vec<&DossierFee> = match &req.fee_lines {
-        None => all.iter().filter(|l| l.status == "unpaid").collect(),
+        None => {
+            let unpaid: Vec<&DossierFee> = all.iter().filter(|l| l.status == "unpaid").collect();
+            // Nothing unpaid but something in an open payment: say which payment.
+            match all.iter().find(|l| l.status == "pending") {
+                Some(pending) if unpaid.is_empty() => vec![pending],
+                _ => unpaid,
+            }
+        }
         Some(nos) => {
             let mut v = Vec::new();
             for n in nos {

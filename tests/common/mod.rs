@@ -124,8 +124,13 @@ pub fn test_config(url: &str) -> Config {
     c.jwt_secret = Some(TEST_SECRET.to_string());
     c.db_pool_size = 8;
     c.db_connect_timeout_secs = 10;
+    c.payment_gateway = "sandbox".into();
+    c.payment_sandbox_secret = Some(SANDBOX_SECRET.into());
     c
 }
+
+/// The sandbox payment gateway's secret in tests: tests sign platform callbacks with it.
+pub const SANDBOX_SECRET: &str = "sandbox-secret-for-tests";
 
 pub struct TestApp {
     pub state: AppState,
