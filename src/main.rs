@@ -234,6 +234,8 @@ fn seed_all(conn: &mut db::DbConn, demo: bool) -> Result<(), String> {
     log::info!("provinces: {p:?}; communes: {c:?}");
     let catalog = seed::seed_catalog(conn)?;
     log::info!("sample procedures: {catalog:?}");
+    let fees = seed::seed_fee_schedules(conn)?;
+    log::info!("national fee schedules: {fees:?}");
     if demo {
         let published = seed::publish_sample_catalog(conn, seed::DEMO_COMMUNE)?;
         log::info!(

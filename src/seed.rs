@@ -365,6 +365,29 @@ pub fn seed_catalog(conn: &mut DbConn) -> Result<SeedReport, String> {
     .map_err(|e| e.to_string())
 }
 
+/// The fee schedules whose amounts are verified (seeds/fee-schedules.json).
+const FEE_SCHEDULES: &str = include_str!("../seeds/fee-schedules.json");
+
+/// Adds the shipped national fee schedules that are missing. Like the catalog, existing
+/// schedules (and their later versions) are never touched by a reseed.
+pub fn seed_fee_schedules(conn: &mut DbConn) -> Result<SeedReport, String> {
+    let inputs: Vec<crate::api::fees::ScheduleInput> =
+        serde_json::from_str(FEE_SCHEDULES).map_err(|e| format!("fee-schedules.json: {e}"))?;
+    conn.write_transaction(|conn| {
+        let mut report = SeedReport::default();
+        for input in &inputs {
+            if crate::api::fees::schedule_exists(conn, input)? {
+                report.unchanged += 1;
+            } else {
+                crate::api::fees::insert_schedule(conn, input, "seed")?;
+                report.inserted += 1;
+            }
+        }
+        Ok::<_, crate::error::ApiError>(report)
+    })
+    .map_err(|e| format!("fee schedules: {} {:?}", e.code, e.field_errors))
+}
+
 /// Publishes the sample procedures in a commune (the demo commune), keeping existing
 /// publications as they are.
 pub fn publish_sample_catalog(conn: &mut DbConn, commune_code: &str) -> Result<SeedReport, String> {

@@ -655,4 +655,21 @@ both_backends! {
         assert_eq!(get(&app, None, &format!("/api/v1/payments/{id}")).await.status, 401);
         assert_eq!(get(&app, None, &format!("/api/v1/dossiers/{code}/fees")).await.status, 401);
     }
+
+    async fn shipped_schedules_seed_once_and_price_intake(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        ctx.with_conn(|c| motcua::seed::seed_catalog(c).unwrap());
+        let report = ctx.with_conn(|c| motcua::seed::seed_fee_schedules(c).unwrap());
+        assert_eq!(report.inserted, 3);
+        let again = ctx.with_conn(|c| motcua::seed::seed_fee_schedules(c).unwrap());
+        assert_eq!((again.inserted, again.unchanged), (0, 3), "idempotent");
+        let (_, admin) = ctx.user(Role::SystemAdmin, None);
+        let r = call(&app, TestRequest::put().uri(&format!("/api/v1/communes/{KIM_BOI}/procedures/{COPY}")).insert_header(bearer(&admin))).await;
+        assert!(r.status.is_success(), "{}", r.body);
+        let r = post(&app, None, "/api/v1/fee-schedules/quote", json!({"procedure_code": COPY, "commune_code": KIM_BOI, "channel": "counter", "fees": {"quantities": {"page": 150, "copy": 1}}})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["total_vnd"], 152000);
+        let r = post(&app, None, "/api/v1/fee-schedules/quote", json!({"procedure_code": RESIDENCE, "commune_code": KIM_BOI, "channel": "online"})).await;
+        assert_eq!(r.body["total_vnd"], 10000);
+    }
 }

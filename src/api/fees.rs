@@ -306,6 +306,65 @@ fn check_schedule(conn: &mut DbConn, input: &ScheduleInput) -> ApiResult<()> {
     }
 }
 
+/// The identity shared by a schedule's versions.
+fn schedule_key(input: &ScheduleInput) -> String {
+    [
+        input.procedure_code.as_str(),
+        input.case_code.as_deref().unwrap_or("*"),
+        input.fee_code.as_str(),
+        input.scope.as_str(),
+        input.scope_code.as_deref().unwrap_or("*"),
+    ]
+    .join("|")
+}
+
+/// Whether any version of this schedule exists (seeding adds only missing schedules).
+pub fn schedule_exists(conn: &mut DbConn, input: &ScheduleInput) -> ApiResult<bool> {
+    Ok(fee_schedules::table
+        .filter(fee_schedules::schedule_key.eq(schedule_key(input)))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+/// Checks and stores the next version of a schedule.
+pub fn insert_schedule(
+    conn: &mut DbConn,
+    input: &ScheduleInput,
+    by: &str,
+) -> ApiResult<FeeSchedule> {
+    check_schedule(conn, input)?;
+    let key = schedule_key(input);
+    let row = FeeSchedule {
+        id: uuid::Uuid::now_v7().to_string(),
+        version_no: FeeSchedule::next_version_no(conn, &key)?,
+        schedule_key: key,
+        procedure_code: input.procedure_code.clone(),
+        case_code: input.case_code.clone(),
+        fee_code: input.fee_code.clone(),
+        kind: input.kind.as_str().to_string(),
+        name: nfc(input.name.trim()),
+        collection: input.collection.as_str().to_string(),
+        rule: serde_json::to_string(&input.rule).expect("rule serializes"),
+        online_rule: input
+            .online_rule
+            .as_ref()
+            .map(|r| serde_json::to_string(r).expect("rule serializes")),
+        exemptions: serde_json::to_string(&input.exemptions).expect("serializes"),
+        scope: input.scope.as_str().to_string(),
+        scope_code: input.scope_code.clone(),
+        effective_from: input.effective_from,
+        effective_to: input.effective_to,
+        legal_basis: nfc(input.legal_basis.trim()),
+        created_by: by.to_string(),
+        created_at: Utc::now().naive_utc(),
+    };
+    diesel::insert_into(fee_schedules::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row)
+}
+
 /// Add a fee schedule version.
 ///
 /// **Roles:** `system_admin`. Creates version N+1 of the schedule identified by procedure,
@@ -330,45 +389,7 @@ pub async fn create_schedule(
     let input = body.0;
     let by = auth.user_id.clone();
     let row = state
-        .db_tx(move |conn| {
-            check_schedule(conn, &input)?;
-            let key = [
-                input.procedure_code.as_str(),
-                input.case_code.as_deref().unwrap_or("*"),
-                input.fee_code.as_str(),
-                input.scope.as_str(),
-                input.scope_code.as_deref().unwrap_or("*"),
-            ]
-            .join("|");
-            let row = FeeSchedule {
-                id: uuid::Uuid::now_v7().to_string(),
-                version_no: FeeSchedule::next_version_no(conn, &key)?,
-                schedule_key: key,
-                procedure_code: input.procedure_code.clone(),
-                case_code: input.case_code.clone(),
-                fee_code: input.fee_code.clone(),
-                kind: input.kind.as_str().to_string(),
-                name: nfc(input.name.trim()),
-                collection: input.collection.as_str().to_string(),
-                rule: serde_json::to_string(&input.rule).expect("rule serializes"),
-                online_rule: input
-                    .online_rule
-                    .as_ref()
-                    .map(|r| serde_json::to_string(r).expect("rule serializes")),
-                exemptions: serde_json::to_string(&input.exemptions).expect("serializes"),
-                scope: input.scope.as_str().to_string(),
-                scope_code: input.scope_code.clone(),
-                effective_from: input.effective_from,
-                effective_to: input.effective_to,
-                legal_basis: nfc(input.legal_basis.trim()),
-                created_by: by,
-                created_at: Utc::now().naive_utc(),
-            };
-            diesel::insert_into(fee_schedules::table)
-                .values(&row)
-                .execute(conn)?;
-            Ok(row)
-        })
+        .db_tx(move |conn| insert_schedule(conn, &input, &by))
         .await?;
     log::info!(
         "fee schedule {} v{} ({}) by {}",
