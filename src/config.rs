@@ -147,6 +147,43 @@ pub struct Config {
     #[arg(long, env = "PAYMENT_RECONCILE_INTERVAL_SECS", default_value_t = 60)]
     pub payment_reconcile_interval_secs: u64,
 
+    /// Base URL of the National Public Service Portal's API; unset: portal messages wait
+    /// in the outbox until one is configured.
+    #[arg(long, env = "PORTAL_URL")]
+    pub portal_url: Option<String>,
+
+    /// Portal account (session token from username/password).
+    #[arg(long, env = "PORTAL_USERNAME")]
+    pub portal_username: Option<String>,
+
+    /// Portal password. Never logged.
+    #[arg(long, env = "PORTAL_PASSWORD", hide_env_values = true)]
+    pub portal_password: Option<String>,
+
+    /// Timeout of one call to the portal (and to a webhook receiver), milliseconds.
+    #[arg(long, env = "PORTAL_TIMEOUT_MS", default_value_t = 10_000)]
+    pub portal_timeout_ms: u64,
+
+    /// Delivery workers per instance (portal outbox; webhooks get one more).
+    #[arg(long, env = "PORTAL_WORKERS", default_value_t = 2)]
+    pub portal_workers: usize,
+
+    /// Messages a worker claims at once.
+    #[arg(long, env = "PORTAL_BATCH", default_value_t = 50)]
+    pub portal_batch: i64,
+
+    /// Attempts before a message is dead-lettered (then an administrator re-queues it).
+    #[arg(long, env = "PORTAL_MAX_ATTEMPTS", default_value_t = 12)]
+    pub portal_max_attempts: i32,
+
+    /// First retry delay, milliseconds; doubles per attempt (up to an hour), with jitter.
+    #[arg(long, env = "PORTAL_RETRY_BASE_MS", default_value_t = 2_000)]
+    pub portal_retry_base_ms: u64,
+
+    /// How long an idle worker waits before looking again, milliseconds.
+    #[arg(long, env = "PORTAL_POLL_MS", default_value_t = 500)]
+    pub portal_poll_ms: u64,
+
     /// Receipt template (mẫu số biên lai) printed on every receipt.
     #[arg(long, env = "RECEIPT_TEMPLATE", default_value = "01BLP0-001")]
     pub receipt_template: String,

@@ -21,6 +21,7 @@ pub mod files;
 pub mod logging;
 pub mod openapi;
 pub mod payments;
+pub mod portal;
 pub mod ratelimit;
 pub mod registry_index;
 pub mod seed;

@@ -58,6 +58,12 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Run a stand-in national portal on loopback (for demos and benchmarks) until stopped:
+    /// it accepts every message and logs a count every 5 seconds.
+    MockPortal {
+        #[arg(long, default_value_t = 18090)]
+        port: u16,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -155,6 +161,7 @@ fn main() -> ExitCode {
             print!("{}", openapi::spec_json());
             Ok(())
         }
+        Command::MockPortal { port } => mock_portal(port),
         Command::Migrate => migrate(&cli.config),
         Command::Seed => with_migrated_conn(&cli.config, |conn| seed_all(conn, cli.demo)),
         Command::Catalog { command } => match command {
@@ -404,6 +411,7 @@ fn serve(mut config: Config, demo: bool) -> Result<(), String> {
     }
 
     spawn_reconciler(&state, stop.clone());
+    spawn_delivery_workers(&state, stop.clone());
 
     let workers = config
         .workers
@@ -458,6 +466,86 @@ fn spawn_reconciler(state: &AppState, stop: Arc<AtomicBool>) {
             }
         }
     });
+}
+
+/// Portal outbox workers (`PORTAL_WORKERS`, when a portal is configured) and one webhook
+/// worker. Each loops claim → send → mark; idle, it sleeps `PORTAL_POLL_MS`.
+fn spawn_delivery_workers(state: &AppState, stop: Arc<AtomicBool>) {
+    let cfg = motcua::portal::outbox::DeliveryConfig::from_config(&state.config);
+    let poll = Duration::from_millis(state.config.portal_poll_ms.max(10));
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "motcua".into());
+    if let Some(client) = state.portal_client.clone() {
+        for n in 0..state.config.portal_workers.max(1) {
+            let (state, stop, client, cfg) =
+                (state.clone(), stop.clone(), client.clone(), cfg.clone());
+            let worker = format!("{host}-{}-{n}", std::process::id());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if !state.is_migrated() {
+                        std::thread::sleep(poll);
+                        continue;
+                    }
+                    match motcua::portal::outbox::deliver_once(
+                        &state.pool,
+                        client.as_ref(),
+                        &worker,
+                        &chrono::Utc::now,
+                        &cfg,
+                    ) {
+                        Ok(r) if r.claimed > 0 => log::debug!("portal worker {worker}: {r:?}"),
+                        Ok(_) => std::thread::sleep(poll),
+                        Err(e) => {
+                            log::warn!("portal worker {worker}: {e}");
+                            std::thread::sleep(poll);
+                        }
+                    }
+                }
+            });
+        }
+    }
+    let (state, agent) = (
+        state.clone(),
+        ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_millis(state.config.portal_timeout_ms)))
+            .http_status_as_error(false)
+            .build()
+            .into(),
+    );
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            if !state.is_migrated() {
+                std::thread::sleep(poll);
+                continue;
+            }
+            match motcua::portal::webhooks::deliver_once(
+                &state.pool,
+                &agent,
+                chrono::Utc::now(),
+                &cfg,
+            ) {
+                Ok(r) if r.claimed > 0 => log::debug!("webhook worker: {r:?}"),
+                Ok(_) => std::thread::sleep(poll),
+                Err(e) => {
+                    log::warn!("webhook worker: {e}");
+                    std::thread::sleep(poll);
+                }
+            }
+        }
+    });
+}
+
+fn mock_portal(port: u16) -> Result<(), String> {
+    let portal = motcua::portal::mock::MockPortal::start(port).map_err(|e| e.to_string())?;
+    println!("mock portal listening on {} (PORTAL_URL={0})", portal.url);
+    let mut last = 0;
+    loop {
+        std::thread::sleep(Duration::from_secs(5));
+        let n = portal.calls().len();
+        if n != last {
+            println!("{n} messages received");
+            last = n;
+        }
+    }
 }
 
 fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {

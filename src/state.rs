@@ -23,6 +23,8 @@ pub struct AppState {
     pub backend: Backend,
     /// The online payment gateway (`PAYMENT_GATEWAY`); none: online payments are refused.
     pub payment_gateway: Option<Arc<dyn crate::payments::PaymentGateway>>,
+    /// The national portal's client (`PORTAL_URL`); none: messages wait in the outbox.
+    pub portal_client: Option<Arc<dyn crate::portal::PortalClient>>,
     /// Set once this process has applied (or verified) the migrations.
     pub migrated: Arc<AtomicBool>,
 }
@@ -32,6 +34,7 @@ impl AppState {
         let tokens = TokenService::from_config(&config)?;
         let payment_gateway = crate::payments::from_config(&config)?;
         Ok(AppState {
+            portal_client: crate::portal::from_config(&config),
             payment_gateway,
             backend: Backend::from_url(&config.database_url),
             pool,

@@ -248,6 +248,10 @@ pub struct IntakeRequest {
     /// assessed at filing with the schedule versions in force that day.
     #[validate(nested)]
     pub fees: Option<super::fees::FeeInput>,
+    /// The national portal's own reference of the dossier (`portal_client` only, required
+    /// there): pushing the same reference again returns the existing dossier.
+    #[validate(length(min = 1, max = 100))]
+    pub portal_reference: Option<String>,
 }
 
 // ---------------------------------------------------------------- views
@@ -815,6 +819,29 @@ pub async fn create_dossier(
     check_identity(&input.applicant)?;
     let key = super::extract::idempotency_key(&req)?;
     let principal = auth.principal.clone();
+    match (principal.role, &input.portal_reference) {
+        (Role::PortalClient, None) => {
+            return Err(ApiError::invalid_field(
+                "portal_reference",
+                "Cổng DVCQG phải gửi mã hồ sơ của Cổng.",
+                "The portal must send its own dossier reference.",
+            ))
+        }
+        (Role::PortalClient, Some(r)) => {
+            if let Some(existing) = existing_push(&state, &principal, r).await? {
+                return Ok(existing);
+            }
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "portal_reference",
+                "Chỉ Cổng DVCQG gửi mã hồ sơ của Cổng.",
+                "Only the national portal sends a portal reference.",
+            ))
+        }
+        (_, None) => {}
+    }
+    let portal_reference = input.portal_reference.clone();
     let scope = key
         .as_ref()
         .map(|k| idempotency::scope(&principal.user_id, "create_dossier", k));
@@ -924,6 +951,7 @@ pub async fn create_dossier(
                 version: 1,
                 created_at: nowd,
                 updated_at: nowd,
+                portal_reference: input.portal_reference.clone(),
             };
             Dossier::insert(conn, &dossier)?;
             NewDossierEvent {
@@ -968,18 +996,72 @@ pub async fn create_dossier(
                 .body(body))
         }
         // A concurrent request with the same key won: answer with what it answered.
-        Err(e) if scope.is_some() && e.code == "duplicate" => {
-            let s = scope.clone().unwrap_or_default();
-            match state
-                .db(move |conn| Ok(idempotency::find(conn, &s)?))
-                .await?
-            {
-                Some(stored) => replay(stored, &hash),
-                None => Err(e),
+        Err(e) if e.code == "duplicate" => {
+            if let Some(s) = scope.clone() {
+                if let Some(stored) = state
+                    .db(move |conn| Ok(idempotency::find(conn, &s)?))
+                    .await?
+                {
+                    return replay(stored, &hash);
+                }
             }
+            // Or a concurrent push of the same portal dossier won.
+            if let Some(r) = &portal_reference {
+                if let Some(existing) = existing_push(&state, &principal, r).await? {
+                    return Ok(existing);
+                }
+            }
+            Err(e)
         }
         Err(e) => Err(e),
     }
+}
+
+/// The dossier the portal already pushed under this reference, as a 200 with its view.
+async fn existing_push(
+    state: &AppState,
+    p: &Principal,
+    reference: &str,
+) -> ApiResult<Option<HttpResponse>> {
+    let (pr, r) = (p.clone(), reference.to_string());
+    let found = state
+        .db(move |conn| {
+            let Some(d) = dossiers::table
+                .filter(dossiers::portal_reference.eq(&r))
+                .select(Dossier::as_select())
+                .first(conn)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            if !can_see(&pr, &d) {
+                return Err(ApiError::conflict(
+                    "dossier.portal_reference_taken",
+                    "Mã hồ sơ của Cổng đã được dùng ở xã khác.",
+                    "This portal reference is used by a dossier elsewhere.",
+                ));
+            }
+            let calendar = load_calendar(conn)?;
+            let name = procedure_name(conn, &d.procedure_version_id)?;
+            let fees = super::fees::fees_view(conn, &d)?;
+            let version = d.version;
+            let view = view(d, name, &pr, &calendar)?;
+            Ok(Some((
+                version,
+                IntakeResponse {
+                    dossier: view,
+                    receipt: None,
+                    fees,
+                },
+            )))
+        })
+        .await?;
+    Ok(found.map(|(version, body)| {
+        HttpResponse::Ok()
+            .insert_header(etag(version))
+            .insert_header(("idempotent-replayed", "true"))
+            .json(body)
+    }))
 }
 
 fn replay(stored: idempotency::StoredResponse, hash: &str) -> ApiResult<HttpResponse> {

@@ -10,6 +10,7 @@ pub mod fees;
 pub mod health;
 pub mod middleware;
 pub mod payments;
+pub mod portal;
 pub mod procedures;
 pub mod users;
 pub mod validate;
@@ -79,7 +80,16 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(payments::cancel_payment)
         .service(payments::get_payment_receipt)
         .service(payments::create_refund)
-        .service(payments::list_refunds);
+        .service(payments::list_refunds)
+        .service(portal::list_outbox)
+        .service(portal::requeue)
+        .service(portal::status)
+        .service(portal::dossier_sync)
+        .service(portal::events)
+        .service(portal::create_webhook)
+        .service(portal::list_webhooks)
+        .service(portal::delete_webhook)
+        .service(portal::list_deliveries);
 }
 
 /// Probes at the root.

@@ -362,6 +362,18 @@ pub struct ImportParams {
     /// `all_or_nothing` (default): an invalid procedure anywhere means nothing is imported.
     /// `partial`: the valid procedures are imported and the others reported.
     pub mode: Option<ImportMode>,
+    /// `motcua` (default): this catalog's CSV or JSON. `portal`: the national portal's
+    /// catalog JSON (LayDanhSachTTHC), read into this catalog's format first (catalog sync).
+    pub source: Option<ImportSource>,
+}
+
+/// Whose format an import file is in.
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportSource {
+    #[default]
+    Motcua,
+    Portal,
 }
 
 #[derive(Deserialize, IntoParams, Debug)]
@@ -502,6 +514,11 @@ pub async fn export_procedures(
 /// online_level`) or `application/json` (an array of procedures as `POST /procedures` takes),
 /// at most `MAX_IMPORT_BYTES` (default 10 MiB).
 ///
+/// With `source=portal` the body is the national portal's catalog JSON (procedures with
+/// `MaTTHC`, `TenTTHC`, `TruongHop`, `ThanhPhanHoSo`…), read into this format first: the
+/// portal's catalog sync, idempotent (unchanged procedures stay unchanged, changed ones get
+/// a new version).
+///
 /// The response is a validation report: counts of inserted, updated, unchanged and rejected
 /// procedures and every rejected row with its row number, code, field and message. In
 /// `all_or_nothing` mode (default) one invalid procedure means nothing is imported: 422 with
@@ -544,10 +561,24 @@ pub async fn import_procedures(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let format = import_format(&req)?;
-    let body = read_body(&req, payload.into_inner(), state.config.max_import_bytes).await?;
+    let mut body = read_body(&req, payload.into_inner(), state.config.max_import_bytes).await?;
     if format == FileFormat::Json {
         // Malformed JSON is 400 like every JSON body; a well-formed file gets the report.
         parse_json::<serde::de::IgnoredAny>(&body)?;
+    }
+    if params.source == Some(ImportSource::Portal) {
+        if format != FileFormat::Json {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Danh mục của Cổng là JSON (Content-Type: application/json).",
+                "The portal's catalog is JSON (Content-Type: application/json).",
+            ));
+        }
+        body = crate::domain::catalog::portal::to_import_json(&body)
+            .map_err(|t| ApiError::unprocessable("catalog.portal_format", t.vi, t.en))?
+            .as_slice()
+            .into();
     }
     let mode = params.mode.unwrap_or_default();
     let lang = Lang::from_accept_language(

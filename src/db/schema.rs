@@ -107,6 +107,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        portal_reference -> Nullable<Text>,
     }
 }
 
@@ -130,6 +131,7 @@ diesel::table! {
         comment -> Nullable<Text>,
         data -> Text,
         created_at -> Timestamp,
+        txid -> BigInt,
     }
 }
 
@@ -388,3 +390,63 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_refunds,
     payment_callbacks,
 );
+
+diesel::table! {
+    portal_outbox (id) {
+        id -> BigInt,
+        dossier_id -> Text,
+        event_id -> BigInt,
+        service -> Text,
+        idempotency_ref -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        commune_code -> Nullable<Text>,
+        url -> Text,
+        secret -> Text,
+        event_types -> Text,
+        active -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        subscription_id -> Text,
+        event_id -> BigInt,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    dossiers,
+    portal_outbox,
+    webhook_subscriptions,
+    webhook_deliveries,
+);
+
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+diesel::joinable!(portal_outbox -> dossiers (dossier_id));

@@ -48,6 +48,8 @@ pub struct Dossier {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The national portal's reference of a dossier it pushed (idempotent intake).
+    pub portal_reference: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -140,6 +142,8 @@ pub struct DossierEvent {
     pub comment: Option<String>,
     pub data: String,
     pub created_at: NaiveDateTime,
+    /// Commit order of the event's transaction (feed order); 0 on SQLite.
+    pub txid: i64,
 }
 
 #[derive(Insertable)]
@@ -157,11 +161,21 @@ pub struct NewDossierEvent<'a> {
 }
 
 impl NewDossierEvent<'_> {
-    pub fn append(&self, conn: &mut DbConn) -> QueryResult<()> {
-        diesel::insert_into(dossier_events::table)
+    /// Appends the event and, in the same transaction, queues what it owes the outside:
+    /// the portal message and the webhook deliveries. Every change to a dossier goes
+    /// through here, so none can be forgotten.
+    pub fn append(&self, conn: &mut DbConn) -> QueryResult<i64> {
+        let id: i64 = diesel::insert_into(dossier_events::table)
             .values(self)
-            .execute(conn)
-            .map(|_| ())
+            .returning(dossier_events::id)
+            .get_result(conn)?;
+        let (code, commune): (String, String) = dossiers::table
+            .find(self.dossier_id)
+            .select((dossiers::code, dossiers::commune_code))
+            .first(conn)?;
+        crate::portal::outbox::enqueue(conn, self, id, &code)?;
+        crate::portal::webhooks::enqueue(conn, self, id, &commune)?;
+        Ok(id)
     }
 }
 

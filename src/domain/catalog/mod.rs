@@ -5,6 +5,7 @@
 //! and `ProcedureContent::issues`, so a rule is written once.
 
 pub mod csv;
+pub mod portal;
 
 use std::collections::{HashMap, HashSet};
 

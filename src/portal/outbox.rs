@@ -1,0 +1,426 @@
+//! The transactional outbox to the portal.
+//!
+//! `enqueue` runs inside the transaction that appends a dossier's history event, so a
+//! change and its message commit or roll back together. Workers (`deliver_once`) claim
+//! due messages that are the oldest unsent one of their dossier — order per dossier —
+//! under a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serialises writers), send
+//! them outside any transaction, and mark them sent. A worker that dies after sending but
+//! before marking leaves the lease to expire: the message is sent again with the same
+//! idempotency reference, which the portal deduplicates on.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use rand::Rng;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{payload, PortalClient, PortalMessage};
+use crate::db::models::dossier::{Dossier, NewDossierEvent};
+use crate::db::schema::{dossier_events, dossiers, portal_outbox};
+use crate::db::{DbConn, DbPool};
+
+pub const DOSSIER_SERVICE: &str = "DongBoHoSoMC";
+pub const PROGRESS_SERVICE: &str = "CapNhatTienDoHoSoMC";
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = portal_outbox)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub dossier_id: String,
+    pub event_id: i64,
+    pub service: String,
+    pub idempotency_ref: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Queues the portal message of a history event (same transaction). The creation event
+/// (no previous status) becomes the dossier message, every later one a progress message;
+/// both are rendered when sent, from the event and the dossier as it then is.
+pub fn enqueue(
+    conn: &mut DbConn,
+    e: &NewDossierEvent<'_>,
+    event_id: i64,
+    code: &str,
+) -> QueryResult<()> {
+    let service = if e.from_status.is_none() {
+        DOSSIER_SERVICE
+    } else {
+        PROGRESS_SERVICE
+    };
+    diesel::insert_into(portal_outbox::table)
+        .values((
+            portal_outbox::dossier_id.eq(e.dossier_id),
+            portal_outbox::event_id.eq(event_id),
+            portal_outbox::service.eq(service),
+            portal_outbox::idempotency_ref.eq(format!("{code}:{event_id}")),
+            portal_outbox::payload.eq(""),
+            portal_outbox::status.eq("pending"),
+            portal_outbox::attempts.eq(0),
+            portal_outbox::next_attempt_at.eq(e.created_at),
+            portal_outbox::created_at.eq(e.created_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Tunables of the delivery loop.
+#[derive(Clone, Debug)]
+pub struct DeliveryConfig {
+    pub batch: i64,
+    pub max_attempts: i32,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// The client's timeout: a claim's lease covers the whole batch at this pace.
+    pub send_timeout: Duration,
+}
+
+impl DeliveryConfig {
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        DeliveryConfig {
+            batch: c.portal_batch.max(1),
+            max_attempts: c.portal_max_attempts.max(1),
+            retry_base: Duration::milliseconds(c.portal_retry_base_ms as i64),
+            retry_max: Duration::seconds(3600),
+            send_timeout: Duration::milliseconds(c.portal_timeout_ms as i64),
+        }
+    }
+
+    fn lease(&self) -> Duration {
+        self.send_timeout * (self.batch as i32) + Duration::seconds(30)
+    }
+
+    /// Exponential backoff with jitter: base·2^(n−1), capped, times a random 0.5–1.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let exp = self.retry_base * 2i32.saturating_pow((attempts - 1).clamp(0, 20) as u32);
+        let capped = exp.min(self.retry_max);
+        let jitter = rand::thread_rng().gen_range(0.5..=1.0);
+        Duration::milliseconds((capped.num_milliseconds() as f64 * jitter) as i64)
+    }
+}
+
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Claims up to `batch` due head-of-dossier messages for `worker` until the lease ends.
+pub fn claim(
+    conn: &mut DbConn,
+    worker: &str,
+    now: DateTime<Utc>,
+    cfg: &DeliveryConfig,
+) -> QueryResult<Vec<OutboxRow>> {
+    let pg = matches!(conn, DbConn::Pg(_));
+    let (p1, p2, p3, p4, p5) = if pg {
+        ("$1", "$2", "$3", "$4", "$5")
+    } else {
+        ("?", "?", "?", "?", "?")
+    };
+    // Binds: now, batch, worker, lease end, now (again, for SQLite's positional binds).
+    let sql = format!(
+        "UPDATE portal_outbox SET locked_by = {p3}, locked_until = {p4} WHERE id IN (\
+           SELECT o.id FROM portal_outbox o \
+           WHERE o.status = 'pending' AND o.next_attempt_at <= {p1} \
+             AND (o.locked_until IS NULL OR o.locked_until < {p5}) \
+             AND NOT EXISTS (SELECT 1 FROM portal_outbox p WHERE p.dossier_id = o.dossier_id \
+                             AND p.id < o.id AND p.status <> 'sent') \
+           ORDER BY o.id LIMIT {p2}{}) RETURNING id",
+        if pg { " FOR UPDATE SKIP LOCKED" } else { "" }
+    );
+    let nowd = now.naive_utc();
+    let lease = (now + cfg.lease()).naive_utc();
+    let ids: Vec<i64> = conn.write_transaction(|c| {
+        let q = diesel::sql_query(&sql);
+        if pg {
+            q.bind::<Timestamp, _>(nowd)
+                .bind::<BigInt, _>(cfg.batch)
+                .bind::<Text, _>(worker)
+                .bind::<Timestamp, _>(lease)
+                .bind::<Timestamp, _>(nowd)
+                .load::<Claimed>(c)
+        } else {
+            // SQLite numbers `?` in text order: worker, lease, now, now, batch.
+            q.bind::<Text, _>(worker)
+                .bind::<Timestamp, _>(lease)
+                .bind::<Timestamp, _>(nowd)
+                .bind::<Timestamp, _>(nowd)
+                .bind::<BigInt, _>(cfg.batch)
+                .load::<Claimed>(c)
+        }
+        .map(|rows| rows.into_iter().map(|r| r.id).collect())
+    })?;
+    let mut rows: Vec<OutboxRow> = portal_outbox::table
+        .filter(portal_outbox::id.eq_any(&ids))
+        .select(OutboxRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// The message as the portal receives it, from the event and the dossier as they are now.
+pub fn render(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<PortalMessage> {
+    let d: Dossier = dossiers::table
+        .find(&row.dossier_id)
+        .select(Dossier::as_select())
+        .first(conn)?;
+    let payload = if row.service == DOSSIER_SERVICE {
+        let mut h = payload::dossier_header(conn, &d)?;
+        h["isUpdating"] = serde_json::json!(false);
+        h
+    } else {
+        let e: crate::db::models::dossier::DossierEvent = dossier_events::table
+            .find(row.event_id)
+            .select(crate::db::models::dossier::DossierEvent::as_select())
+            .first(conn)?;
+        let ev = NewDossierEvent {
+            dossier_id: &e.dossier_id,
+            action: &e.action,
+            actor_id: &e.actor_id,
+            actor_role: &e.actor_role,
+            from_status: e.from_status.as_deref(),
+            to_status: &e.to_status,
+            comment: e.comment.as_deref(),
+            data: e.data.clone(),
+            created_at: e.created_at,
+        };
+        let mut p = payload::progress(conn, &d, &ev)?;
+        // The status this step left the dossier in, not the current one.
+        p["TrangThai"] = serde_json::json!(crate::domain::dossier_lifecycle::Status::parse(
+            &e.to_status
+        )
+        .map_or(0, |s| s.national_code()));
+        p
+    };
+    Ok(PortalMessage {
+        service: row.service.clone(),
+        idempotency_ref: row.idempotency_ref.clone(),
+        payload,
+    })
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DeliveryReport {
+    pub claimed: u32,
+    pub sent: u32,
+    pub failed: u32,
+    pub dead: u32,
+}
+
+/// Marks a message sent, if this worker still holds it.
+pub fn mark_sent(
+    conn: &mut DbConn,
+    id: i64,
+    worker: &str,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::update(
+        portal_outbox::table
+            .filter(portal_outbox::id.eq(id))
+            .filter(portal_outbox::locked_by.eq(worker)),
+    )
+    .set((
+        portal_outbox::status.eq("sent"),
+        portal_outbox::sent_at.eq(now.naive_utc()),
+        portal_outbox::attempts.eq(portal_outbox::attempts + 1),
+        portal_outbox::locked_by.eq(None::<String>),
+        portal_outbox::locked_until.eq(None::<NaiveDateTime>),
+        portal_outbox::last_error.eq(None::<String>),
+        portal_outbox::payload.eq(payload),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Records a failed attempt: retried after the backoff, or dead-lettered at the limit.
+/// Returns whether it is now dead.
+fn mark_failed(
+    conn: &mut DbConn,
+    row: &OutboxRow,
+    worker: &str,
+    error: &str,
+    now: DateTime<Utc>,
+    cfg: &DeliveryConfig,
+) -> QueryResult<bool> {
+    let attempts = row.attempts + 1;
+    let dead = attempts >= cfg.max_attempts;
+    diesel::update(
+        portal_outbox::table
+            .filter(portal_outbox::id.eq(row.id))
+            .filter(portal_outbox::locked_by.eq(worker)),
+    )
+    .set((
+        portal_outbox::status.eq(if dead { "dead" } else { "pending" }),
+        portal_outbox::attempts.eq(attempts),
+        portal_outbox::next_attempt_at.eq((now + cfg.backoff(attempts)).naive_utc()),
+        portal_outbox::locked_by.eq(None::<String>),
+        portal_outbox::locked_until.eq(None::<NaiveDateTime>),
+        portal_outbox::last_error.eq(error.chars().take(1000).collect::<String>()),
+    ))
+    .execute(conn)?;
+    Ok(dead)
+}
+
+/// One claim–send–mark pass of worker `worker`. Stops early (releasing the rest to their
+/// lease) if the lease could run out before the next send.
+pub fn deliver_once(
+    pool: &DbPool,
+    client: &dyn PortalClient,
+    worker: &str,
+    now_fn: &dyn Fn() -> DateTime<Utc>,
+    cfg: &DeliveryConfig,
+) -> Result<DeliveryReport, String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let started = now_fn();
+    let rows = claim(&mut conn, worker, started, cfg).map_err(|e| e.to_string())?;
+    let mut report = DeliveryReport {
+        claimed: rows.len() as u32,
+        ..Default::default()
+    };
+    let lease_end = started + cfg.lease();
+    for row in rows {
+        if now_fn() + cfg.send_timeout + Duration::seconds(5) > lease_end {
+            break;
+        }
+        let message = render(&mut conn, &row).map_err(|e| e.to_string())?;
+        match client.send(&message) {
+            Ok(()) => {
+                let body = message.payload.to_string();
+                mark_sent(&mut conn, row.id, worker, &body, now_fn()).map_err(|e| e.to_string())?;
+                report.sent += 1;
+            }
+            Err(e) => {
+                log::warn!(
+                    "portal message {} failed (attempt {}): {e}",
+                    row.idempotency_ref,
+                    row.attempts + 1
+                );
+                if mark_failed(&mut conn, &row, worker, &e.to_string(), now_fn(), cfg)
+                    .map_err(|e| e.to_string())?
+                {
+                    log::error!(
+                        "portal message {} dead-lettered after {} attempts",
+                        row.idempotency_ref,
+                        row.attempts + 1
+                    );
+                    report.dead += 1;
+                } else {
+                    report.failed += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Puts failed or dead messages back in the queue, due now. `ids` empty: every dead
+/// message in scope (`commune`: only that commune's dossiers). Returns how many.
+pub fn requeue(
+    conn: &mut DbConn,
+    ids: &[i64],
+    commune: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let in_scope = dossiers::table.select(dossiers::id).filter(
+        dossiers::commune_code
+            .eq(commune.unwrap_or(""))
+            .or(commune.is_none().into_sql::<diesel::sql_types::Bool>()),
+    );
+    let mut q = diesel::update(portal_outbox::table)
+        .filter(portal_outbox::dossier_id.eq_any(in_scope))
+        .into_boxed();
+    if ids.is_empty() {
+        q = q.filter(portal_outbox::status.eq("dead"));
+    } else {
+        q = q
+            .filter(portal_outbox::id.eq_any(ids))
+            .filter(portal_outbox::status.ne("sent"));
+    }
+    q.set((
+        portal_outbox::status.eq("pending"),
+        portal_outbox::attempts.eq(0),
+        portal_outbox::next_attempt_at.eq(now.naive_utc()),
+        portal_outbox::locked_by.eq(None::<String>),
+        portal_outbox::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// A dossier's standing with the portal.
+#[derive(Serialize, ToSchema, Clone, Debug, PartialEq, Eq)]
+pub struct SyncState {
+    /// `synced` (everything delivered), `pending` (waiting or retrying), `failed`
+    /// (a message dead-lettered: needs an administrator) or `not_synced` (no messages).
+    pub state: String,
+    pub pending: i64,
+    pub sent: i64,
+    pub dead: i64,
+    pub last_error: Option<String>,
+    pub last_sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(QueryableByName)]
+struct SyncRow {
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    last_sent: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    last_error: Option<String>,
+    #[diesel(sql_type = Integer)]
+    max_attempts: i32,
+}
+
+pub fn sync_state(conn: &mut DbConn, dossier_id: &str) -> QueryResult<SyncState> {
+    let sql = match conn {
+        DbConn::Pg(_) => "SELECT status, COUNT(*) AS n, MAX(sent_at) AS last_sent, MAX(last_error) AS last_error, \
+                          CAST(MAX(attempts) AS INTEGER) AS max_attempts FROM portal_outbox WHERE dossier_id = $1 GROUP BY status",
+        DbConn::Sqlite(_) => "SELECT status, COUNT(*) AS n, MAX(sent_at) AS last_sent, MAX(last_error) AS last_error, \
+                              CAST(MAX(attempts) AS INTEGER) AS max_attempts FROM portal_outbox WHERE dossier_id = ? GROUP BY status",
+    };
+    let rows: Vec<SyncRow> = diesel::sql_query(sql)
+        .bind::<Text, _>(dossier_id)
+        .load(conn)?;
+    let count = |s: &str| {
+        rows.iter()
+            .filter(|r| r.status == s)
+            .map(|r| r.n)
+            .sum::<i64>()
+    };
+    let (pending, sent, dead) = (count("pending"), count("sent"), count("dead"));
+    let last_error = rows
+        .iter()
+        .filter(|r| r.status != "sent" && r.max_attempts > 0)
+        .find_map(|r| r.last_error.clone());
+    let state = match (pending, sent, dead) {
+        (_, _, d) if d > 0 => "failed",
+        (0, 0, 0) => "not_synced",
+        (0, _, _) => "synced",
+        _ => "pending",
+    };
+    Ok(SyncState {
+        state: state.into(),
+        pending,
+        sent,
+        dead,
+        last_error,
+        last_sent_at: rows
+            .iter()
+            .filter_map(|r| r.last_sent)
+            .max()
+            .map(|t| t.and_utc()),
+    })
+}
