@@ -142,7 +142,9 @@ fn procedure(p: &Value) -> Value {
         Some(Value::String(s)) => s.trim().to_string(),
         _ => String::new(),
     };
-    let result = crate::domain::text::fold(&text(p, &["LoaiKetQua"]));
+    // "Giấy tờ điện tử" is an electronic document, not paper.
+    let result =
+        crate::domain::text::fold(&text(p, &["LoaiKetQua"])).replace("giay to dien tu", "dien tu");
     let result_type = match (result.contains("dien tu"), result.contains("giay")) {
         (true, true) => "both",
         (true, false) => "electronic",
