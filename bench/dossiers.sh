@@ -19,7 +19,7 @@ SEED=${SEED:-1}
 # Communes of the multi-commune intake run (the first is also the single-commune one).
 INTAKE_COMMUNES=${INTAKE_COMMUNES:-"04978 04792 04795 04828 04831 04846 04849 04873"}
 PORT=${PORT:-18082}
-export JWT_SECRET=bench-secret-0123456789-0123456789-0123456789 RUST_LOG=warn MOTCUA_BIND=127.0.0.1:$PORT
+export JWT_SECRET=bench-secret-0123456789-0123456789-0123456789 RESULT_SIGNING_KEYS=bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= RUST_LOG=warn MOTCUA_BIND=127.0.0.1:$PORT
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT

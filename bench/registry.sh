@@ -12,7 +12,7 @@ BIN=target/release/motcua
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-4}
 PORT=${PORT:-18081}
-export JWT_SECRET=bench-secret-0123456789-0123456789-0123456789 RUST_LOG=warn MOTCUA_BIND=127.0.0.1:$PORT
+export JWT_SECRET=bench-secret-0123456789-0123456789-0123456789 RESULT_SIGNING_KEYS=bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= RUST_LOG=warn MOTCUA_BIND=127.0.0.1:$PORT
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT

@@ -184,6 +184,16 @@ pub struct Config {
     #[arg(long, env = "PORTAL_POLL_MS", default_value_t = 500)]
     pub portal_poll_ms: u64,
 
+    /// Keys that seal digital results: `kid:base64seed,…` (32-byte Ed25519 seeds). Append a
+    /// key to rotate: the last one (or RESULT_SIGNING_ACTIVE_KID) seals, all verify.
+    /// Required outside `--demo`. Never logged.
+    #[arg(long, env = "RESULT_SIGNING_KEYS", hide_env_values = true)]
+    pub result_signing_keys: Option<String>,
+
+    /// The key id that seals new results (default: the last key listed).
+    #[arg(long, env = "RESULT_SIGNING_ACTIVE_KID")]
+    pub result_signing_active_kid: Option<String>,
+
     /// Receipt template (mẫu số biên lai) printed on every receipt.
     #[arg(long, env = "RECEIPT_TEMPLATE", default_value = "01BLP0-001")]
     pub receipt_template: String,

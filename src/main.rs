@@ -367,6 +367,11 @@ fn create_user(
 
 fn serve(mut config: Config, demo: bool) -> Result<(), String> {
     config.resolve_jwt_secret(demo)?;
+    if !demo && config.result_signing_keys.is_none() {
+        return Err("RESULT_SIGNING_KEYS is not set: digital results need a sealing key \
+                    (e.g. `export RESULT_SIGNING_KEYS=\"$(date +%Y):$(openssl rand -base64 32)\"`), or start with --demo"
+            .into());
+    }
     if demo && config.payment_gateway == "none" {
         // Demo mode pays through the in-process sandbox so online payment can be tried.
         config.payment_gateway = "sandbox".into();

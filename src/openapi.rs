@@ -30,6 +30,7 @@ cases, required documents, CSV/JSON import and export, and the procedures each c
 each dossier's assessment. Amounts in integer VND"),
         (name = "payments", description = "Payments at the counter and online through the national payment platform (signed INIT, callback, QUERY), \
 receipts with gapless numbers, refunds, reconciliation"),
+        (name = "digital-results", description = "Digital results sealed with Ed25519 and verifiable offline, revocation and replacement, the citizen's data store, digitization records, electronic certification"),
         (name = "portal", description = "National Public Service Portal sync: the transactional outbox, each dossier's sync state, re-queueing"),
         (name = "events", description = "Ordered, replayable event feed and signed webhooks for integrators"),
         (name = "public", description = "Lookups without an account (citizens, kiosks)"),

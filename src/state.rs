@@ -25,6 +25,8 @@ pub struct AppState {
     pub payment_gateway: Option<Arc<dyn crate::payments::PaymentGateway>>,
     /// The national portal's client (`PORTAL_URL`); none: messages wait in the outbox.
     pub portal_client: Option<Arc<dyn crate::portal::PortalClient>>,
+    /// Seals digital results (RESULT_SIGNING_KEYS; a random key when unset).
+    pub sealer: Arc<crate::domain::sealing::Sealer>,
     /// Set once this process has applied (or verified) the migrations.
     pub migrated: Arc<AtomicBool>,
 }
@@ -33,7 +35,15 @@ impl AppState {
     pub fn new(config: Config, pool: DbPool) -> Result<AppState, String> {
         let tokens = TokenService::from_config(&config)?;
         let payment_gateway = crate::payments::from_config(&config)?;
+        let sealer = match config.result_signing_keys.as_deref() {
+            Some(spec) => crate::domain::sealing::Sealer::from_spec(
+                spec,
+                config.result_signing_active_kid.as_deref(),
+            )?,
+            None => crate::domain::sealing::Sealer::ephemeral(),
+        };
         Ok(AppState {
+            sealer: Arc::new(sealer),
             portal_client: crate::portal::from_config(&config),
             payment_gateway,
             backend: Backend::from_url(&config.database_url),

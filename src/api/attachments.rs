@@ -47,7 +47,11 @@ pub struct AttachmentView {
     pub created_at: DateTime<Utc>,
 }
 
-fn attachment_view(a: Attachment, size_bytes: i64, content_type: String) -> AttachmentView {
+pub(crate) fn attachment_view(
+    a: Attachment,
+    size_bytes: i64,
+    content_type: String,
+) -> AttachmentView {
     AttachmentView {
         id: a.id,
         document: a.document_name,
@@ -95,7 +99,7 @@ pub struct UploadForm {
 
 /// Who may add files to a dossier now: the counter of its commune while it is open, or the
 /// applicant (and the portal on their behalf) while it waits for them.
-fn check_may_attach(p: &Principal, d: &Dossier) -> ApiResult<()> {
+pub(crate) fn check_may_attach(p: &Principal, d: &Dossier) -> ApiResult<()> {
     let status = Status::parse(&d.status).ok_or_else(|| ApiError::internal("bad status"))?;
     if status.is_terminal() || matches!(status, Status::ResultReady) {
         return Err(ApiError::conflict(
@@ -117,7 +121,7 @@ fn check_may_attach(p: &Principal, d: &Dossier) -> ApiResult<()> {
 }
 
 /// The document must be one the dossier's case asks for.
-fn check_document(conn: &mut DbConn, d: &Dossier, document: &str) -> ApiResult<()> {
+pub(crate) fn check_document(conn: &mut DbConn, d: &Dossier, document: &str) -> ApiResult<()> {
     let version = ProcedureVersion::find(conn, &d.procedure_version_id)?
         .ok_or_else(|| ApiError::internal("procedure version missing"))?;
     let case = version
@@ -139,7 +143,7 @@ fn check_document(conn: &mut DbConn, d: &Dossier, document: &str) -> ApiResult<(
     }
 }
 
-fn record_attachment(
+pub(crate) fn record_attachment(
     conn: &mut DbConn,
     p: &Principal,
     d: &Dossier,
@@ -212,7 +216,7 @@ fn ascii_file_name(name: &str) -> String {
         .collect()
 }
 
-fn content_disposition(name: &str) -> actix_web::http::header::ContentDisposition {
+pub(crate) fn content_disposition(name: &str) -> actix_web::http::header::ContentDisposition {
     use actix_web::http::header::{
         Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
     };
@@ -400,6 +404,9 @@ pub async fn upload(
                 created_at: Utc::now().naive_utc(),
             };
             record_attachment(conn, &p, &d, &a, size, content_type)?;
+            if a.digitized_at_reception {
+                super::results::record_digitization(conn, &a, &d)?;
+            }
             Ok(attachment_view(a, size, content_type.to_string()))
         })
         .await?;

@@ -967,6 +967,22 @@ pub async fn create_dossier(
             }
             .append(conn)?;
             super::fees::store_assessment(conn, &dossier.id, &dossier.channel, &fee_input, &mut fee_lines, &p.user_id, now)?;
+            // Documents taken from the applicant's e-data store: a digital result by id.
+            for (i, c) in input.components.iter().enumerate() {
+                if let (ComponentSource::DataStore, Some(id)) = (c.source, c.reference.as_deref()) {
+                    super::results::attach_from_result(conn, &p, &dossier, &nfc(c.document.trim()), id).map_err(|e| {
+                        if e.status == actix_web::http::StatusCode::NOT_FOUND {
+                            ApiError::invalid_field(
+                                &format!("components[{i}].reference"),
+                                "Không có kết quả điện tử này của người nộp.",
+                                "No such digital result of the applicant.",
+                            )
+                        } else {
+                            e
+                        }
+                    })?;
+                }
+            }
             let fees = super::fees::fees_view(conn, &dossier)?;
             let receipt = if received {
                 Some(build_receipt(&dossier, intake.commune.full_name.clone(), intake.version.name.clone())?)

@@ -9,9 +9,11 @@ pub mod extract;
 pub mod fees;
 pub mod health;
 pub mod middleware;
+pub mod multipart;
 pub mod payments;
 pub mod portal;
 pub mod procedures;
+pub mod results;
 pub mod users;
 pub mod validate;
 
@@ -81,6 +83,23 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(payments::get_payment_receipt)
         .service(payments::create_refund)
         .service(payments::list_refunds)
+        .service(results::issue)
+        .service(results::list)
+        .service(results::get_result)
+        .service(results::download)
+        .service(results::history)
+        .service(results::revoke)
+        .service(results::supersede)
+        .service(results::verify_by_token)
+        .service(results::verify_by_file)
+        .service(results::keys)
+        .service(results::data_store)
+        .service(results::attach_result)
+        .service(results::dossier_digitization)
+        .service(results::review)
+        .service(results::commune_digitization)
+        .service(results::certify)
+        .service(results::list_certifications)
         .service(portal::list_outbox)
         .service(portal::requeue)
         .service(portal::status)

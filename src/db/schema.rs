@@ -450,3 +450,100 @@ diesel::allow_tables_to_appear_in_same_query!(
 
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(portal_outbox -> dossiers (dossier_id));
+
+diesel::table! {
+    digital_results (id) {
+        id -> Text,
+        kind -> Text,
+        dossier_id -> Nullable<Text>,
+        commune_code -> Text,
+        province_code -> Text,
+        owner_id_number -> Text,
+        owner_name -> Text,
+        owner_user_id -> Nullable<Text>,
+        document_type -> Text,
+        number_symbol -> Text,
+        summary -> Text,
+        signer_name -> Text,
+        signer_title -> Text,
+        issuing_agency -> Text,
+        issued_on -> Date,
+        valid_from -> Date,
+        valid_until -> Nullable<Date>,
+        scope -> Text,
+        file_sha256 -> Text,
+        signature -> Text,
+        seal_kid -> Text,
+        seal_token -> Text,
+        status -> Text,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+        supersedes -> Nullable<Text>,
+        superseded_by -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    digital_result_events (id) {
+        id -> BigInt,
+        result_id -> Text,
+        action -> Text,
+        actor_id -> Text,
+        actor_role -> Text,
+        reason -> Nullable<Text>,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digitization_records (id) {
+        id -> Text,
+        attachment_id -> Text,
+        dossier_id -> Text,
+        commune_code -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        digitized_by -> Text,
+        digitized_at -> Timestamp,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    certification_counters (commune_code, year) {
+        commune_code -> Text,
+        year -> Integer,
+        last_no -> BigInt,
+    }
+}
+
+diesel::table! {
+    certifications (id) {
+        id -> Text,
+        commune_code -> Text,
+        year -> Integer,
+        book_no -> BigInt,
+        certification_text -> Text,
+        pages -> Integer,
+        copies -> Integer,
+        result_id -> Text,
+        officer_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(certifications -> digital_results (result_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    digital_results,
+    digital_result_events,
+    digitization_records,
+    certifications,
+);
+diesel::allow_tables_to_appear_in_same_query!(dossiers, digital_results);
+diesel::allow_tables_to_appear_in_same_query!(dossiers, digitization_records);
+diesel::allow_tables_to_appear_in_same_query!(dossier_attachments, digitization_records);

@@ -6,4 +6,5 @@ pub mod dossier_lifecycle;
 pub mod fees;
 pub mod identity;
 pub mod lineage;
+pub mod sealing;
 pub mod text;

@@ -126,6 +126,8 @@ pub fn test_config(url: &str) -> Config {
     c.db_connect_timeout_secs = 10;
     c.payment_gateway = "sandbox".into();
     c.payment_sandbox_secret = Some(SANDBOX_SECRET.into());
+    // One fixed sealing key, so that several app instances agree on seals.
+    c.result_signing_keys = Some(format!("test-2026:{}", "A".repeat(43)));
     c
 }
 

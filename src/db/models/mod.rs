@@ -7,5 +7,6 @@ pub mod fee;
 pub mod idempotency;
 pub mod procedure;
 pub mod registry;
+pub mod result;
 pub mod session;
 pub mod user;
