@@ -1132,6 +1132,7 @@ pub async fn verify_by_token(
     (status = 400, description = "Malformed multipart, or no file", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 413, description = "File too large", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not multipart", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "The file is empty", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/public/digital-results/verify")]
 pub async fn verify_by_file(
@@ -1140,6 +1141,9 @@ pub async fn verify_by_file(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let form = read_form(&req, payload, state.config.max_upload_bytes).await?;
+    if form.file.as_ref().is_some_and(|(b, _)| b.is_empty()) {
+        return Err(ApiError::invalid_field("file", "Tệp rỗng.", "The file is empty."));
+    }
     let sha = sha256_hex(&form.file()?.0);
     let token = form
         .fields
