@@ -39,7 +39,7 @@ CREATE INDEX digital_results_commune_idx ON digital_results (commune_code, creat
 CREATE INDEX digital_results_province_idx ON digital_results (province_code, created_at DESC, id DESC);
 CREATE INDEX digital_results_owner_idx ON digital_results (owner_id_number, created_at DESC);
 CREATE INDEX digital_results_dossier_idx ON digital_results (dossier_id);
-CREATE INDEX digital_results_file_idx ON digital_results (file_sha256);
+CREATE INDEX digital_results_file_idx ON digital_results (file_sha256, created_at DESC);
 
 CREATE TABLE digital_result_events (
     id          BIGSERIAL PRIMARY KEY,
