@@ -1,17 +1,15 @@
 //! Digitized dossier components: uploads into the content-addressed store, reuse of a file
 //! already on an earlier dossier of the same applicant, listing and verified download.
 
-use actix_multipart::Multipart;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::dossiers::load_visible;
-use super::extract::{payload_too_large, ValidJson};
+use super::extract::ValidJson;
 use crate::auth::roles::{AnyRole, Uploaders};
 use crate::auth::{Authorized, Principal, Role};
 use crate::db::models::dossier::{
@@ -171,18 +169,6 @@ pub(crate) fn record_attachment(
     Ok(())
 }
 
-fn text_part(bytes: &[u8]) -> ApiResult<String> {
-    String::from_utf8(bytes.to_vec())
-        .map(|s| nfc(s.trim()))
-        .map_err(|_| {
-            ApiError::bad_request(
-                "multipart.invalid",
-                "Trường văn bản không phải UTF-8.",
-                "A text part is not UTF-8.",
-            )
-        })
-}
-
 /// The client's file name, kept for display and download: the last path segment only (some
 /// clients send `C:\\...\\scan.pdf`), no control characters or quotes, at most 200 characters.
 fn clean_file_name(name: &str) -> String {
@@ -266,29 +252,6 @@ pub async fn upload(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let is_multipart = req
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !is_multipart {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Tệp phải gửi dạng multipart/form-data.",
-            "Files are sent as multipart/form-data.",
-        ));
-    }
-    let limit = state.config.max_upload_bytes;
-    if req
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > limit + 64 * 1024)
-    {
-        return Err(payload_too_large(limit));
-    }
     // Check access before reading the body: a stranger learns nothing and uploads nothing.
     let p = auth.principal.clone();
     let code = code.into_inner();
@@ -300,57 +263,26 @@ pub async fn upload(
             Ok(d)
         })
         .await?;
-
-    let malformed = |e: actix_multipart::MultipartError| {
-        ApiError::bad_request(
-            "multipart.invalid",
-            format!("Dữ liệu multipart không hợp lệ: {e}"),
-            format!("Invalid multipart body: {e}"),
-        )
+    let form = super::multipart::read_form(&req, payload, state.config.max_upload_bytes).await?;
+    let (file, file_name) = match form.file {
+        Some((bytes, name)) => (Some(bytes), clean_file_name(&name)),
+        None => (None, String::new()),
     };
-    let mut multipart = Multipart::new(req.headers(), payload.into_inner());
-    let (mut file, mut file_name, mut document, mut digitized) =
-        (None::<Vec<u8>>, String::new(), None, None);
-    let mut total = 0usize;
-    while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(malformed)?;
-        let name = field.name().unwrap_or("").to_string();
-        if name == "file" {
-            file_name = clean_file_name(
-                field
-                    .content_disposition()
-                    .and_then(|d| d.get_filename())
-                    .unwrap_or(""),
-            );
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(malformed)?;
-            total += chunk.len();
-            if total > limit {
-                return Err(payload_too_large(limit));
+    let document = form.fields.get("document").map(|d| nfc(d.trim()));
+    let digitized = match form.fields.get("digitized_at_reception") {
+        None => None,
+        Some(v) => Some(match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "on" => true,
+            "false" | "0" | "off" => false,
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "digitized_at_reception",
+                    "Giá trị phải là true hoặc false.",
+                    "Must be true or false.",
+                ))
             }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "file" => file = Some(bytes),
-            "document" => document = Some(text_part(&bytes)?),
-            "digitized_at_reception" => {
-                digitized = Some(match text_part(&bytes)?.to_ascii_lowercase().as_str() {
-                    "true" | "1" | "on" => true,
-                    "false" | "0" | "off" => false,
-                    _ => {
-                        return Err(ApiError::invalid_field(
-                            "digitized_at_reception",
-                            "Giá trị phải là true hoặc false.",
-                            "Must be true or false.",
-                        ))
-                    }
-                })
-            }
-            _ => {}
-        }
-    }
+        }),
+    };
     let bytes = file.filter(|b| !b.is_empty()).ok_or_else(|| {
         ApiError::bad_request(
             "multipart.missing_file",

@@ -1142,7 +1142,11 @@ pub async fn verify_by_file(
 ) -> ApiResult<HttpResponse> {
     let form = read_form(&req, payload, state.config.max_upload_bytes).await?;
     if form.file.as_ref().is_some_and(|(b, _)| b.is_empty()) {
-        return Err(ApiError::invalid_field("file", "Tệp rỗng.", "The file is empty."));
+        return Err(ApiError::invalid_field(
+            "file",
+            "Tệp rỗng.",
+            "The file is empty.",
+        ));
     }
     let sha = sha256_hex(&form.file()?.0);
     let token = form
