@@ -530,6 +530,12 @@ both_backends! {
         });
         numbers.sort();
         assert_eq!(numbers, [1, 2, 3]);
+        // The payer of the expired one pays after all: the money is recorded, with a receipt.
+        let late = signed_callback(&refs[2].2, "2000", "00", "PGLATE", chrono::Utc::now());
+        let r = post(&app, None, "/api/v1/payments/callbacks/sandbox", late).await;
+        assert_eq!((r.status.as_u16(), r.body["status"].as_str()), (200, Some("succeeded")), "{}", r.body);
+        let r = get(&app, Some(&officer), &format!("/api/v1/dossiers/{}/fees", refs[2].0)).await;
+        assert_eq!(r.body["lines"][0]["status"], "paid");
         // A second pass finds nothing more.
         let report = motcua::payments::ledger::reconcile(&ctx.state.pool, &ctx.state.config, gateway.as_ref(), later).unwrap();
         assert_eq!(report.checked, 0);

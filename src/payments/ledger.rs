@@ -113,6 +113,78 @@ pub fn settle(
     Ok(true)
 }
 
+/// Records a success the platform reports for a payment we had already closed. Its fee
+/// lines become paid if they are all still unpaid; if some were paid another way in the
+/// meantime, none move and the payment is marked as paid twice, refundable in full. A
+/// receipt is issued either way: the money was collected.
+fn settle_late_success(
+    conn: &mut DbConn,
+    config: &Config,
+    payment: &Payment,
+    transaction_id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    use crate::db::schema::{dossier_fees, payments};
+    let lines = payment.lines();
+    let unpaid: i64 = dossier_fees::table
+        .filter(dossier_fees::id.eq_any(&lines))
+        .filter(dossier_fees::status.eq("unpaid"))
+        .count()
+        .get_result(conn)?;
+    let covers = unpaid as usize == lines.len();
+    let note = (!covers).then_some(
+        "paid after the payment was closed, while its fees were paid otherwise: refund due",
+    );
+    let n = diesel::update(
+        payments::table
+            .filter(payments::id.eq(&payment.id))
+            .filter(payments::status.eq_any(["expired", "cancelled", "failed"])),
+    )
+    .set((
+        payments::status.eq("succeeded"),
+        payments::gateway_transaction_id.eq(transaction_id),
+        payments::failure_reason.eq(note),
+        payments::settled_at.eq(now.naive_utc()),
+        payments::version.eq(payments::version + 1),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Ok(false);
+    }
+    if covers {
+        DossierFee::move_lines(conn, &lines, "unpaid", "paid", Some(&payment.id))?;
+    }
+    let series = receipt_series(config, now);
+    let number = next_receipt_no(conn, &payment.commune_code, &series)?;
+    Payment::set_receipt(conn, &payment.id, &config.receipt_template, &series, number)?;
+    let status: String = dossiers::table
+        .find(&payment.dossier_id)
+        .select(dossiers::status)
+        .first(conn)?;
+    NewDossierEvent {
+        dossier_id: &payment.dossier_id,
+        action: "payment_succeeded",
+        actor_id: actor,
+        actor_role: "payment_gateway",
+        from_status: Some(&status),
+        to_status: &status,
+        comment: note,
+        data: serde_json::json!({
+            "payment_id": payment.id, "method": payment.method, "amount_vnd": payment.amount,
+            "receipt": format!("{series}/{number:07}"), "late": true, "covers_fees": covers,
+        })
+        .to_string(),
+        created_at: now.naive_utc(),
+    }
+    .append(conn)?;
+    log::warn!(
+        "payment {} succeeded after it was closed (covers its fees: {covers})",
+        payment.reference
+    );
+    Ok(true)
+}
+
 /// What a valid callback did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallbackResult {
@@ -185,6 +257,16 @@ pub fn apply_callback(
         };
         if same {
             return Ok((CallbackResult::AlreadyApplied, payment));
+        }
+        // The payer paid after we gave up on the payment (expired, cancelled, or failed
+        // on our side): the money was taken, so it is recorded, never refused.
+        if cb.succeeded() && payment.status != "succeeded" {
+            let actor = format!("gateway:{}", gateway.name());
+            if settle_late_success(conn, config, &payment, &cb.transaction_id, &actor, now)? {
+                let payment = Payment::find(conn, &payment.id)?
+                    .ok_or_else(|| ApiError::internal("payment vanished"))?;
+                return Ok((CallbackResult::Applied, payment));
+            }
         }
         return Err(ApiError::conflict(
             "payment.already_settled",
