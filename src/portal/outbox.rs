@@ -289,38 +289,57 @@ pub fn deliver_once(
         ..Default::default()
     };
     let lease_end = started + cfg.lease();
+    // Outcomes are written together after the batch: one commit instead of one per message
+    // (a crash before it re-sends the batch; the portal deduplicates on the reference).
+    let mut outcomes: Vec<(OutboxRow, Result<String, String>)> = Vec::with_capacity(rows.len());
     for row in rows {
         if now_fn() + cfg.send_timeout + Duration::seconds(5) > lease_end {
             break;
         }
         let message = render(&mut conn, &row).map_err(|e| e.to_string())?;
-        match client.send(&message) {
-            Ok(()) => {
-                let body = message.payload.to_string();
-                mark_sent(&mut conn, row.id, worker, &body, now_fn()).map_err(|e| e.to_string())?;
-                report.sent += 1;
-            }
+        let outcome = match client.send(&message) {
+            Ok(()) => Ok(message.payload.to_string()),
             Err(e) => {
                 log::warn!(
                     "portal message {} failed (attempt {}): {e}",
                     row.idempotency_ref,
                     row.attempts + 1
                 );
-                if mark_failed(&mut conn, &row, worker, &e.to_string(), now_fn(), cfg)
-                    .map_err(|e| e.to_string())?
-                {
-                    log::error!(
-                        "portal message {} dead-lettered after {} attempts",
-                        row.idempotency_ref,
-                        row.attempts + 1
-                    );
-                    report.dead += 1;
-                } else {
-                    report.failed += 1;
+                Err(e.to_string())
+            }
+        };
+        outcomes.push((row, outcome));
+    }
+    let now = now_fn();
+    let marked = conn
+        .write_transaction(|c| {
+            let mut r = DeliveryReport::default();
+            for (row, outcome) in &outcomes {
+                match outcome {
+                    Ok(body) => {
+                        mark_sent(c, row.id, worker, body, now)?;
+                        r.sent += 1;
+                    }
+                    Err(e) => {
+                        if mark_failed(c, row, worker, e, now, cfg)? {
+                            log::error!(
+                                "portal message {} dead-lettered after {} attempts",
+                                row.idempotency_ref,
+                                row.attempts + 1
+                            );
+                            r.dead += 1;
+                        } else {
+                            r.failed += 1;
+                        }
+                    }
                 }
             }
-        }
-    }
+            Ok::<_, diesel::result::Error>(r)
+        })
+        .map_err(|e| e.to_string())?;
+    report.sent = marked.sent;
+    report.failed = marked.failed;
+    report.dead = marked.dead;
     Ok(report)
 }
 
