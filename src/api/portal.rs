@@ -302,7 +302,9 @@ pub struct EventPage {
 /// own dossiers; `province_supervisor`: its province; `portal_client`: the communes it
 /// serves; `system_admin`: all). Ordered and replayable: read from `after` (the last
 /// `cursor` seen) to resynchronise after downtime; nothing is skipped or repeated. An event
-/// appears once its transaction and every earlier one have committed.
+/// appears once its transaction and every earlier one have committed. A page may hold fewer
+/// items than `limit` (even none) while `next_after` moves on: keep reading until it stops
+/// changing.
 #[utoipa::path(tag = "events", security(("bearer" = [])), params(EventQuery), responses(
     (status = 200, body = EventPage),
     (status = 400, description = "Malformed cursor or query", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -376,8 +378,10 @@ pub async fn events(
             };
             let mut items: Vec<EventItem> = Vec::new();
             let mut cursor = after;
-            // Type filters may skip rows; read on in chunks until the page is full.
-            loop {
+            // Type filters may skip rows; read on in chunks until the page is full, but at
+            // most 20 chunks per request: a rare type then gets a short page whose
+            // `next_after` has moved on, and the client reads on from there.
+            for _ in 0..20 {
                 let mut query = dossier_events::table
                     .inner_join(dossiers::table)
                     .select((
