@@ -58,8 +58,8 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
-    /// Run a stand-in national portal on loopback (for demos and benchmarks) until stopped:
-    /// it accepts every message and logs a count every 5 seconds.
+    /// Run a stand-in national portal on loopback (for demos and benchmarks) until SIGINT or
+    /// SIGTERM: it accepts every message and prints a count every 5 seconds.
     MockPortal {
         #[arg(long, default_value_t = 18090)]
         port: u16,
@@ -540,17 +540,7 @@ fn spawn_delivery_workers(state: &AppState, stop: Arc<AtomicBool>) {
 }
 
 fn mock_portal(port: u16) -> Result<(), String> {
-    let portal = motcua::portal::mock::MockPortal::start(port).map_err(|e| e.to_string())?;
-    println!("mock portal listening on {} (PORTAL_URL={0})", portal.url);
-    let mut last = 0;
-    loop {
-        std::thread::sleep(Duration::from_secs(5));
-        let n = portal.calls().len();
-        if n != last {
-            println!("{n} messages received");
-            last = n;
-        }
-    }
+    motcua::portal::mock::MockPortal::serve_forever(port).map_err(|e| e.to_string())
 }
 
 fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {

@@ -33,8 +33,29 @@ pub struct Call {
 #[derive(Default)]
 struct State {
     calls: Vec<Call>,
+    /// Keep every call (tests) or only count them (long benchmark runs).
+    record: bool,
+    received: u64,
     mode: Option<Mode>,
     logins: u32,
+}
+
+fn http_server(
+    listener: TcpListener,
+    state: Arc<Mutex<State>>,
+    record: bool,
+) -> std::io::Result<actix_web::dev::Server> {
+    state.lock().unwrap_or_else(|e| e.into_inner()).record = record;
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::JsonConfig::default().limit(16 << 20))
+            .route("/login", web::post().to(login))
+            .route("/{service}", web::post().to(receive))
+    })
+    .workers(2)
+    .listen(listener)?
+    .run())
 }
 
 #[derive(Clone)]
@@ -54,17 +75,7 @@ impl MockPortal {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(web::Data::new(shared.clone()))
-                        .app_data(web::JsonConfig::default().limit(16 << 20))
-                        .route("/login", web::post().to(login))
-                        .route("/{service}", web::post().to(receive))
-                })
-                .workers(2)
-                .listen(listener)
-                .expect("listen")
-                .run();
+                let server = http_server(listener, shared, true).expect("listen");
                 let _ = tx.send(server.handle());
                 let _ = server.await;
             })
@@ -75,6 +86,30 @@ impl MockPortal {
         Ok(MockPortal { url, state, server })
     }
 
+    /// Runs on this thread until SIGINT or SIGTERM (`motcua mock-portal`), printing how many
+    /// messages arrived every few seconds. Keeps only counts, not bodies.
+    pub fn serve_forever(port: u16) -> std::io::Result<()> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        println!(
+            "mock portal listening on http://{} (set PORTAL_URL to it)",
+            listener.local_addr()?
+        );
+        let state = Arc::new(Mutex::new(State::default()));
+        let counter = state.clone();
+        std::thread::spawn(move || {
+            let mut last = 0;
+            loop {
+                std::thread::sleep(Duration::from_secs(5));
+                let n = counter.lock().unwrap_or_else(|e| e.into_inner()).received;
+                if n != last {
+                    println!("{n} messages received");
+                    last = n;
+                }
+            }
+        });
+        actix_web::rt::System::new()
+            .block_on(async move { http_server(listener, state, false)?.await })
+    }
     pub fn set_mode(&self, mode: Mode) {
         self.lock().mode = Some(mode);
     }
