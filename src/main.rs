@@ -56,6 +56,9 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Recompute the indicator aggregates (dossier facts, daily sums) from the raw tables:
+    /// after a bulk load, or to repair. The server keeps them current on its own.
+    RebuildIndicators,
     /// Print the OpenAPI document.
     Openapi,
     /// Run a stand-in national portal on loopback (for demos and benchmarks) until SIGINT or
@@ -155,8 +158,10 @@ fn main() -> ExitCode {
                 report.communes,
                 started.elapsed().as_secs_f64()
             );
-            Ok(())
+            // The bulk insert bypasses the per-dossier refresh.
+            rebuild_indicators(conn)
         }),
+        Command::RebuildIndicators => with_migrated_conn(&cli.config, rebuild_indicators),
         Command::Openapi => {
             print!("{}", openapi::spec_json());
             Ok(())
@@ -559,5 +564,15 @@ fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {
         }
         log::warn!("{table}");
     }
+    Ok(())
+}
+
+fn rebuild_indicators(conn: &mut motcua::db::DbConn) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let n = motcua::db::models::indicator::rebuild(conn).map_err(|e| e.to_string())?;
+    log::info!(
+        "indicators rebuilt from {n} dossiers in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

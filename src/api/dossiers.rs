@@ -983,6 +983,11 @@ pub async fn create_dossier(
                     })?;
                 }
             }
+            // The creation event counted the dossier; fees and reused documents came after it.
+            let reused = input.components.iter().any(|c| c.source == ComponentSource::DataStore);
+            if reused || !fee_lines.is_empty() {
+                crate::db::models::indicator::refresh(conn, &dossier.id)?;
+            }
             let fees = super::fees::fees_view(conn, &dossier)?;
             let receipt = if received {
                 Some(build_receipt(&dossier, intake.commune.full_name.clone(), intake.version.name.clone())?)
@@ -1412,6 +1417,11 @@ fn apply(
             Flag::LateWithApology => "late_with_apology",
         })
         .collect();
+    // The row first, then its event: appending refreshes the indicator facts, which read
+    // the dossier as saved.
+    if !Dossier::save_versioned(conn, d, d.version)? {
+        return Err(ApiError::precondition_failed());
+    }
     NewDossierEvent {
         dossier_id: &d.id,
         action: req.action.as_str(),
@@ -1476,9 +1486,6 @@ pub async fn transition(
             }
             let calendar = load_calendar(conn)?;
             apply(conn, &calendar, &p, &mut d, &req, Utc::now())?;
-            if !Dossier::save_versioned(conn, &d, if_match.0)? {
-                return Err(ApiError::precondition_failed());
-            }
             d.version = if_match.0 + 1;
             let name = procedure_name(conn, &d.procedure_version_id)?;
             Ok((d, name, calendar))

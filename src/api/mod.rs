@@ -13,6 +13,8 @@ pub mod multipart;
 pub mod payments;
 pub mod portal;
 pub mod procedures;
+pub mod report_export;
+pub mod reports;
 pub mod results;
 pub mod users;
 pub mod validate;
@@ -52,6 +54,10 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(calendar::create_adjustment)
         .service(calendar::delete_adjustment)
         .service(calendar::due_date)
+        .service(reports::get_commune_report)
+        .service(reports::commune_dossiers)
+        .service(reports::get_province_report)
+        .service(reports::province_dossiers)
         .service(dossiers::create_dossier)
         .service(dossiers::list_dossiers)
         .service(dossiers::get_dossier)

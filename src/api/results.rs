@@ -1569,6 +1569,8 @@ pub async fn review(
                     "The record was already reviewed.",
                 ));
             }
+            // A rejected component no longer counts as digitized.
+            crate::db::models::indicator::refresh(conn, &r.dossier_id)?;
             load_digitization(conn, &r.dossier_id)?
                 .into_iter()
                 .find(|v| v.id == r.id)

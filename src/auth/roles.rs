@@ -143,6 +143,14 @@ policy!(
     Payers: ReceptionOfficer, Citizen
 );
 policy!(
+    /// Reading a commune's indicator reports: its staff, the province, the system.
+    ReportReaders: ReceptionOfficer, Specialist, Leader, CommuneAdmin, ProvinceSupervisor, SystemAdmin
+);
+policy!(
+    /// Reading a province's reports and ranking.
+    ProvinceReaders: ProvinceSupervisor, SystemAdmin
+);
+policy!(
     /// Any authenticated account.
     AnyRole: Citizen, ReceptionOfficer, Specialist, Leader, CommuneAdmin, ProvinceSupervisor, PortalClient, SystemAdmin
 );

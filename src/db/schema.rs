@@ -547,3 +547,79 @@ diesel::allow_tables_to_appear_in_same_query!(
 diesel::allow_tables_to_appear_in_same_query!(dossiers, digital_results);
 diesel::allow_tables_to_appear_in_same_query!(dossiers, digitization_records);
 diesel::allow_tables_to_appear_in_same_query!(dossier_attachments, digitization_records);
+
+// ---- Indicators (migration 2025-07-01-000009_indicators) ----
+
+diesel::table! {
+    dossier_facts (dossier_id) {
+        dossier_id -> Text,
+        commune_code -> Text,
+        province_code -> Text,
+        day -> Date,
+        procedure_code -> Text,
+        channel -> Text,
+        received -> BigInt,
+        refused -> BigInt,
+        awaiting_intake -> BigInt,
+        online -> BigInt,
+        post -> BigInt,
+        in_progress -> BigInt,
+        finished_on_time -> BigInt,
+        finished_late -> BigInt,
+        resolved -> BigInt,
+        stopped -> BigInt,
+        withdrawn -> BigInt,
+        supplement_requested -> BigInt,
+        supplement_repeated -> BigInt,
+        extended -> BigInt,
+        components -> BigInt,
+        components_digitized -> BigInt,
+        components_reused -> BigInt,
+        dossiers_digitized -> BigInt,
+        data_reused -> BigInt,
+        results_digitized -> BigInt,
+        fee_bearing -> BigInt,
+        paid_online -> BigInt,
+        synced -> BigInt,
+        rated -> BigInt,
+        satisfied -> BigInt,
+        dissatisfied -> BigInt,
+    }
+}
+
+diesel::table! {
+    indicator_daily (commune_code, day) {
+        commune_code -> Text,
+        day -> Date,
+        province_code -> Text,
+        received -> BigInt,
+        refused -> BigInt,
+        awaiting_intake -> BigInt,
+        online -> BigInt,
+        post -> BigInt,
+        in_progress -> BigInt,
+        finished_on_time -> BigInt,
+        finished_late -> BigInt,
+        resolved -> BigInt,
+        stopped -> BigInt,
+        withdrawn -> BigInt,
+        supplement_requested -> BigInt,
+        supplement_repeated -> BigInt,
+        extended -> BigInt,
+        components -> BigInt,
+        components_digitized -> BigInt,
+        components_reused -> BigInt,
+        dossiers_digitized -> BigInt,
+        data_reused -> BigInt,
+        results_digitized -> BigInt,
+        fee_bearing -> BigInt,
+        paid_online -> BigInt,
+        synced -> BigInt,
+        rated -> BigInt,
+        satisfied -> BigInt,
+        dissatisfied -> BigInt,
+    }
+}
+
+diesel::joinable!(dossier_facts -> dossiers (dossier_id));
+diesel::allow_tables_to_appear_in_same_query!(dossier_facts, dossiers);

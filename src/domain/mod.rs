@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod dossier_lifecycle;
 pub mod fees;
 pub mod identity;
+pub mod indicators;
 pub mod lineage;
 pub mod sealing;
 pub mod text;

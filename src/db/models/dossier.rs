@@ -175,6 +175,7 @@ impl NewDossierEvent<'_> {
             .first(conn)?;
         crate::portal::outbox::enqueue(conn, self, id, &code)?;
         crate::portal::webhooks::enqueue(conn, self, id, &commune)?;
+        crate::db::models::indicator::refresh(conn, self.dossier_id)?;
         Ok(id)
     }
 }
@@ -283,8 +284,8 @@ pub fn insert_rating(
             dossier_ratings::recorded_by.eq(by),
             dossier_ratings::created_at.eq(now),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    crate::db::models::indicator::refresh(conn, dossier_id)
 }
 
 pub fn rating_of(

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod dossier;
 pub mod fee;
 pub mod idempotency;
+pub mod indicator;
 pub mod procedure;
 pub mod registry;
 pub mod result;

@@ -1,0 +1,626 @@
+//! Indicator aggregates: per-dossier facts and per-commune daily sums, kept in step with
+//! the dossiers in the same transaction, and the reads the reports make of them.
+//!
+//! `refresh` is the only writer on the hot path. It reads what the dossier's facts depend
+//! on from the raw tables (one statement), compares with the stored facts and adds the
+//! difference to the daily sums with an upsert (`x = x + excluded.x`), so concurrent
+//! transactions on different dossiers of one commune and day add up instead of
+//! overwriting each other. Every change of a dossier appends a history event, and
+//! `NewDossierEvent::append` calls `refresh`; the few changes that append none (rating,
+//! digitization review, portal delivery) call it themselves.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, QueryableByName};
+use diesel::prelude::*;
+use diesel::row::NamedRow;
+use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamp};
+
+use crate::db::schema::{certifications, dossiers};
+use crate::db::DbConn;
+use crate::domain::indicators::{cohort_day, facts, open_overdue, Counters, FactInputs};
+
+/// The dossier facts a row of `dossier_facts` holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fact {
+    pub commune_code: String,
+    pub province_code: String,
+    pub day: NaiveDate,
+    pub procedure_code: String,
+    pub channel: String,
+    pub counters: Counters,
+}
+
+/// Counters read by column name (`Counters::NAMES`), for any backend.
+pub struct CounterRow(pub Counters);
+
+impl<DB: Backend> QueryableByName<DB> for CounterRow
+where
+    i64: FromSql<BigInt, DB>,
+{
+    fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
+        let mut values = Vec::with_capacity(Counters::NAMES.len());
+        for name in Counters::NAMES {
+            values.push(NamedRow::get::<BigInt, i64>(row, name)?);
+        }
+        Ok(CounterRow(Counters::from_values(&values)))
+    }
+}
+
+/// Counters grouped by one text column (`key`).
+pub struct KeyedCounters {
+    pub key: String,
+    pub counters: Counters,
+}
+
+impl<DB: Backend> QueryableByName<DB> for KeyedCounters
+where
+    i64: FromSql<BigInt, DB>,
+    String: FromSql<Text, DB>,
+{
+    fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
+        Ok(KeyedCounters {
+            key: NamedRow::get::<Text, String>(row, "key")?,
+            counters: CounterRow::build(row)?.0,
+        })
+    }
+}
+
+impl<DB: Backend> QueryableByName<DB> for Fact
+where
+    i64: FromSql<BigInt, DB>,
+    String: FromSql<Text, DB>,
+    NaiveDate: FromSql<Date, DB>,
+{
+    fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
+        Ok(Fact {
+            commune_code: NamedRow::get::<Text, String>(row, "commune_code")?,
+            province_code: NamedRow::get::<Text, String>(row, "province_code")?,
+            day: NamedRow::get::<Date, NaiveDate>(row, "day")?,
+            procedure_code: NamedRow::get::<Text, String>(row, "procedure_code")?,
+            channel: NamedRow::get::<Text, String>(row, "channel")?,
+            counters: CounterRow::build(row)?.0,
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct InputRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    commune_code: String,
+    #[diesel(sql_type = Text)]
+    province_code: String,
+    #[diesel(sql_type = Text)]
+    procedure_code: String,
+    #[diesel(sql_type = Text)]
+    channel: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Text)]
+    lifecycle: String,
+    #[diesel(sql_type = Timestamp)]
+    submitted_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    received_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    due_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    finished_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = BigInt)]
+    supplement_requests: i64,
+    #[diesel(sql_type = BigInt)]
+    extensions: i64,
+    #[diesel(sql_type = BigInt)]
+    components: i64,
+    #[diesel(sql_type = BigInt)]
+    components_digitized: i64,
+    #[diesel(sql_type = BigInt)]
+    components_reused: i64,
+    #[diesel(sql_type = BigInt)]
+    digital_results: i64,
+    #[diesel(sql_type = BigInt)]
+    fee_total: i64,
+    #[diesel(sql_type = BigInt)]
+    online_payments: i64,
+    #[diesel(sql_type = Bool)]
+    synced: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    rating: Option<String>,
+}
+
+/// Only the part of the stored lifecycle JSON that tells a withdrawal from a stop.
+#[derive(serde::Deserialize)]
+struct LifecycleWithdrawal {
+    state: WithdrawalState,
+}
+
+#[derive(serde::Deserialize)]
+struct WithdrawalState {
+    #[serde(default)]
+    status_before_withdrawal: Option<String>,
+}
+
+impl InputRow {
+    fn fact(&self) -> Fact {
+        let withdrawn = serde_json::from_str::<LifecycleWithdrawal>(&self.lifecycle)
+            .map(|l| l.state.status_before_withdrawal.is_some())
+            .unwrap_or(false);
+        let inputs = FactInputs {
+            status: self.status.clone(),
+            channel: self.channel.clone(),
+            withdrawn,
+            submitted_at: self.submitted_at,
+            received_at: self.received_at,
+            due_at: self.due_at,
+            finished_at: self.finished_at,
+            supplement_requests: self.supplement_requests,
+            extensions: self.extensions,
+            components: self.components,
+            components_digitized: self.components_digitized,
+            components_reused: self.components_reused,
+            digital_results: self.digital_results,
+            fee_total: self.fee_total,
+            online_payments: self.online_payments,
+            synced: self.synced,
+            rating: self.rating.clone(),
+        };
+        Fact {
+            commune_code: self.commune_code.clone(),
+            province_code: self.province_code.clone(),
+            day: cohort_day(&inputs),
+            procedure_code: self.procedure_code.clone(),
+            channel: self.channel.clone(),
+            counters: facts(&inputs),
+        }
+    }
+}
+
+/// Placeholder `n` (1-based) in the connection's dialect.
+fn ph(conn: &DbConn, n: usize) -> String {
+    match conn {
+        DbConn::Pg(_) => format!("${n}"),
+        DbConn::Sqlite(_) => "?".into(),
+    }
+}
+
+/// The raw inputs of every dossier's facts; `{where}` narrows it.
+fn inputs_sql(filter: &str) -> String {
+    format!(
+        "SELECT d.id, d.commune_code, d.province_code, d.procedure_code, d.channel, d.status, d.lifecycle, \
+           d.submitted_at, d.received_at, d.due_at, d.finished_at, \
+           CAST(d.supplement_requests AS BIGINT) AS supplement_requests, CAST(d.extensions AS BIGINT) AS extensions, \
+           (SELECT COUNT(*) FROM dossier_attachments a WHERE a.dossier_id = d.id) AS components, \
+           (SELECT COUNT(*) FROM dossier_attachments a WHERE a.dossier_id = d.id AND a.digitized_at_reception = TRUE \
+              AND NOT EXISTS (SELECT 1 FROM digitization_records r WHERE r.dossier_id = d.id \
+                              AND r.attachment_id = a.id AND r.status = 'rejected')) AS components_digitized, \
+           (SELECT COUNT(*) FROM dossier_attachments a WHERE a.dossier_id = d.id AND a.source <> 'upload') AS components_reused, \
+           (SELECT COUNT(*) FROM digital_results r WHERE r.dossier_id = d.id AND r.status <> 'revoked') AS digital_results, \
+           COALESCE((SELECT f.total FROM fee_assessments f WHERE f.dossier_id = d.id), 0) AS fee_total, \
+           (SELECT COUNT(*) FROM payments p WHERE p.dossier_id = d.id AND p.method = 'online' AND p.status = 'succeeded') AS online_payments, \
+           EXISTS (SELECT 1 FROM portal_outbox o WHERE o.dossier_id = d.id AND o.service = '{service}' AND o.status = 'sent') AS synced, \
+           (SELECT g.rating FROM dossier_ratings g WHERE g.dossier_id = d.id) AS rating \
+         FROM dossiers d {filter}",
+        service = crate::portal::outbox::DOSSIER_SERVICE,
+    )
+}
+
+fn counter_columns() -> String {
+    Counters::NAMES.join(", ")
+}
+
+fn counter_literals(c: &Counters) -> String {
+    c.values()
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Recomputes one dossier's facts and moves the daily sums by the difference. Call it in
+/// the transaction that changed the dossier.
+pub fn refresh(conn: &mut DbConn, dossier_id: &str) -> QueryResult<()> {
+    // Refreshes of one dossier take turns on its row, so each reads the facts the previous
+    // one stored and everything it committed (READ COMMITTED: a new snapshot per statement).
+    // SQLite has one writer at a time already.
+    if let DbConn::Pg(_) = conn {
+        diesel::sql_query("SELECT id FROM dossiers WHERE id = $1 FOR UPDATE")
+            .bind::<Text, _>(dossier_id)
+            .execute(conn)?;
+    }
+    let sql = inputs_sql(&format!("WHERE d.id = {}", ph(conn, 1)));
+    let Some(input) = diesel::sql_query(sql)
+        .bind::<Text, _>(dossier_id)
+        .get_result::<InputRow>(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let new = input.fact();
+    let sql = format!(
+        "SELECT commune_code, province_code, day, procedure_code, channel, {} FROM dossier_facts WHERE dossier_id = {}",
+        counter_columns(),
+        ph(conn, 1)
+    );
+    let old: Option<Fact> = diesel::sql_query(sql)
+        .bind::<Text, _>(dossier_id)
+        .get_result(conn)
+        .optional()?;
+    if old.as_ref() == Some(&new) {
+        return Ok(());
+    }
+    match &old {
+        Some(o) if o.commune_code == new.commune_code && o.day == new.day => {
+            add_daily(conn, &new, &new.counters.minus(&o.counters))?;
+        }
+        Some(o) => {
+            // Two daily rows: lock them in key order, as every other refresh does.
+            let mut moves = [
+                (o, Counters::default().minus(&o.counters)),
+                (&new, new.counters),
+            ];
+            moves.sort_by(|a, b| (&a.0.commune_code, a.0.day).cmp(&(&b.0.commune_code, b.0.day)));
+            for (key, delta) in &moves {
+                add_daily(conn, key, delta)?;
+            }
+        }
+        None => add_daily(conn, &new, &new.counters)?,
+    }
+    upsert_fact(conn, dossier_id, &new)
+}
+
+fn upsert_fact(conn: &mut DbConn, dossier_id: &str, f: &Fact) -> QueryResult<()> {
+    let updates = [
+        "commune_code",
+        "province_code",
+        "day",
+        "procedure_code",
+        "channel",
+    ]
+    .iter()
+    .chain(Counters::NAMES)
+    .map(|c| format!("{c} = excluded.{c}"))
+    .collect::<Vec<_>>()
+    .join(", ");
+    let sql = format!(
+        "INSERT INTO dossier_facts (dossier_id, commune_code, province_code, day, procedure_code, channel, {}) \
+         VALUES ({}, {}, {}, {}, {}, {}, {}) ON CONFLICT (dossier_id) DO UPDATE SET {updates}",
+        counter_columns(),
+        ph(conn, 1),
+        ph(conn, 2),
+        ph(conn, 3),
+        ph(conn, 4),
+        ph(conn, 5),
+        ph(conn, 6),
+        counter_literals(&f.counters),
+    );
+    diesel::sql_query(sql)
+        .bind::<Text, _>(dossier_id)
+        .bind::<Text, _>(&f.commune_code)
+        .bind::<Text, _>(&f.province_code)
+        .bind::<Date, _>(f.day)
+        .bind::<Text, _>(&f.procedure_code)
+        .bind::<Text, _>(&f.channel)
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn add_daily(conn: &mut DbConn, key: &Fact, delta: &Counters) -> QueryResult<()> {
+    if delta.is_zero() {
+        return Ok(());
+    }
+    let updates = Counters::NAMES
+        .iter()
+        .map(|c| format!("{c} = indicator_daily.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO indicator_daily (commune_code, day, province_code, {}) VALUES ({}, {}, {}, {}) \
+         ON CONFLICT (commune_code, day) DO UPDATE SET {updates}",
+        counter_columns(),
+        ph(conn, 1),
+        ph(conn, 2),
+        ph(conn, 3),
+        counter_literals(delta),
+    );
+    diesel::sql_query(sql)
+        .bind::<Text, _>(&key.commune_code)
+        .bind::<Date, _>(key.day)
+        .bind::<Text, _>(&key.province_code)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Recomputes every fact and daily sum from the raw tables (after a bulk load, or to
+/// repair). Reads the dossiers in id order, 2,000 at a time; returns how many it read.
+pub fn rebuild(conn: &mut DbConn) -> QueryResult<u64> {
+    conn.transaction(|conn| {
+        diesel::sql_query("DELETE FROM indicator_daily").execute(conn)?;
+        diesel::sql_query("DELETE FROM dossier_facts").execute(conn)?;
+        let mut daily: std::collections::BTreeMap<(String, NaiveDate), (String, Counters)> =
+            Default::default();
+        let mut after = String::new();
+        let mut total = 0u64;
+        loop {
+            let sql = inputs_sql(&format!(
+                "WHERE d.id > {} ORDER BY d.id LIMIT 2000",
+                ph(conn, 1)
+            ));
+            let rows: Vec<InputRow> = diesel::sql_query(sql)
+                .bind::<Text, _>(&after)
+                .load(conn)?;
+            let Some(last) = rows.last() else { break };
+            after = last.id.clone();
+            total += rows.len() as u64;
+            let mut values = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let f = row.fact();
+                let entry = daily
+                    .entry((f.commune_code.clone(), f.day))
+                    .or_insert_with(|| (f.province_code.clone(), Counters::default()));
+                entry.1.add(&f.counters);
+                values.push(format!(
+                    "({}, {}, {}, '{}', {}, {}, {})",
+                    lit(&row.id),
+                    lit(&f.commune_code),
+                    lit(&f.province_code),
+                    f.day.format("%Y-%m-%d"),
+                    lit(&f.procedure_code),
+                    lit(&f.channel),
+                    counter_literals(&f.counters)
+                ));
+            }
+            diesel::sql_query(format!(
+                "INSERT INTO dossier_facts (dossier_id, commune_code, province_code, day, procedure_code, channel, {}) VALUES {}",
+                counter_columns(),
+                values.join(", ")
+            ))
+            .execute(conn)?;
+        }
+        let rows: Vec<String> = daily
+            .iter()
+            .map(|((commune, day), (province, c))| {
+                format!(
+                    "({}, '{}', {}, {})",
+                    lit(commune),
+                    day.format("%Y-%m-%d"),
+                    lit(province),
+                    counter_literals(c)
+                )
+            })
+            .collect();
+        for chunk in rows.chunks(1000) {
+            diesel::sql_query(format!(
+                "INSERT INTO indicator_daily (commune_code, day, province_code, {}) VALUES {}",
+                counter_columns(),
+                chunk.join(", ")
+            ))
+            .execute(conn)?;
+        }
+        Ok(total)
+    })
+}
+
+/// A string literal for SQL built here (both dialects double the quote). Only for values
+/// read from our own tables in `rebuild`; request input is always bound.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Whose counters a report sums.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    Commune(&'a str),
+    Province(&'a str),
+}
+
+impl Scope<'_> {
+    fn column(&self) -> &'static str {
+        match self {
+            Scope::Commune(_) => "commune_code",
+            Scope::Province(_) => "province_code",
+        }
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            Scope::Commune(c) | Scope::Province(c) => c,
+        }
+    }
+}
+
+fn sums() -> String {
+    Counters::NAMES
+        .iter()
+        .map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Daily sums of the scope over the period, per commune.
+pub fn counters_by_commune(
+    conn: &mut DbConn,
+    scope: Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<KeyedCounters>> {
+    let sql = format!(
+        "SELECT commune_code AS key, {} FROM indicator_daily WHERE {} = {} AND day >= {} AND day <= {} GROUP BY commune_code",
+        sums(),
+        scope.column(),
+        ph(conn, 1),
+        ph(conn, 2),
+        ph(conn, 3)
+    );
+    diesel::sql_query(sql)
+        .bind::<Text, _>(scope.code())
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(to)
+        .load(conn)
+}
+
+/// Per-dossier facts of the scope over the period, grouped by `procedure_code` or `channel`.
+pub fn counters_by(
+    conn: &mut DbConn,
+    scope: Scope,
+    group: GroupBy,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<KeyedCounters>> {
+    let column = match group {
+        GroupBy::Procedure => "procedure_code",
+        GroupBy::Channel => "channel",
+    };
+    let sql = format!(
+        "SELECT {column} AS key, {} FROM dossier_facts WHERE {} = {} AND day >= {} AND day <= {} GROUP BY {column} ORDER BY {column}",
+        sums(),
+        scope.column(),
+        ph(conn, 1),
+        ph(conn, 2),
+        ph(conn, 3)
+    );
+    diesel::sql_query(sql)
+        .bind::<Text, _>(scope.code())
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(to)
+        .load(conn)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    Procedure,
+    Channel,
+}
+
+/// An open dossier of a cohort, as the on-time / overdue split needs it.
+#[derive(Queryable, Debug, Clone)]
+pub struct OpenDossier {
+    pub commune_code: String,
+    pub code: String,
+    pub procedure_code: String,
+    pub channel: String,
+    pub status: String,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub paused_at: Option<NaiveDateTime>,
+    pub supplement_requests: i32,
+}
+
+impl OpenDossier {
+    pub fn overdue(&self, as_of: NaiveDateTime) -> bool {
+        open_overdue(
+            self.due_at,
+            self.paused_at.is_some(),
+            i64::from(self.supplement_requests),
+            as_of,
+        )
+    }
+}
+
+/// Open dossiers received in `[start, end)` (UTC instants of the period's Vietnam days).
+pub fn open_dossiers(
+    conn: &mut DbConn,
+    scope: Scope,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<Vec<OpenDossier>> {
+    let q = dossiers::table
+        .filter(dossiers::finished_at.is_null())
+        .filter(dossiers::received_at.ge(start))
+        .filter(dossiers::received_at.lt(end))
+        .select((
+            dossiers::commune_code,
+            dossiers::code,
+            dossiers::procedure_code,
+            dossiers::channel,
+            dossiers::status,
+            dossiers::received_at,
+            dossiers::due_at,
+            dossiers::paused_at,
+            dossiers::supplement_requests,
+        ))
+        .order((dossiers::received_at.asc(), dossiers::code.asc()))
+        .into_boxed();
+    let q = match scope {
+        Scope::Commune(c) => q.filter(dossiers::commune_code.eq(c.to_string())),
+        Scope::Province(p) => q.filter(dossiers::province_code.eq(p.to_string())),
+    };
+    q.load(conn)
+}
+
+/// Electronic certified copies issued per commune in `[start, end)`.
+pub fn certifications_by_commune(
+    conn: &mut DbConn,
+    communes: &[String],
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<Vec<(String, i64)>> {
+    certifications::table
+        .filter(certifications::commune_code.eq_any(communes))
+        .filter(certifications::created_at.ge(start))
+        .filter(certifications::created_at.lt(end))
+        .group_by(certifications::commune_code)
+        .select((certifications::commune_code, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// A dossier behind a number, for the breakdown list.
+#[derive(QueryableByName, Debug, Clone)]
+pub struct FactDossier {
+    #[diesel(sql_type = Text)]
+    pub code: String,
+    #[diesel(sql_type = Text)]
+    pub commune_code: String,
+    #[diesel(sql_type = Text)]
+    pub procedure_code: String,
+    #[diesel(sql_type = Text)]
+    pub channel: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Date)]
+    pub day: NaiveDate,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub received_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub due_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    pub finished_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = BigInt)]
+    pub supplement_requests: i64,
+}
+
+/// The dossiers whose facts count in `measure` (one of `Counters::NAMES`), by cohort day
+/// and code; `limit` + 1 rows are read so the caller knows whether more follow.
+pub fn dossiers_with(
+    conn: &mut DbConn,
+    scope: Scope,
+    measure: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<FactDossier>> {
+    // The column name comes from the fixed list, never from the request as such.
+    let Some(column) = Counters::NAMES.iter().find(|n| **n == measure) else {
+        return Ok(Vec::new());
+    };
+    let sql = format!(
+        "SELECT d.code, d.commune_code, d.procedure_code, d.channel, d.status, f.day, d.received_at, d.due_at, \
+                d.finished_at, CAST(d.supplement_requests AS BIGINT) AS supplement_requests \
+         FROM dossier_facts f JOIN dossiers d ON d.id = f.dossier_id \
+         WHERE f.{} = {} AND f.day >= {} AND f.day <= {} AND f.{column} > 0 \
+         ORDER BY f.day, d.code LIMIT {} OFFSET {}",
+        scope.column(),
+        ph(conn, 1),
+        ph(conn, 2),
+        ph(conn, 3),
+        limit + 1,
+        offset
+    );
+    diesel::sql_query(sql)
+        .bind::<Text, _>(scope.code())
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(to)
+        .load(conn)
+}
