@@ -402,7 +402,7 @@ both_backends! {
         let results = futures_util::future::join_all(reqs).await;
         let won = results.iter().filter(|r| r.status == 201).count();
         assert_eq!(won, 1, "{:?}", results.iter().map(|r| r.status).collect::<Vec<_>>());
-        assert!(results.iter().all(|r| r.status == 201 || r.status == 409));
+        assert!(results.iter().all(|r| r.status == 201 || r.status == 409), "{:?}", results.iter().map(|r| r.body.clone()).collect::<Vec<_>>());
         assert_eq!(count(&ctx, "payments"), 2);
     }
 

@@ -141,9 +141,12 @@ app_fn! {
         assert_eq!(r.status, 201, "{}", r.body);
         codes.insert("open_on_time_digitized", c);
 
+        // Late, with an apology slip: extended, and still overdue against the legal date.
         let (c, e) = file(app, o, "025190000208", None).await;
-        run(app, &c, e, vec![(o, assign())]).await;
+        let e = run(app, &c, e, vec![(o, assign())]).await;
         push_due_into_past(ctx, &c);
+        let promised = (motcua::domain::calendar::today() + chrono::Duration::days(5)).to_string();
+        run(app, &c, e, vec![(o, json!({"action": "extend", "reason": "Chờ xác minh", "new_due_date": promised}))]).await;
         codes.insert("open_overdue", c);
 
         let (c, e) = file(app, o, "025190000209", None).await;
@@ -217,14 +220,16 @@ struct Raw {
     paused_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Integer)]
     supplement_requests: i32,
+    #[diesel(sql_type = Integer)]
+    extensions: i32,
 }
 
 /// The counters of a commune, counted straight from the raw rows (all dossiers are from
 /// today, so the period is simply "everything").
 fn recount(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64> {
     let sql = match ctx.backend() {
-        motcua::db::Backend::Postgres => "SELECT id, status, channel, lifecycle, received_at, due_at, finished_at, paused_at, supplement_requests FROM dossiers WHERE commune_code = $1",
-        motcua::db::Backend::Sqlite => "SELECT id, status, channel, lifecycle, received_at, due_at, finished_at, paused_at, supplement_requests FROM dossiers WHERE commune_code = ?",
+        motcua::db::Backend::Postgres => "SELECT id, status, channel, lifecycle, received_at, due_at, finished_at, paused_at, supplement_requests, extensions FROM dossiers WHERE commune_code = $1",
+        motcua::db::Backend::Sqlite => "SELECT id, status, channel, lifecycle, received_at, due_at, finished_at, paused_at, supplement_requests, extensions FROM dossiers WHERE commune_code = ?",
     };
     let rows: Vec<Raw> = ctx.with_conn(|c| {
         diesel::sql_query(sql)
@@ -296,6 +301,9 @@ fn recount(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64> {
         if d.supplement_requests >= 2 {
             bump("supplement_repeated");
         }
+        if d.extensions >= 1 {
+            bump("extended");
+        }
         for (_, rating) in ratings.iter().filter(|r| r.0 == d.id) {
             bump("rated");
             bump(rating);
@@ -361,7 +369,7 @@ both_backends! {
         let expected = recount(&ctx, KIM_BOI);
         assert_eq!(reported(&r.body), expected, "aggregates vs recount");
         // The shapes all showed up: the recount is not trivially empty.
-        for k in ["finished_on_time", "finished_late", "withdrawn", "stopped", "refused", "awaiting_intake", "open_overdue", "open_on_time", "supplement_repeated", "dossiers_digitized", "satisfied", "dissatisfied", "online"] {
+        for k in ["finished_on_time", "finished_late", "withdrawn", "stopped", "refused", "awaiting_intake", "open_overdue", "open_on_time", "supplement_repeated", "extended", "dossiers_digitized", "satisfied", "dissatisfied", "online"] {
             assert!(expected.get(k).copied().unwrap_or(0) > 0, "{k} missing from the generated data: {expected:?}");
         }
         assert_eq!(expected["received"], 10);

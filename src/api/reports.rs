@@ -418,6 +418,21 @@ fn respond(report: Report, format: ReportFormat) -> ApiResult<HttpResponse> {
 /// groups of 100 points. Every indicator's `measure` lists its dossiers at
 /// `GET /reports/communes/{code}/dossiers?measure=`.
 ///
+/// Formulas (points: full at or above the threshold, `rate × max ÷ threshold` below):
+/// - 1.4 sync (6): `synced ÷ received`.
+/// - 2.1 on time (20): `(finished_on_time + open_on_time) ÷ received`; finished on time =
+///   ended by the due date (pushed by supplement pauses) with at most one supplement request.
+/// - 3.3 online (12): `online × (synced ÷ received) ÷ received`, full at 50%.
+/// - 3.6 online payment (6): `paid_online ÷ fee_bearing`.
+/// - 5.4 satisfaction (6): `(received − finished_late − open_overdue − dissatisfied) ÷ received`,
+///   full at 90%.
+/// - 4.1 e-results (6): `results_digitized ÷ resolved`.
+/// - 4.2 digitization (4): `dossiers_digitized ÷ received`, full at 80%.
+/// - 4.e e-certification offered (2): any electronic certified copy issued in the period.
+/// - 4.3 data reuse (2): `data_reused ÷ received`, full at 80%.
+/// - Not held here (`points: null`): 1.1–1.3 catalog publicity, 3.4–3.5 payment-platform
+///   items, 5.1–5.2 complaints, 4.4–4.6 national data store and population database.
+///
 /// `format=csv` returns the indicator table (UTF-8 with BOM); `format=xlsx` a workbook with
 /// the indicators, the counters and, with `by`, the breakdown.
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("code" = String, Path, description = "Commune code"), ReportQuery), responses(

@@ -223,9 +223,12 @@ fn counter_literals(c: &Counters) -> String {
 pub fn refresh(conn: &mut DbConn, dossier_id: &str) -> QueryResult<()> {
     // Refreshes of one dossier take turns on its row, so each reads the facts the previous
     // one stored and everything it committed (READ COMMITTED: a new snapshot per statement).
+    // NO KEY UPDATE, the lock an UPDATE of the row takes: it does not wait for the key-share
+    // locks that inserts referencing the dossier hold (payments, events), which would
+    // deadlock with a transaction that holds such a lock and waits for this one.
     // SQLite has one writer at a time already.
     if let DbConn::Pg(_) = conn {
-        diesel::sql_query("SELECT id FROM dossiers WHERE id = $1 FOR UPDATE")
+        diesel::sql_query("SELECT id FROM dossiers WHERE id = $1 FOR NO KEY UPDATE")
             .bind::<Text, _>(dossier_id)
             .execute(conn)?;
     }
