@@ -376,6 +376,16 @@ both_backends! {
         assert_eq!(expected["finished_late"], 2, "late by due date and by a second supplement request");
         assert_eq!(expected["open_overdue"], 1, "a paused clock is not overdue");
 
+        // Whole months come from the monthly sums, the edge days from the daily ones: the
+        // same cohort whichever way the period is cut.
+        let today = motcua::domain::calendar::today();
+        let month_start = today.format("%Y-%m-01").to_string();
+        for q in ["period=month".to_string(), "period=quarter".into(), "period=year".into(), format!("from={month_start}&to={today}"),
+                  format!("from={}&to={}", today - chrono::Duration::days(40), today + chrono::Duration::days(40))] {
+            let other = get(&app, &p.officer, &format!("/api/v1/reports/communes/{KIM_BOI}?{q}")).await;
+            assert_eq!(other.body["counters"], r.body["counters"], "{q}");
+        }
+
         // 766 2.1 numbers and the dossiers behind them.
         let ind = |code: &str| r.body["indicators"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap().clone();
         let on_time = ind("2.1");

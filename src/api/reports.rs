@@ -245,6 +245,19 @@ fn sum(rows: &[KeyedCounters]) -> Counters {
     c
 }
 
+/// The open split of one commune (`Some`) or of all rows.
+fn split(rows: &[agg::OpenCount], commune: Option<&str>) -> OpenSplit {
+    let mut s = OpenSplit::default();
+    for r in rows
+        .iter()
+        .filter(|r| commune.is_none_or(|c| r.commune_code == c))
+    {
+        s.open_on_time += r.open - r.overdue;
+        s.open_overdue += r.overdue;
+    }
+    s
+}
+
 pub fn commune_report(
     conn: &mut DbConn,
     commune: &Commune,
@@ -255,12 +268,7 @@ pub fn commune_report(
     let (start, end) = bounds(p);
     let at = as_of(end);
     let counters = sum(&agg::counters_by_commune(conn, scope, p.from, p.to)?);
-    let open_rows = agg::open_dossiers(conn, scope, start, end)?;
-    let overdue = open_rows.iter().filter(|d| d.overdue(at)).count() as i64;
-    let open = OpenSplit {
-        open_on_time: open_rows.len() as i64 - overdue,
-        open_overdue: overdue,
-    };
+    let open = split(&agg::open_counts(conn, scope, start, end, at)?, None);
     let certified =
         agg::certifications_by_commune(conn, std::slice::from_ref(&commune.code), start, end)?
             .first()
@@ -306,7 +314,7 @@ pub fn province_report(
         .order(communes::code.asc())
         .load(conn)?;
     let rows = agg::counters_by_commune(conn, scope, p.from, p.to)?;
-    let open_rows = agg::open_dossiers(conn, scope, start, end)?;
+    let open_rows = agg::open_counts(conn, scope, start, end, at)?;
     let codes: Vec<String> = names.iter().map(|n| n.0.clone()).collect();
     let certified = agg::certifications_by_commune(conn, &codes, start, end)?;
     let mut ranking: Vec<RankedCommune> = names
@@ -317,12 +325,7 @@ pub fn province_report(
                 .find(|r| r.key == code)
                 .map(|r| r.counters)
                 .unwrap_or_default();
-            let mine = open_rows.iter().filter(|d| d.commune_code == code);
-            let overdue = mine.clone().filter(|d| d.overdue(at)).count() as i64;
-            let open = OpenSplit {
-                open_on_time: mine.count() as i64 - overdue,
-                open_overdue: overdue,
-            };
+            let open = split(&open_rows, Some(&code));
             let certs = certified.iter().find(|c| c.0 == code).map_or(0, |c| c.1);
             let ind = indicators(&counters, &open, certs);
             let groups = group_scores(&ind);
@@ -335,7 +338,7 @@ pub fn province_report(
                 points: s.points,
                 measured_max: s.measured_max,
                 received: counters.received,
-                open_overdue: overdue,
+                open_overdue: open.open_overdue,
                 groups,
                 counters,
             }
@@ -350,11 +353,7 @@ pub fn province_report(
         };
     }
     let counters = sum(&rows);
-    let overdue = open_rows.iter().filter(|d| d.overdue(at)).count() as i64;
-    let open = OpenSplit {
-        open_on_time: open_rows.len() as i64 - overdue,
-        open_overdue: overdue,
-    };
+    let open = split(&open_rows, None);
     // The province offers electronic certification where any of its communes does.
     let ind = indicators(&counters, &open, certified.iter().map(|c| c.1).sum());
     let groups = group_scores(&ind);

@@ -621,5 +621,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    indicator_monthly (commune_code, month) {
+        commune_code -> Text,
+        month -> Date,
+        province_code -> Text,
+        received -> BigInt,
+        refused -> BigInt,
+        awaiting_intake -> BigInt,
+        online -> BigInt,
+        post -> BigInt,
+        in_progress -> BigInt,
+        finished_on_time -> BigInt,
+        finished_late -> BigInt,
+        resolved -> BigInt,
+        stopped -> BigInt,
+        withdrawn -> BigInt,
+        supplement_requested -> BigInt,
+        supplement_repeated -> BigInt,
+        extended -> BigInt,
+        components -> BigInt,
+        components_digitized -> BigInt,
+        components_reused -> BigInt,
+        dossiers_digitized -> BigInt,
+        data_reused -> BigInt,
+        results_digitized -> BigInt,
+        fee_bearing -> BigInt,
+        paid_online -> BigInt,
+        synced -> BigInt,
+        rated -> BigInt,
+        satisfied -> BigInt,
+        dissatisfied -> BigInt,
+    }
+}
+
 diesel::joinable!(dossier_facts -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossier_facts, dossiers);

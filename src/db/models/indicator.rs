@@ -9,7 +9,7 @@
 //! `NewDossierEvent::append` calls `refresh`; the few changes that append none (rating,
 //! digitization review, portal delivery) call it themselves.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, QueryableByName};
 use diesel::prelude::*;
@@ -309,30 +309,66 @@ fn upsert_fact(conn: &mut DbConn, dossier_id: &str, f: &Fact) -> QueryResult<()>
         .map(|_| ())
 }
 
+/// The two sums the facts roll up into: per commune and day, and per commune and month
+/// (a year of a province is 148 × 12 monthly rows instead of 148 × 365 daily ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rollup {
+    Daily,
+    Monthly,
+}
+
+impl Rollup {
+    const ALL: [Rollup; 2] = [Rollup::Daily, Rollup::Monthly];
+
+    fn table(self) -> &'static str {
+        match self {
+            Rollup::Daily => "indicator_daily",
+            Rollup::Monthly => "indicator_monthly",
+        }
+    }
+
+    fn key_column(self) -> &'static str {
+        match self {
+            Rollup::Daily => "day",
+            Rollup::Monthly => "month",
+        }
+    }
+
+    fn key(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Rollup::Daily => day,
+            Rollup::Monthly => month_start(day),
+        }
+    }
+}
+
 fn add_daily(conn: &mut DbConn, key: &Fact, delta: &Counters) -> QueryResult<()> {
     if delta.is_zero() {
         return Ok(());
     }
-    let updates = Counters::NAMES
-        .iter()
-        .map(|c| format!("{c} = indicator_daily.{c} + excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "INSERT INTO indicator_daily (commune_code, day, province_code, {}) VALUES ({}, {}, {}, {}) \
-         ON CONFLICT (commune_code, day) DO UPDATE SET {updates}",
-        counter_columns(),
-        ph(conn, 1),
-        ph(conn, 2),
-        ph(conn, 3),
-        counter_literals(delta),
-    );
-    diesel::sql_query(sql)
-        .bind::<Text, _>(&key.commune_code)
-        .bind::<Date, _>(key.day)
-        .bind::<Text, _>(&key.province_code)
-        .execute(conn)
-        .map(|_| ())
+    for rollup in Rollup::ALL {
+        let (table, column) = (rollup.table(), rollup.key_column());
+        let updates = Counters::NAMES
+            .iter()
+            .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO {table} (commune_code, {column}, province_code, {}) VALUES ({}, {}, {}, {}) \
+             ON CONFLICT (commune_code, {column}) DO UPDATE SET {updates}",
+            counter_columns(),
+            ph(conn, 1),
+            ph(conn, 2),
+            ph(conn, 3),
+            counter_literals(delta),
+        );
+        diesel::sql_query(sql)
+            .bind::<Text, _>(&key.commune_code)
+            .bind::<Date, _>(rollup.key(key.day))
+            .bind::<Text, _>(&key.province_code)
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Recomputes every fact and daily sum from the raw tables (after a bulk load, or to
@@ -340,6 +376,7 @@ fn add_daily(conn: &mut DbConn, key: &Fact, delta: &Counters) -> QueryResult<()>
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<u64> {
     conn.transaction(|conn| {
         diesel::sql_query("DELETE FROM indicator_daily").execute(conn)?;
+        diesel::sql_query("DELETE FROM indicator_monthly").execute(conn)?;
         diesel::sql_query("DELETE FROM dossier_facts").execute(conn)?;
         let mut daily: std::collections::BTreeMap<(String, NaiveDate), (String, Counters)> =
             Default::default();
@@ -381,25 +418,37 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<u64> {
             ))
             .execute(conn)?;
         }
-        let rows: Vec<String> = daily
-            .iter()
-            .map(|((commune, day), (province, c))| {
-                format!(
-                    "({}, '{}', {}, {})",
-                    lit(commune),
-                    day.format("%Y-%m-%d"),
-                    lit(province),
-                    counter_literals(c)
-                )
-            })
-            .collect();
-        for chunk in rows.chunks(1000) {
-            diesel::sql_query(format!(
-                "INSERT INTO indicator_daily (commune_code, day, province_code, {}) VALUES {}",
-                counter_columns(),
-                chunk.join(", ")
-            ))
-            .execute(conn)?;
+        for rollup in Rollup::ALL {
+            let mut sums: std::collections::BTreeMap<(&str, NaiveDate), (&str, Counters)> =
+                Default::default();
+            for ((commune, day), (province, c)) in &daily {
+                sums.entry((commune, rollup.key(*day)))
+                    .or_insert_with(|| (province, Counters::default()))
+                    .1
+                    .add(c);
+            }
+            let rows: Vec<String> = sums
+                .iter()
+                .map(|((commune, key), (province, c))| {
+                    format!(
+                        "({}, '{}', {}, {})",
+                        lit(commune),
+                        key.format("%Y-%m-%d"),
+                        lit(province),
+                        counter_literals(c)
+                    )
+                })
+                .collect();
+            for chunk in rows.chunks(1000) {
+                diesel::sql_query(format!(
+                    "INSERT INTO {} (commune_code, {}, province_code, {}) VALUES {}",
+                    rollup.table(),
+                    rollup.key_column(),
+                    counter_columns(),
+                    chunk.join(", ")
+                ))
+                .execute(conn)?;
+            }
         }
         Ok(total)
     })
@@ -441,26 +490,84 @@ fn sums() -> String {
         .join(", ")
 }
 
-/// Daily sums of the scope over the period, per commune.
+/// Sums of the scope over the period, per commune: whole months from the monthly rollup,
+/// the days before the first and after the last whole month from the daily one.
 pub fn counters_by_commune(
     conn: &mut DbConn,
     scope: Scope,
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<KeyedCounters>> {
+    let mut merged: Vec<KeyedCounters> = Vec::new();
+    for (rollup, a, b) in month_split(from, to) {
+        for row in sum_rollup(conn, rollup, scope, a, b)? {
+            match merged.iter_mut().find(|m| m.key == row.key) {
+                Some(m) => m.counters.add(&row.counters),
+                None => merged.push(row),
+            }
+        }
+    }
+    Ok(merged)
+}
+
+fn sum_rollup(
+    conn: &mut DbConn,
+    rollup: Rollup,
+    scope: Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<KeyedCounters>> {
     let sql = format!(
-        "SELECT commune_code AS key, {} FROM indicator_daily WHERE {} = {} AND day >= {} AND day <= {} GROUP BY commune_code",
+        "SELECT commune_code AS key, {} FROM {} WHERE {} = {} AND {col} >= {} AND {col} <= {} GROUP BY commune_code",
         sums(),
+        rollup.table(),
         scope.column(),
         ph(conn, 1),
         ph(conn, 2),
-        ph(conn, 3)
+        ph(conn, 3),
+        col = rollup.key_column(),
     );
     diesel::sql_query(sql)
         .bind::<Text, _>(scope.code())
-        .bind::<Date, _>(from)
-        .bind::<Date, _>(to)
+        .bind::<Date, _>(rollup.key(from))
+        .bind::<Date, _>(rollup.key(to))
         .load(conn)
+}
+
+fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).expect("day 1 exists")
+}
+
+/// The parts of `[from, to]`: whole calendar months (monthly rollup, as first and last
+/// month start) and the days around them (daily rollup).
+fn month_split(from: NaiveDate, to: NaiveDate) -> Vec<(Rollup, NaiveDate, NaiveDate)> {
+    let first_whole = if from.day() == 1 {
+        from
+    } else {
+        month_start(from + chrono::Months::new(1))
+    };
+    let after_to = to + chrono::Duration::days(1);
+    let end_whole = if after_to.day() == 1 {
+        after_to
+    } else {
+        month_start(to)
+    };
+    if first_whole >= end_whole {
+        return vec![(Rollup::Daily, from, to)];
+    }
+    let mut parts = Vec::new();
+    if from < first_whole {
+        parts.push((Rollup::Daily, from, first_whole - chrono::Duration::days(1)));
+    }
+    parts.push((
+        Rollup::Monthly,
+        first_whole,
+        end_whole - chrono::Duration::days(1),
+    ));
+    if end_whole <= to {
+        parts.push((Rollup::Daily, end_whole, to));
+    }
+    parts
 }
 
 /// Per-dossier facts of the scope over the period, grouped by `procedure_code` or `channel`.
@@ -552,6 +659,56 @@ pub fn open_dossiers(
     q.load(conn)
 }
 
+/// Open dossiers received in `[start, end)` per commune, and how many of them are overdue at
+/// `as_of`. The same rule as `domain::indicators::open_overdue`, counted by the database over
+/// a covering partial index, so a province year reads no dossier rows.
+pub struct OpenCount {
+    pub commune_code: String,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+#[derive(QueryableByName)]
+struct OpenCountRow {
+    #[diesel(sql_type = Text)]
+    commune_code: String,
+    #[diesel(sql_type = BigInt)]
+    open: i64,
+    #[diesel(sql_type = BigInt)]
+    overdue: i64,
+}
+
+pub fn open_counts(
+    conn: &mut DbConn,
+    scope: Scope,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    as_of: NaiveDateTime,
+) -> QueryResult<Vec<OpenCount>> {
+    let sql = format!(
+        "SELECT commune_code, COUNT(*) AS open,            CAST(COALESCE(SUM(CASE WHEN supplement_requests > 1 OR (paused_at IS NULL AND due_at < {})                                   THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue          FROM dossiers WHERE {} = {} AND finished_at IS NULL AND received_at >= {} AND received_at < {}          GROUP BY commune_code",
+        ph(conn, 1),
+        scope.column(),
+        ph(conn, 2),
+        ph(conn, 3),
+        ph(conn, 4)
+    );
+    let rows: Vec<OpenCountRow> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(as_of)
+        .bind::<Text, _>(scope.code())
+        .bind::<Timestamp, _>(start)
+        .bind::<Timestamp, _>(end)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OpenCount {
+            commune_code: r.commune_code,
+            open: r.open,
+            overdue: r.overdue,
+        })
+        .collect())
+}
+
 /// Electronic certified copies issued per commune in `[start, end)`.
 pub fn certifications_by_commune(
     conn: &mut DbConn,
@@ -626,4 +783,65 @@ pub fn dossiers_with(
         .bind::<Date, _>(from)
         .bind::<Date, _>(to)
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn periods_split_into_whole_months_and_edge_days() {
+        use Rollup::*;
+        assert_eq!(
+            month_split(d("2026-01-01"), d("2026-12-31")),
+            vec![(Monthly, d("2026-01-01"), d("2026-12-31"))]
+        );
+        assert_eq!(
+            month_split(d("2026-01-15"), d("2026-04-10")),
+            vec![
+                (Daily, d("2026-01-15"), d("2026-01-31")),
+                (Monthly, d("2026-02-01"), d("2026-03-31")),
+                (Daily, d("2026-04-01"), d("2026-04-10")),
+            ]
+        );
+        assert_eq!(
+            month_split(d("2026-02-01"), d("2026-02-28")),
+            vec![(Monthly, d("2026-02-01"), d("2026-02-28"))]
+        );
+        assert_eq!(
+            month_split(d("2026-02-02"), d("2026-02-28")),
+            vec![(Daily, d("2026-02-02"), d("2026-02-28"))]
+        );
+        assert_eq!(
+            month_split(d("2026-02-10"), d("2026-03-05")),
+            vec![(Daily, d("2026-02-10"), d("2026-03-05"))]
+        );
+        assert_eq!(
+            month_split(d("2026-11-28"), d("2026-11-28")),
+            vec![(Daily, d("2026-11-28"), d("2026-11-28"))]
+        );
+        assert_eq!(
+            month_split(d("2025-12-31"), d("2026-02-01")),
+            vec![
+                (Daily, d("2025-12-31"), d("2025-12-31")),
+                (Monthly, d("2026-01-01"), d("2026-01-31")),
+                (Daily, d("2026-02-01"), d("2026-02-01")),
+            ]
+        );
+        // Every day of a range is covered exactly once.
+        let (from, to) = (d("2024-01-17"), d("2026-03-03"));
+        let mut covered = 0;
+        for (rollup, a, b) in month_split(from, to) {
+            assert!(a <= b);
+            covered += (b - a).num_days() + 1;
+            if rollup == Monthly {
+                assert_eq!((a.day(), (b + chrono::Duration::days(1)).day()), (1, 1));
+            }
+        }
+        assert_eq!(covered, (to - from).num_days() + 1);
+    }
 }
