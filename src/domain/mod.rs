@@ -6,5 +6,6 @@ pub mod dossier_lifecycle;
 pub mod fees;
 pub mod identity;
 pub mod lineage;
+pub mod readiness;
 pub mod sealing;
 pub mod text;
