@@ -938,7 +938,11 @@ mod tests {
         f.dossiers = 3;
         let e = eval(codes::PORTAL_SYNC_LIVE, &f);
         assert!(!e.met);
-        assert!(e.explanation_en.contains("never"), "{}", e.explanation_en);
+        assert!(
+            e.explanation_en.contains("ever delivered"),
+            "{}",
+            e.explanation_en
+        );
         f.outbox_sent = 5;
         assert!(eval(codes::PORTAL_SYNC_LIVE, &f).met);
         // A fresh pending message is fine; an old one is not (60 minutes by default).
