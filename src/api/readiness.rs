@@ -171,11 +171,11 @@ fn record_event(
     Ok(())
 }
 
-/// A province's stored configuration and its version (0: none stored, defaults apply).
-fn load_config(
-    conn: &mut DbConn,
-    province: &str,
-) -> ApiResult<(ProvinceConfig, i64, Option<(String, NaiveDateTime)>)> {
+/// A stored configuration, its version (0: none stored, defaults apply) and who set it when.
+type StoredConfig = (ProvinceConfig, i64, Option<(String, NaiveDateTime)>);
+
+/// A province's stored configuration.
+fn load_config(conn: &mut DbConn, province: &str) -> ApiResult<StoredConfig> {
     let row: Option<(String, i64, String, NaiveDateTime)> = readiness_province_configs::table
         .find(province)
         .select((
@@ -1081,10 +1081,7 @@ pub struct ProvinceConfigView {
     pub catalog: Vec<CatalogEntry>,
 }
 
-fn config_view(
-    province: String,
-    (config, version, by): (ProvinceConfig, i64, Option<(String, NaiveDateTime)>),
-) -> ProvinceConfigView {
+fn config_view(province: String, (config, version, by): StoredConfig) -> ProvinceConfigView {
     ProvinceConfigView {
         province_code: province,
         version,

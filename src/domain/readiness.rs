@@ -950,8 +950,10 @@ mod tests {
         assert!(eval(codes::PORTAL_SYNC_LIVE, &f).met);
         f.oldest_pending_at = Some(now() - Duration::minutes(61));
         assert!(!eval(codes::PORTAL_SYNC_LIVE, &f).met);
-        let mut relaxed = ProvinceConfig::default();
-        relaxed.portal_max_pending_minutes = Some(120);
+        let relaxed = ProvinceConfig {
+            portal_max_pending_minutes: Some(120),
+            ..Default::default()
+        };
         assert!(
             evaluate_automatic(
                 codes::PORTAL_SYNC_LIVE,
