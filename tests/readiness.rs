@@ -200,7 +200,8 @@ both_backends! {
         let b = board(&app, &officer, KIM_BOI).await;
         let sync = item(&b, "portal_sync_live");
         assert_eq!(sync["satisfied"], false, "{sync}");
-        assert_eq!(sync["evaluation"]["facts"]["dossiers"], 1);
+        assert_eq!(sync["evaluation"]["facts"]["has_dossiers"], 1);
+        assert_eq!(sync["evaluation"]["facts"]["any_delivered"], 0);
         ctx.with_conn(|c| diesel::update(portal_outbox::table).set((portal_outbox::status.eq("sent"), portal_outbox::sent_at.eq(Some(Utc::now().naive_utc())))).execute(c).unwrap());
         let b = board(&app, &officer, KIM_BOI).await;
         assert_eq!(item(&b, "portal_sync_live")["satisfied"], true, "{}", item(&b, "portal_sync_live"));

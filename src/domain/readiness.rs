@@ -477,9 +477,10 @@ pub struct ThresholdValues {
 pub struct CommuneFacts {
     /// Active procedures the commune publishes.
     pub active_procedures: i64,
-    /// Dossiers of the commune, ever.
-    pub dossiers: i64,
-    pub outbox_sent: i64,
+    /// The commune has at least one dossier.
+    pub has_dossiers: bool,
+    /// At least one portal message of the commune was ever delivered.
+    pub any_delivered: bool,
     pub outbox_dead: i64,
     /// Pending messages that failed at least once (being retried).
     pub outbox_failing: i64,
@@ -565,7 +566,7 @@ pub fn evaluate_automatic(
             let stale = f
                 .oldest_pending_at
                 .is_some_and(|t| t < now - Duration::minutes(max_age));
-            let never = f.dossiers > 0 && f.outbox_sent == 0;
+            let never = f.has_dossiers && !f.any_delivered;
             let met = f.outbox_dead == 0 && f.outbox_failing == 0 && !stale && !never;
             let mut vi = Vec::new();
             let mut en = Vec::new();
@@ -593,8 +594,8 @@ pub fn evaluate_automatic(
             }
             let (explanation, explanation_en) = if met {
                 (
-                    format!("Đồng bộ bình thường ({} thông điệp đã gửi).", f.outbox_sent),
-                    format!("Sync healthy ({} messages delivered).", f.outbox_sent),
+                    "Đồng bộ bình thường.".to_string(),
+                    "Sync healthy.".to_string(),
                 )
             } else {
                 (vi.join("; ") + ".", en.join("; ") + ".")
@@ -604,8 +605,8 @@ pub fn evaluate_automatic(
                 value: None,
                 threshold: None,
                 facts: facts(&[
-                    ("dossiers", f.dossiers),
-                    ("sent", f.outbox_sent),
+                    ("has_dossiers", i64::from(f.has_dossiers)),
+                    ("any_delivered", i64::from(f.any_delivered)),
                     ("dead", f.outbox_dead),
                     ("failing", f.outbox_failing),
                     ("max_pending_minutes", max_age),
@@ -935,7 +936,7 @@ mod tests {
         let mut f = CommuneFacts::default();
         assert!(eval(codes::PORTAL_SYNC_LIVE, &f).met);
         // Dossiers but nothing ever delivered.
-        f.dossiers = 3;
+        f.has_dossiers = true;
         let e = eval(codes::PORTAL_SYNC_LIVE, &f);
         assert!(!e.met);
         assert!(
@@ -943,7 +944,7 @@ mod tests {
             "{}",
             e.explanation_en
         );
-        f.outbox_sent = 5;
+        f.any_delivered = true;
         assert!(eval(codes::PORTAL_SYNC_LIVE, &f).met);
         // A fresh pending message is fine; an old one is not (60 minutes by default).
         f.oldest_pending_at = Some(now() - Duration::minutes(59));
