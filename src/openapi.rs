@@ -34,9 +34,16 @@ receipts with gapless numbers, refunds, reconciliation"),
         (name = "portal", description = "National Public Service Portal sync: the transactional outbox, each dossier's sync state, re-queueing"),
         (name = "events", description = "Ordered, replayable event feed and signed webhooks for integrators"),
         (name = "reports", description = "Decision 766 indicators per commune and province with rankings, the dossiers behind each number, CSV and XLSX exports"),
+        (name = "readiness", description = "Readiness (\"phủ xanh\") board: a configurable checklist per commune (infrastructure declared by the commune and reviewed by the province, services and indicator thresholds evaluated live), green/amber/red, and \"N of M communes green\" per province"),
         (name = "public", description = "Lookups without an account (citizens, kiosks)"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
+    // Enums used only as query parameters: utoipa references them without collecting them.
+    components(schemas(
+        crate::domain::catalog::FileFormat,
+        crate::api::communes::UnitType,
+        crate::api::procedures::ImportSource,
+    )),
     modifiers(&SecurityAddon),
 )]
 pub struct ApiDoc;

@@ -79,3 +79,22 @@ fn every_operation_is_documented() {
         }
     }
 }
+
+#[test]
+fn every_schema_reference_resolves() {
+    let text = motcua::openapi::spec_json();
+    let spec: Value = serde_json::from_str(&text).unwrap();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let prefix = "\"#/components/schemas/";
+    let mut missing: Vec<&str> = text
+        .match_indices(prefix)
+        .map(|(i, _)| {
+            let rest = &text[i + prefix.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .filter(|name| !schemas.contains_key(*name))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "dangling $ref: {missing:?}");
+}

@@ -13,6 +13,7 @@ pub mod multipart;
 pub mod payments;
 pub mod portal;
 pub mod procedures;
+pub mod readiness;
 pub mod report_export;
 pub mod reports;
 pub mod results;
@@ -114,7 +115,15 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(portal::create_webhook)
         .service(portal::list_webhooks)
         .service(portal::delete_webhook)
-        .service(portal::list_deliveries);
+        .service(portal::list_deliveries)
+        // Readiness board: the province config path before /readiness/provinces/{code}.
+        .service(readiness::commune_readiness)
+        .service(readiness::declare_item)
+        .service(readiness::review_item)
+        .service(readiness::history)
+        .service(readiness::get_config)
+        .service(readiness::put_config)
+        .service(readiness::province_readiness);
 }
 
 /// Probes at the root.

@@ -657,3 +657,57 @@ diesel::table! {
 
 diesel::joinable!(dossier_facts -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossier_facts, dossiers);
+
+// ---- Readiness board (migration 2025-07-01-000010_readiness) ----
+
+diesel::table! {
+    readiness_province_configs (province_code) {
+        province_code -> Text,
+        config -> Text,
+        version -> BigInt,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    readiness_items (commune_code, item_code) {
+        commune_code -> Text,
+        item_code -> Text,
+        status -> Text,
+        evidence -> Text,
+        evidence_date -> Date,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+        review_status -> Text,
+        review_note -> Nullable<Text>,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    readiness_events (id) {
+        id -> BigInt,
+        commune_code -> Text,
+        item_code -> Text,
+        action -> Text,
+        status -> Text,
+        evidence -> Text,
+        evidence_date -> Date,
+        review_status -> Text,
+        note -> Nullable<Text>,
+        item_version -> BigInt,
+        actor_id -> Text,
+        actor_role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    communes,
+    readiness_province_configs,
+    readiness_items,
+    readiness_events,
+);

@@ -7,5 +7,6 @@ pub mod fees;
 pub mod identity;
 pub mod indicators;
 pub mod lineage;
+pub mod readiness;
 pub mod sealing;
 pub mod text;
