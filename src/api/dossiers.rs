@@ -954,6 +954,9 @@ pub async fn create_dossier(
                 portal_reference: input.portal_reference.clone(),
             };
             Dossier::insert(conn, &dossier)?;
+            // Fees before the creation event: appending it computes the dossier's indicator
+            // facts, which count fee-bearing dossiers.
+            super::fees::store_assessment(conn, &dossier.id, &dossier.channel, &fee_input, &mut fee_lines, &p.user_id, now)?;
             NewDossierEvent {
                 dossier_id: &dossier.id,
                 action: if received { "receive_at_counter" } else { "submit_online" },
@@ -966,7 +969,6 @@ pub async fn create_dossier(
                 created_at: nowd,
             }
             .append(conn)?;
-            super::fees::store_assessment(conn, &dossier.id, &dossier.channel, &fee_input, &mut fee_lines, &p.user_id, now)?;
             // Documents taken from the applicant's e-data store: a digital result by id.
             for (i, c) in input.components.iter().enumerate() {
                 if let (ComponentSource::DataStore, Some(id)) = (c.source, c.reference.as_deref()) {
@@ -982,11 +984,6 @@ pub async fn create_dossier(
                         }
                     })?;
                 }
-            }
-            // The creation event counted the dossier; fees and reused documents came after it.
-            let reused = input.components.iter().any(|c| c.source == ComponentSource::DataStore);
-            if reused || !fee_lines.is_empty() {
-                crate::db::models::indicator::refresh(conn, &dossier.id)?;
             }
             let fees = super::fees::fees_view(conn, &dossier)?;
             let receipt = if received {

@@ -11,6 +11,7 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::backend::Backend;
+use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql, QueryableByName};
 use diesel::prelude::*;
 use diesel::row::NamedRow;
@@ -84,6 +85,38 @@ where
     }
 }
 
+/// The facts stored for a dossier before this refresh, read in the same statement as its
+/// inputs (columns `old_*` of a LEFT JOIN; absent for a new dossier).
+struct OldFact(Option<Fact>);
+
+impl<DB: Backend> QueryableByName<DB> for OldFact
+where
+    i64: FromSql<BigInt, DB>,
+    String: FromSql<Text, DB>,
+    NaiveDate: FromSql<Date, DB>,
+    Option<String>: FromSql<Nullable<Text>, DB>,
+{
+    fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
+        let Some(commune_code) =
+            NamedRow::get::<Nullable<Text>, Option<String>>(row, "old_commune_code")?
+        else {
+            return Ok(OldFact(None));
+        };
+        let mut values = Vec::with_capacity(Counters::NAMES.len());
+        for name in Counters::NAMES {
+            values.push(NamedRow::get::<BigInt, i64>(row, &format!("old_{name}"))?);
+        }
+        Ok(OldFact(Some(Fact {
+            commune_code,
+            province_code: NamedRow::get::<Text, String>(row, "old_province_code")?,
+            day: NamedRow::get::<Date, NaiveDate>(row, "old_day")?,
+            procedure_code: NamedRow::get::<Text, String>(row, "old_procedure_code")?,
+            channel: NamedRow::get::<Text, String>(row, "old_channel")?,
+            counters: Counters::from_values(&values),
+        })))
+    }
+}
+
 #[derive(QueryableByName)]
 struct InputRow {
     #[diesel(sql_type = Text)]
@@ -128,6 +161,8 @@ struct InputRow {
     synced: bool,
     #[diesel(sql_type = Nullable<Text>)]
     rating: Option<String>,
+    #[diesel(embed)]
+    old: OldFact,
 }
 
 /// Only the part of the stored lifecycle JSON that tells a withdrawal from a stop.
@@ -200,9 +235,16 @@ fn inputs_sql(filter: &str) -> String {
            COALESCE((SELECT f.total FROM fee_assessments f WHERE f.dossier_id = d.id), 0) AS fee_total, \
            (SELECT COUNT(*) FROM payments p WHERE p.dossier_id = d.id AND p.method = 'online' AND p.status = 'succeeded') AS online_payments, \
            EXISTS (SELECT 1 FROM portal_outbox o WHERE o.dossier_id = d.id AND o.service = '{service}' AND o.status = 'sent') AS synced, \
-           (SELECT g.rating FROM dossier_ratings g WHERE g.dossier_id = d.id) AS rating \
-         FROM dossiers d {filter}",
+           (SELECT g.rating FROM dossier_ratings g WHERE g.dossier_id = d.id) AS rating, \
+           f.commune_code AS old_commune_code, f.province_code AS old_province_code, f.day AS old_day, \
+           f.procedure_code AS old_procedure_code, f.channel AS old_channel, {old} \
+         FROM dossiers d LEFT JOIN dossier_facts f ON f.dossier_id = d.id {filter}",
         service = crate::portal::outbox::DOSSIER_SERVICE,
+        old = Counters::NAMES
+            .iter()
+            .map(|n| format!("f.{n} AS old_{n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
     )
 }
 
@@ -241,39 +283,61 @@ pub fn refresh(conn: &mut DbConn, dossier_id: &str) -> QueryResult<()> {
         return Ok(());
     };
     let new = input.fact();
-    let sql = format!(
-        "SELECT commune_code, province_code, day, procedure_code, channel, {} FROM dossier_facts WHERE dossier_id = {}",
-        counter_columns(),
-        ph(conn, 1)
-    );
-    let old: Option<Fact> = diesel::sql_query(sql)
-        .bind::<Text, _>(dossier_id)
-        .get_result(conn)
-        .optional()?;
+    let old = &input.old.0;
     if old.as_ref() == Some(&new) {
         return Ok(());
     }
-    match &old {
-        Some(o) if o.commune_code == new.commune_code && o.day == new.day => {
-            add_daily(conn, &new, &new.counters.minus(&o.counters))?;
-        }
-        Some(o) => {
-            // Two daily rows: lock them in key order, as every other refresh does.
-            let mut moves = [
-                (o, Counters::default().minus(&o.counters)),
-                (&new, new.counters),
-            ];
-            moves.sort_by(|a, b| (&a.0.commune_code, a.0.day).cmp(&(&b.0.commune_code, b.0.day)));
-            for (key, delta) in &moves {
-                add_daily(conn, key, delta)?;
-            }
-        }
-        None => add_daily(conn, &new, &new.counters)?,
+    let mut moves = vec![(&new, new.counters)];
+    if let Some(o) = old {
+        moves.push((o, Counters::default().minus(&o.counters)));
     }
-    upsert_fact(conn, dossier_id, &new)
+    // One round trip for every write. The values are the dossier's own codes and numbers,
+    // written as literals (quotes doubled).
+    let mut statements = sum_statements(&moves);
+    statements.push(upsert_fact_sql(dossier_id, &new));
+    conn.batch_execute(&statements.join(";\n"))
 }
 
-fn upsert_fact(conn: &mut DbConn, dossier_id: &str, f: &Fact) -> QueryResult<()> {
+/// Upserts adding `moves` (a key and a difference each) to the monthly, then the daily sums,
+/// each in key order. Every transaction locks sum rows in this one order (months before
+/// days, by commune and date), so two refreshes that move a dossier between days (reception
+/// of an online filing) cannot deadlock with each other.
+fn sum_statements(moves: &[(&Fact, Counters)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for rollup in Rollup::ALL {
+        let mut sums: std::collections::BTreeMap<(&str, NaiveDate), (&str, Counters)> =
+            Default::default();
+        for (key, delta) in moves {
+            sums.entry((key.commune_code.as_str(), rollup.key(key.day)))
+                .or_insert_with(|| (key.province_code.as_str(), Counters::default()))
+                .1
+                .add(delta);
+        }
+        let (table, column) = (rollup.table(), rollup.key_column());
+        let updates = Counters::NAMES
+            .iter()
+            .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for ((commune, date), (province, delta)) in sums {
+            if delta.is_zero() {
+                continue;
+            }
+            out.push(format!(
+                "INSERT INTO {table} (commune_code, {column}, province_code, {}) VALUES ({}, '{}', {}, {}) \
+                 ON CONFLICT (commune_code, {column}) DO UPDATE SET {updates}",
+                counter_columns(),
+                lit(commune),
+                date.format("%Y-%m-%d"),
+                lit(province),
+                counter_literals(&delta),
+            ));
+        }
+    }
+    out
+}
+
+fn upsert_fact_sql(dossier_id: &str, f: &Fact) -> String {
     let updates = [
         "commune_code",
         "province_code",
@@ -286,27 +350,18 @@ fn upsert_fact(conn: &mut DbConn, dossier_id: &str, f: &Fact) -> QueryResult<()>
     .map(|c| format!("{c} = excluded.{c}"))
     .collect::<Vec<_>>()
     .join(", ");
-    let sql = format!(
+    format!(
         "INSERT INTO dossier_facts (dossier_id, commune_code, province_code, day, procedure_code, channel, {}) \
-         VALUES ({}, {}, {}, {}, {}, {}, {}) ON CONFLICT (dossier_id) DO UPDATE SET {updates}",
+         VALUES ({}, {}, {}, '{}', {}, {}, {}) ON CONFLICT (dossier_id) DO UPDATE SET {updates}",
         counter_columns(),
-        ph(conn, 1),
-        ph(conn, 2),
-        ph(conn, 3),
-        ph(conn, 4),
-        ph(conn, 5),
-        ph(conn, 6),
+        lit(dossier_id),
+        lit(&f.commune_code),
+        lit(&f.province_code),
+        f.day.format("%Y-%m-%d"),
+        lit(&f.procedure_code),
+        lit(&f.channel),
         counter_literals(&f.counters),
-    );
-    diesel::sql_query(sql)
-        .bind::<Text, _>(dossier_id)
-        .bind::<Text, _>(&f.commune_code)
-        .bind::<Text, _>(&f.province_code)
-        .bind::<Date, _>(f.day)
-        .bind::<Text, _>(&f.procedure_code)
-        .bind::<Text, _>(&f.channel)
-        .execute(conn)
-        .map(|_| ())
+    )
 }
 
 /// The two sums the facts roll up into: per commune and day, and per commune and month
@@ -318,7 +373,8 @@ enum Rollup {
 }
 
 impl Rollup {
-    const ALL: [Rollup; 2] = [Rollup::Daily, Rollup::Monthly];
+    /// Lock order: months before days.
+    const ALL: [Rollup; 2] = [Rollup::Monthly, Rollup::Daily];
 
     fn table(self) -> &'static str {
         match self {
@@ -342,39 +398,19 @@ impl Rollup {
     }
 }
 
-fn add_daily(conn: &mut DbConn, key: &Fact, delta: &Counters) -> QueryResult<()> {
-    if delta.is_zero() {
-        return Ok(());
-    }
-    for rollup in Rollup::ALL {
-        let (table, column) = (rollup.table(), rollup.key_column());
-        let updates = Counters::NAMES
-            .iter()
-            .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO {table} (commune_code, {column}, province_code, {}) VALUES ({}, {}, {}, {}) \
-             ON CONFLICT (commune_code, {column}) DO UPDATE SET {updates}",
-            counter_columns(),
-            ph(conn, 1),
-            ph(conn, 2),
-            ph(conn, 3),
-            counter_literals(delta),
-        );
-        diesel::sql_query(sql)
-            .bind::<Text, _>(&key.commune_code)
-            .bind::<Date, _>(rollup.key(key.day))
-            .bind::<Text, _>(&key.province_code)
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 /// Recomputes every fact and daily sum from the raw tables (after a bulk load, or to
 /// repair). Reads the dossiers in id order, 2,000 at a time; returns how many it read.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<u64> {
     conn.transaction(|conn| {
+        // A refresh running meanwhile must see the rebuilt facts, not the old ones, or it
+        // would add its difference twice: it waits (even to read) until the rebuild commits.
+        // Writes to dossiers pause for the rebuild's duration. SQLite has one writer anyway.
+        if let DbConn::Pg(_) = conn {
+            diesel::sql_query(
+                "LOCK TABLE dossier_facts, indicator_daily, indicator_monthly IN ACCESS EXCLUSIVE MODE",
+            )
+            .execute(conn)?;
+        }
         diesel::sql_query("DELETE FROM indicator_daily").execute(conn)?;
         diesel::sql_query("DELETE FROM indicator_monthly").execute(conn)?;
         diesel::sql_query("DELETE FROM dossier_facts").execute(conn)?;
@@ -454,8 +490,9 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<u64> {
     })
 }
 
-/// A string literal for SQL built here (both dialects double the quote). Only for values
-/// read from our own tables in `rebuild`; request input is always bound.
+/// A string literal for SQL built here (both dialects double the quote; PostgreSQL runs
+/// with standard_conforming_strings). Only for codes and ids read from our own rows, in the
+/// batched writes of `refresh` and `rebuild`; request input is always bound.
 fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
