@@ -175,7 +175,11 @@ impl NewDossierEvent<'_> {
             .first(conn)?;
         crate::portal::outbox::enqueue(conn, self, id, &code)?;
         crate::portal::webhooks::enqueue(conn, self, id, &commune)?;
-        crate::db::models::indicator::refresh(conn, self.dossier_id)?;
+        if self.from_status.is_none() {
+            crate::db::models::indicator::record_new(conn, self.dossier_id)?;
+        } else {
+            crate::db::models::indicator::refresh(conn, self.dossier_id)?;
+        }
         Ok(id)
     }
 }

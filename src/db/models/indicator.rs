@@ -298,6 +298,76 @@ pub fn refresh(conn: &mut DbConn, dossier_id: &str) -> QueryResult<()> {
     conn.batch_execute(&statements.join(";\n"))
 }
 
+/// The facts of a dossier that was just created, in its creation transaction: nothing can
+/// refer to it yet (no attachments, results, payments, delivered messages, rating or stored
+/// facts; the fee assessment is made before the creation event), so two cheap reads replace
+/// the general one, and no other transaction can see the row to lock. Intake holds the
+/// commune's dossier counter until commit, so its cost is every intake's wait.
+pub fn record_new(conn: &mut DbConn, dossier_id: &str) -> QueryResult<()> {
+    use crate::db::schema::fee_assessments;
+    let Some(d) = dossiers::table
+        .find(dossier_id)
+        .select((
+            dossiers::commune_code,
+            dossiers::province_code,
+            dossiers::procedure_code,
+            dossiers::channel,
+            dossiers::status,
+            dossiers::submitted_at,
+            dossiers::received_at,
+            dossiers::due_at,
+            dossiers::finished_at,
+            dossiers::supplement_requests,
+            dossiers::extensions,
+        ))
+        .first::<(
+            String,
+            String,
+            String,
+            String,
+            String,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+            Option<NaiveDateTime>,
+            Option<NaiveDateTime>,
+            i32,
+            i32,
+        )>(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let fee_total: i64 = fee_assessments::table
+        .find(dossier_id)
+        .select(fee_assessments::total)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0);
+    let inputs = FactInputs {
+        status: d.4,
+        channel: d.3.clone(),
+        submitted_at: d.5,
+        received_at: d.6,
+        due_at: d.7,
+        finished_at: d.8,
+        supplement_requests: i64::from(d.9),
+        extensions: i64::from(d.10),
+        fee_total,
+        ..Default::default()
+    };
+    let new = Fact {
+        commune_code: d.0,
+        province_code: d.1,
+        day: cohort_day(&inputs),
+        procedure_code: d.2,
+        channel: d.3,
+        counters: facts(&inputs),
+    };
+    let mut statements = sum_statements(&[(&new, new.counters)]);
+    statements.push(upsert_fact_sql(dossier_id, &new));
+    conn.batch_execute(&statements.join(";\n"))
+}
+
 /// Upserts adding `moves` (a key and a difference each) to the monthly, then the daily sums,
 /// each in key order. Every transaction locks sum rows in this one order (months before
 /// days, by commune and date), so two refreshes that move a dossier between days (reception
