@@ -140,7 +140,7 @@ pub fn generate(
         return Err("no procedure version in force has a case".into());
     }
     let pg = matches!(conn, DbConn::Pg(_));
-    let now = Utc::now();
+    let now = crate::clock::now();
     prepare_tables(conn, &cases, now)?;
 
     // n → commune (n % C), day (k % DAYS) and k = n / C / DAYS, the 0-based number within

@@ -5,7 +5,7 @@
 //! changed one adds a version, an unchanged one changes nothing. `active` is not part of a
 //! file: an import never deactivates nor reactivates a procedure.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -143,7 +143,7 @@ pub fn import_parsed(
         if mode == ImportMode::AllOrNothing && outcome.rejected > 0 {
             return Ok(());
         }
-        let now = Utc::now().naive_utc();
+        let now = crate::clock::now().naive_utc();
         let to_write = plans
             .iter()
             .filter(|p| matches!(p, Some(Plan::Insert | Plan::Update(_))))

@@ -13,6 +13,7 @@ pub mod app;
 pub mod auth;
 pub mod bench_data;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;

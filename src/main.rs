@@ -470,7 +470,7 @@ fn spawn_reconciler(state: &AppState, stop: Arc<AtomicBool>) {
                 &state.pool,
                 &state.config,
                 gateway.as_ref(),
-                chrono::Utc::now(),
+                motcua::clock::now(),
             ) {
                 Ok(r) if r.checked > 0 => log::info!("payments reconciled: {r:?}"),
                 Ok(_) => {}
@@ -501,7 +501,7 @@ fn spawn_delivery_workers(state: &AppState, stop: Arc<AtomicBool>) {
                         &state.pool,
                         client.as_ref(),
                         &worker,
-                        &chrono::Utc::now,
+                        &motcua::clock::now,
                         &cfg,
                     ) {
                         Ok(r) if r.claimed > 0 => log::debug!("portal worker {worker}: {r:?}"),
@@ -532,7 +532,7 @@ fn spawn_delivery_workers(state: &AppState, stop: Arc<AtomicBool>) {
             match motcua::portal::webhooks::deliver_once(
                 &state.pool,
                 &agent,
-                chrono::Utc::now(),
+                motcua::clock::now(),
                 &cfg,
             ) {
                 Ok(r) if r.claimed > 0 => log::debug!("webhook worker: {r:?}"),

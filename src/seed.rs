@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use diesel::prelude::*;
 use serde::Deserialize;
 
@@ -151,7 +150,7 @@ pub fn seed_registry_of(
             .load::<(String, Official)>(conn)?
             .into_iter()
             .collect();
-        let now = Utc::now().naive_utc();
+        let now = crate::clock::now().naive_utc();
         for r in &commune_rows {
             let wanted: Official = (
                 nfc(&r.name),
@@ -229,7 +228,7 @@ pub fn demo_accounts(conn: &mut DbConn) -> Result<Vec<(String, Role, String)>, S
         } else {
             (None, None)
         };
-        let now = Utc::now().naive_utc();
+        let now = crate::clock::now().naive_utc();
         match User::find_by_username(conn, &username).map_err(|e| e.to_string())? {
             Some(u) => {
                 let changes = UserChanges {
@@ -350,7 +349,7 @@ pub fn seed_catalog(conn: &mut DbConn) -> Result<SeedReport, String> {
     conn.write_transaction(|conn| {
         let codes: Vec<String> = contents.iter().map(|c| c.code.clone()).collect();
         let existing = Procedure::latest_of(conn, &codes)?;
-        let now = Utc::now().naive_utc();
+        let now = crate::clock::now().naive_utc();
         let mut report = SeedReport::default();
         for content in &contents {
             if existing.contains_key(&content.code) {
@@ -394,7 +393,7 @@ pub fn publish_sample_catalog(conn: &mut DbConn, commune_code: &str) -> Result<S
     let codes: Vec<String> = sample_procedures()?.into_iter().map(|c| c.code).collect();
     conn.write_transaction(|conn| {
         let procedures = Procedure::latest_of(conn, &codes)?;
-        let now = Utc::now().naive_utc();
+        let now = crate::clock::now().naive_utc();
         let mut report = SeedReport::default();
         for (procedure, _) in procedures.values() {
             let publication = Publication {

@@ -174,11 +174,13 @@ both_backends! {
             assert_eq!(line["kind"], "phi");
             assert!(line["explanation"].as_str().unwrap().contains(&format!("{pages} page")), "{line}");
         }
-        // Stored as well, and readable by the dossier's readers.
-        let r = file(&app, &officer, COPY, "025190009999", json!({"quantities": {"page": 3, "copy": 1}})).await;
-        let code = code_of(&r);
+        // Stored as well, and readable by the dossier's readers: exactly what intake
+        // answered (intake builds its view from memory rather than reading it back).
+        let filed = file(&app, &officer, COPY, "025190009999", json!({"quantities": {"page": 3, "copy": 1}})).await;
+        let code = code_of(&filed);
         let r = get(&app, Some(&officer), &format!("/api/v1/dossiers/{code}/fees")).await;
         assert_eq!(r.status, 200);
+        assert_eq!(r.body, filed.body["fees"]);
         assert_eq!(r.body["total_vnd"], 5000);
         assert_eq!(r.body["quantities"], json!({"page": 3, "copy": 1}));
         assert_eq!(r.header("etag"), Some("\"1\""));
@@ -221,6 +223,8 @@ both_backends! {
         assert_eq!(line["exemption"]["reason"], "Hộ nghèo (Điều 4 TT 75/2022/TT-BTC)");
         assert_eq!(line["exemption"]["evidence"], "GCN hộ nghèo số 12/2026");
         assert_eq!(r.body["fees"]["outstanding_vnd"], 0);
+        let stored = get(&app, Some(&officer), &format!("/api/v1/dossiers/{}/fees", code_of(&r))).await;
+        assert_eq!(stored.body, r.body["fees"]);
 
         let before = count(&ctx, "dossiers");
         let r = file(&app, &officer, RESIDENCE, "025190000004", json!({"exemption": {"category": "vip"}})).await;

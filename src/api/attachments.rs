@@ -333,7 +333,7 @@ pub async fn upload(
                 reused_from: None,
                 digitized_at_reception: digitized,
                 uploaded_by: p.user_id.clone(),
-                created_at: Utc::now().naive_utc(),
+                created_at: crate::clock::now().naive_utc(),
             };
             record_attachment(conn, &p, &d, &a, size, content_type)?;
             if a.digitized_at_reception {
@@ -433,7 +433,7 @@ pub async fn reuse(
                 reused_from: Some(source.code.clone()),
                 digitized_at_reception: false,
                 uploaded_by: p.user_id.clone(),
-                created_at: Utc::now().naive_utc(),
+                created_at: crate::clock::now().naive_utc(),
             };
             record_attachment(conn, &p, &d, &a, size, &content_type)?;
             Ok(attachment_view(a, size, content_type))

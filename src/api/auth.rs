@@ -1,7 +1,7 @@
 //! Login, token refresh with rotation, logout, and "who am I".
 
 use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -176,7 +176,7 @@ pub async fn issue_token(
     let lookup_name = username.clone();
     let user = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             let since = now - Duration::seconds(window);
             for (key, max) in &limits {
                 let (count, oldest) = LoginFailures::recent(conn, key, since)?;
@@ -207,7 +207,7 @@ pub async fn issue_token(
     let st = state.clone();
     let response = state
         .db_tx(move |conn| {
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             match verified {
                 (true, Some(user)) if user.active => {
                     LoginFailures::clear(conn, &user_key)?;
@@ -269,7 +269,7 @@ pub async fn refresh(
     let st = state.clone();
     let outcome = state
         .db_tx(move |conn| {
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             let Some(token) = RefreshToken::find_by_hash(conn, &hash)? else {
                 return Ok(RefreshOutcome::Invalid);
             };

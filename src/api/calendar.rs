@@ -80,10 +80,11 @@ pub async fn holidays(
     state: web::Data<AppState>,
     q: web::Query<YearQuery>,
 ) -> ApiResult<web::Json<HolidayList>> {
-    let year =
-        check_year(q.year.unwrap_or_else(|| {
-            crate::domain::calendar::local_date(Utc::now()).year_ce().1 as i32
-        }))?;
+    let year = check_year(q.year.unwrap_or_else(|| {
+        crate::domain::calendar::local_date(crate::clock::now())
+            .year_ce()
+            .1 as i32
+    }))?;
     let calendar = state.db(|conn| Ok(load_calendar(conn)?)).await?;
     let items = calendar
         .holidays(year)
@@ -164,7 +165,7 @@ pub async fn list_adjustments(
 ) -> ApiResult<web::Json<Vec<AdjustmentView>>> {
     let year = check_year(
         q.year
-            .unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()).year()),
+            .unwrap_or_else(|| crate::domain::calendar::local_date(crate::clock::now()).year()),
     )?;
     let rows = state
         .db(move |conn| Ok(AdjustmentRow::of_year(conn, year)?))
@@ -206,7 +207,7 @@ pub async fn create_adjustment(
         name: nfc(input.name.trim()),
         legal_basis: input.legal_basis.map(|s| nfc(s.trim())),
         created_by: auth.user_id.clone(),
-        created_at: Utc::now().naive_utc(),
+        created_at: crate::clock::now().naive_utc(),
     };
     let saved = row.clone();
     state
@@ -431,7 +432,7 @@ pub async fn due_date(
     q: web::Query<DueDateQuery>,
 ) -> ApiResult<web::Json<DueDateView>> {
     let q = q.into_inner();
-    let received_at = q.received_at.unwrap_or_else(Utc::now);
+    let received_at = q.received_at.unwrap_or_else(crate::clock::now);
     check_year(received_at.year())?;
     let direct = match (q.unit, q.value) {
         (Some(unit), value) => {

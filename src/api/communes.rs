@@ -463,7 +463,7 @@ pub async fn update_commune(
                 phone: clearable(input.phone),
                 email: clearable(input.email),
                 opening_hours: clearable(input.opening_hours),
-                updated_at: Some(Utc::now().naive_utc()),
+                updated_at: Some(crate::clock::now().naive_utc()),
             };
             if !Commune::update_versioned(conn, &c, if_match.0, &changes)? {
                 return Err(ApiError::precondition_failed());

@@ -372,7 +372,7 @@ pub fn view(
     let mut allowed_actions = lifecycle::allowed_actions(&rec.state, actor_of(caller));
     let may_extend = d
         .due_at
-        .is_some_and(|due| extension_due(calendar, utc(due), Utc::now()));
+        .is_some_and(|due| extension_due(calendar, utc(due), crate::clock::now()));
     allowed_actions.retain(|a| *a != Action::Extend || may_extend);
     let status = Status::parse(&d.status)
         .ok_or_else(|| ApiError::internal(format!("bad status {}", d.status)))?;
@@ -383,7 +383,7 @@ pub fn view(
         deadline: DeadlineView {
             due_at: d.due_at.map(utc),
             due_date: d.due_at.map(|t| local_date(utc(t))),
-            timeliness: timeliness(&d, Utc::now()),
+            timeliness: timeliness(&d, crate::clock::now()),
             paused_since: d.paused_at.map(utc),
             paused_minutes: d.paused_minutes,
             finished_at: d.finished_at.map(utc),
@@ -865,7 +865,7 @@ pub async fn create_dossier(
             if let Some(scope) = &sc {
                 idempotency::claim(conn, scope, &h)?;
             }
-            let now = Utc::now();
+            let now = crate::clock::now();
             let intake = resolve_intake(conn, &p, &input, now)?;
             check_components(&intake.case, &input.components)?;
             let received = intake.channel != Channel::Online;
@@ -956,7 +956,7 @@ pub async fn create_dossier(
             Dossier::insert(conn, &dossier)?;
             // Fees before the creation event: appending it computes the dossier's indicator
             // facts, which count fee-bearing dossiers.
-            super::fees::store_assessment(conn, &dossier.id, &dossier.channel, &fee_input, &mut fee_lines, &p.user_id, now)?;
+            let assessment = super::fees::store_assessment(conn, &dossier, None, &fee_input, &mut fee_lines, &p.user_id, now)?;
             NewDossierEvent {
                 dossier_id: &dossier.id,
                 action: if received { "receive_at_counter" } else { "submit_online" },
@@ -968,7 +968,7 @@ pub async fn create_dossier(
                 data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code }).to_string(),
                 created_at: nowd,
             }
-            .append(conn)?;
+            .append_creation(conn, &dossier, assessment.total)?;
             // Documents taken from the applicant's e-data store: a digital result by id.
             for (i, c) in input.components.iter().enumerate() {
                 if let (ComponentSource::DataStore, Some(id)) = (c.source, c.reference.as_deref()) {
@@ -985,7 +985,7 @@ pub async fn create_dossier(
                     })?;
                 }
             }
-            let fees = super::fees::fees_view(conn, &dossier)?;
+            let fees = super::fees::build_fees_view(&dossier, fee_lines, Some(&assessment), 0)?;
             let receipt = if received {
                 Some(build_receipt(&dossier, intake.commune.full_name.clone(), intake.version.name.clone())?)
             } else {
@@ -1482,7 +1482,7 @@ pub async fn transition(
                 return Err(ApiError::precondition_failed());
             }
             let calendar = load_calendar(conn)?;
-            apply(conn, &calendar, &p, &mut d, &req, Utc::now())?;
+            apply(conn, &calendar, &p, &mut d, &req, crate::clock::now())?;
             d.version = if_match.0 + 1;
             let name = procedure_name(conn, &d.procedure_version_id)?;
             Ok((d, name, calendar))
@@ -1560,7 +1560,7 @@ pub async fn list_dossiers(
     let p = auth.principal.clone();
     let rows = state
         .db(move |conn| {
-            let now = Utc::now();
+            let now = crate::clock::now();
             let calendar = load_calendar(conn)?;
             let mut q = dossiers::table.select(Dossier::as_select()).into_boxed();
             // Scope first: it is also the leading column of every index.
@@ -1763,7 +1763,7 @@ pub async fn rate(
                     "The dossier was already rated.",
                 ));
             }
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             let comment = input.comment.as_deref().map(|c| nfc(c.trim()));
             crate::db::models::dossier::insert_rating(
                 conn,

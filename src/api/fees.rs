@@ -279,7 +279,8 @@ fn check_schedule(conn: &mut DbConn, input: &ScheduleInput) -> ApiResult<()> {
         ),
         Some(_) => {
             if let Some(case) = &input.case_code {
-                let version = version_in_force_at(conn, &input.procedure_code, Utc::now())?;
+                let version =
+                    version_in_force_at(conn, &input.procedure_code, crate::clock::now())?;
                 let known = match version {
                     Some(v) => v
                         .cases()
@@ -357,7 +358,7 @@ pub fn insert_schedule(
         effective_to: input.effective_to,
         legal_basis: nfc(input.legal_basis.trim()),
         created_by: by.to_string(),
-        created_at: Utc::now().naive_utc(),
+        created_at: crate::clock::now().naive_utc(),
     };
     diesel::insert_into(fee_schedules::table)
         .values(&row)
@@ -641,21 +642,24 @@ pub fn compute_lines(
     }
 }
 
-/// Writes a dossier's lines and its assessment record (version 1, or the next one).
+/// Writes a dossier's lines and its assessment record: version 1 for a dossier being created
+/// (`previous` is None, nothing to replace), else the version after `previous`, whose lines
+/// it replaces.
 pub fn store_assessment(
     conn: &mut DbConn,
-    dossier_id: &str,
-    channel: &str,
+    d: &Dossier,
+    previous: Option<&FeeAssessment>,
     input: &FeeInput,
     lines: &mut [DossierFee],
     by: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<FeeAssessment> {
-    let previous = FeeAssessment::find(conn, dossier_id)?;
-    diesel::delete(dossier_fees::table.filter(dossier_fees::dossier_id.eq(dossier_id)))
-        .execute(conn)?;
+    if previous.is_some() {
+        diesel::delete(dossier_fees::table.filter(dossier_fees::dossier_id.eq(&d.id)))
+            .execute(conn)?;
+    }
     for l in lines.iter_mut() {
-        l.dossier_id = dossier_id.to_string();
+        l.dossier_id = d.id.clone();
     }
     // One statement per line: batch inserts are not available across both backends.
     for l in lines.iter() {
@@ -664,20 +668,20 @@ pub fn store_assessment(
             .execute(conn)?;
     }
     let a = FeeAssessment {
-        dossier_id: dossier_id.to_string(),
-        channel: channel.to_string(),
+        dossier_id: d.id.clone(),
+        channel: d.channel.clone(),
         quantities: serde_json::to_string(&input.quantities).expect("serializes"),
         exemption: input
             .exemption
             .as_ref()
             .map(|e| serde_json::to_string(e).expect("serializes")),
         total: lines.iter().map(|l| l.amount).sum(),
-        version: previous.as_ref().map_or(1, |p| p.version + 1),
+        version: previous.map_or(1, |p| p.version + 1),
         assessed_by: by.to_string(),
         assessed_at: now.naive_utc(),
     };
     if previous.is_some() {
-        diesel::update(fee_assessments::table.find(dossier_id))
+        diesel::update(fee_assessments::table.find(&d.id))
             .set(&a)
             .execute(conn)?;
     } else {
@@ -765,6 +769,18 @@ pub fn fees_view(conn: &mut DbConn, d: &Dossier) -> ApiResult<FeesView> {
         .load::<i64>(conn)?
         .into_iter()
         .sum();
+    build_fees_view(d, lines, assessment.as_ref(), refunded)
+}
+
+/// The fees view from what is already at hand (intake has just written the lines, in
+/// line order, and the assessment: reading them back would cost three queries while the
+/// commune's dossier counter is locked).
+pub fn build_fees_view(
+    d: &Dossier,
+    lines: Vec<DossierFee>,
+    assessment: Option<&FeeAssessment>,
+    refunded: i64,
+) -> ApiResult<FeesView> {
     let sum = |f: &dyn Fn(&DossierFee) -> bool| {
         lines.iter().filter(|l| f(l)).map(|l| l.amount).sum::<i64>()
     };
@@ -777,18 +793,14 @@ pub fn fees_view(conn: &mut DbConn, d: &Dossier) -> ApiResult<FeesView> {
         outstanding_before_processing_vnd: sum(&|l| owed(l) && l.collection == "before_processing"),
         refunded_vnd: refunded,
         quantities: assessment
-            .as_ref()
             .map(|a| parse_stored(&a.quantities))
             .transpose()?
             .unwrap_or_default(),
         exemption: assessment
-            .as_ref()
             .and_then(|a| a.exemption.as_deref().map(parse_stored))
             .transpose()?,
-        assessed_at: assessment
-            .as_ref()
-            .map(|a| DateTime::from_naive_utc_and_offset(a.assessed_at, Utc)),
-        version: assessment.as_ref().map_or(0, |a| a.version),
+        assessed_at: assessment.map(|a| DateTime::from_naive_utc_and_offset(a.assessed_at, Utc)),
+        version: assessment.map_or(0, |a| a.version),
         lines: lines.into_iter().map(line_view).collect::<ApiResult<_>>()?,
     })
 }
@@ -937,8 +949,8 @@ pub async fn reassess(
             };
             let online = d.channel == Channel::Online.as_str();
             let mut new_lines = compute_lines(&schedules, online, &input)?;
-            let now = Utc::now();
-            let a = store_assessment(conn, &d.id, &d.channel, &input, &mut new_lines, &p.user_id, now)?;
+            let now = crate::clock::now();
+            let a = store_assessment(conn, &d, current.as_ref(), &input, &mut new_lines, &p.user_id, now)?;
             NewDossierEvent {
                 dossier_id: &d.id,
                 action: "fees_assessed",
@@ -1005,7 +1017,7 @@ pub async fn quote(
             let commune = Commune::find(conn, &req.commune_code)?.ok_or_else(|| {
                 ApiError::invalid_field("commune_code", "Không có xã này.", "No such commune.")
             })?;
-            let now = Utc::now();
+            let now = crate::clock::now();
             let version =
                 version_in_force_at(conn, &req.procedure_code, now)?.ok_or_else(|| {
                     ApiError::invalid_field(

@@ -289,7 +289,7 @@ fn open_payment(
             "Nothing is due on this dossier.",
         ));
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let ids: Vec<String> = chosen.iter().map(|l| l.id.clone()).collect();
     let payment = Payment {
         id: uuid::Uuid::now_v7().to_string(),
@@ -531,7 +531,7 @@ pub async fn create_payment(
                         &payment,
                         &Settlement::Failed { reason },
                         Settler { id: &uid, role },
-                        Utc::now(),
+                        crate::clock::now(),
                     )?;
                     // The key is freed: nothing was charged, so a retry may try again.
                     if let Some(s) = &sc {
@@ -774,7 +774,7 @@ pub async fn cancel_payment(
                     id: &p.user_id,
                     role: p.role.as_str(),
                 },
-                Utc::now(),
+                crate::clock::now(),
             )?;
             let fresh = Payment::find(conn, &payment.id)?.ok_or_else(payment_not_found)?;
             if !won || how != Settlement::Cancelled {
@@ -1018,7 +1018,7 @@ pub async fn create_refund(
             if !Payment::add_refund(conn, &payment.id, req.amount_vnd, refundable)? {
                 return Err(ApiError::precondition_failed());
             }
-            let now = Utc::now();
+            let now = crate::clock::now();
             let r = Refund {
                 id: uuid::Uuid::now_v7().to_string(),
                 payment_id: payment.id.clone(),
@@ -1107,7 +1107,9 @@ async fn deliver_callback(
     let g = gateway.clone();
     let c = cb.clone();
     let result = state
-        .db_tx(move |conn| ledger::apply_callback(conn, &st.config, g.as_ref(), &c, Utc::now()))
+        .db_tx(move |conn| {
+            ledger::apply_callback(conn, &st.config, g.as_ref(), &c, crate::clock::now())
+        })
         .await;
     let (outcome, status, payment_id) = match &result {
         Ok((r, p)) => (
@@ -1137,7 +1139,7 @@ async fn deliver_callback(
                 http_status: status,
                 body: &raw,
                 client_ip: ip.as_deref(),
-                received_at: Utc::now().naive_utc(),
+                received_at: crate::clock::now().naive_utc(),
             }
             .insert(conn)?;
             Ok(())
@@ -1211,7 +1213,7 @@ pub async fn callback(
                         http_status: status,
                         body: &raw,
                         client_ip: ip.as_deref(),
-                        received_at: Utc::now().naive_utc(),
+                        received_at: crate::clock::now().naive_utc(),
                     }
                     .insert(conn)?;
                     Ok(())
@@ -1317,9 +1319,10 @@ pub async fn reconcile(
 ) -> ApiResult<HttpResponse> {
     let gw = gateway(&state)?;
     let st = state.clone();
-    let report =
-        web::block(move || ledger::reconcile(&st.pool, &st.config, gw.as_ref(), Utc::now()))
-            .await
-            .map_err(ApiError::internal)??;
+    let report = web::block(move || {
+        ledger::reconcile(&st.pool, &st.config, gw.as_ref(), crate::clock::now())
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(HttpResponse::Ok().json(report))
 }

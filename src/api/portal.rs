@@ -176,7 +176,14 @@ pub async fn requeue(
     let scope = admin_scope(&auth);
     let ids = body.0.ids;
     let n = state
-        .db_tx(move |conn| Ok(outbox::requeue(conn, &ids, scope.as_deref(), Utc::now())?))
+        .db_tx(move |conn| {
+            Ok(outbox::requeue(
+                conn,
+                &ids,
+                scope.as_deref(),
+                crate::clock::now(),
+            )?)
+        })
         .await?;
     log::info!("{n} portal messages re-queued by {}", auth.user_id);
     Ok(HttpResponse::Ok().json(RequeueResult { requeued: n }))
@@ -580,7 +587,7 @@ pub async fn create_webhook(
                 req.url.clone(),
                 serde_json::to_string(&req.event_types).expect("serializes"),
                 true,
-                Utc::now().naive_utc(),
+                crate::clock::now().naive_utc(),
             );
             diesel::insert_into(webhook_subscriptions::table)
                 .values((

@@ -754,7 +754,7 @@ pub async fn create_procedure(
                 &content,
                 effective_from,
                 Some(&actor),
-                Utc::now().naive_utc(),
+                crate::clock::now().naive_utc(),
             )?)
         })
         .await?;
@@ -832,7 +832,7 @@ pub async fn update_procedure(
                     &content,
                     effective_from,
                     Some(&actor),
-                    Utc::now().naive_utc(),
+                    crate::clock::now().naive_utc(),
                     true,
                 )?
                 .ok_or_else(ApiError::precondition_failed)
@@ -877,8 +877,13 @@ pub async fn deactivate_procedure(
     let p = state
         .db_tx(move |conn| {
             let current = Procedure::find_by_code(conn, &code)?.ok_or_else(procedure_not_found)?;
-            Procedure::deactivate(conn, &current.id, if_match.0, Utc::now().naive_utc())?
-                .ok_or_else(ApiError::precondition_failed)
+            Procedure::deactivate(
+                conn,
+                &current.id,
+                if_match.0,
+                crate::clock::now().naive_utc(),
+            )?
+            .ok_or_else(ApiError::precondition_failed)
         })
         .await?;
     log::info!("procedure {} deactivated by {}", p.code, auth.user_id);
@@ -993,7 +998,7 @@ pub async fn publish_procedure(
             let new = Publication {
                 commune_code: commune.clone(),
                 procedure_id: p.id.clone(),
-                published_at: Utc::now().naive_utc(),
+                published_at: crate::clock::now().naive_utc(),
                 published_by: Some(actor),
             };
             let created = Publication::publish(conn, &new)?;

@@ -569,7 +569,7 @@ fn manual_rows(conn: &mut DbConn, scope: Scope) -> QueryResult<Vec<ItemRow>> {
 }
 
 fn commune_board(conn: &mut DbConn, c: &Commune) -> ApiResult<CommuneReadiness> {
-    let now = Utc::now().naive_utc();
+    let now = crate::clock::now().naive_utc();
     let (config, _, _) = load_config(conn, &c.province_code)?;
     let cfg = config.effective_for(&c.code);
     let facts = commune_facts(conn, Scope::Commune(&c.code), now)?
@@ -778,7 +778,7 @@ pub async fn declare_item(
             if version != if_match.0 {
                 return Err(ApiError::precondition_failed());
             }
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             let row = ItemRow {
                 commune_code: c.code.clone(),
                 item_code: cat.code.into(),
@@ -886,7 +886,7 @@ pub async fn review_item(
                     "This declaration was already reviewed; wait for a new one.",
                 ));
             }
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             let (status, action) = match input.decision {
                 Decision::Approve => (ReviewStatus::Approved, "approve"),
                 Decision::Reject => (ReviewStatus::Rejected, "reject"),
@@ -1144,7 +1144,7 @@ pub async fn put_config(
                 return Err(ApiError::precondition_failed());
             }
             let json = serde_json::to_string(&config).map_err(ApiError::internal)?;
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             let n = if version == 0 {
                 let row = (
                     readiness_province_configs::province_code.eq(&pv.code),
@@ -1265,7 +1265,7 @@ pub async fn province_readiness(
     let view = state
         .db(move |conn| {
             let pv = visible_province(conn, &p, &code)?;
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             let list: Vec<(String, String)> = communes::table
                 .filter(communes::province_code.eq(&pv.code))
                 .select((communes::code, communes::full_name))

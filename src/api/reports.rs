@@ -212,7 +212,7 @@ fn province_in_scope(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<
 }
 
 fn as_of(end: NaiveDateTime) -> NaiveDateTime {
-    end.min(Utc::now().naive_utc())
+    end.min(crate::clock::now().naive_utc())
 }
 
 fn breakdown(

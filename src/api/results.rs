@@ -308,7 +308,7 @@ fn insert_result(
     file: (&str, i64, &str),
     supersedes: Option<&str>,
 ) -> ApiResult<DigitalResult> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     record_file(conn, file.0, file.1, file.2, now.naive_utc())?;
     let id = uuid::Uuid::now_v7().to_string();
     let valid_from = input.valid_from.unwrap_or(input.issued_on);
@@ -405,7 +405,7 @@ fn dossier_event(
         to_status: &status,
         comment,
         data: data.to_string(),
-        created_at: Utc::now().naive_utc(),
+        created_at: crate::clock::now().naive_utc(),
     }
     .append(conn)?;
     Ok(())
@@ -826,7 +826,7 @@ pub async fn revoke(
             let r = load_result(conn, &p, &id)?;
             leader_of(&p, &r)?;
             active_or_conflict(&r)?;
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             let n = diesel::update(
                 digital_results::table
                     .filter(digital_results::id.eq(&r.id))
@@ -1377,7 +1377,7 @@ pub(crate) fn attach_from_result(
         reused_from: Some(r.id.clone()),
         digitized_at_reception: false,
         uploaded_by: p.user_id.clone(),
-        created_at: Utc::now().naive_utc(),
+        created_at: crate::clock::now().naive_utc(),
     };
     record_attachment(conn, p, d, &a, size, "application/pdf")?;
     Ok(attachment_view(a, size, "application/pdf".into()))
@@ -1559,7 +1559,7 @@ pub async fn review(
                 }),
                 digitization_records::reason.eq(req.reason.as_deref().map(|s| nfc(s.trim()))),
                 digitization_records::reviewed_by.eq(&p.user_id),
-                digitization_records::reviewed_at.eq(Utc::now().naive_utc()),
+                digitization_records::reviewed_at.eq(crate::clock::now().naive_utc()),
             ))
             .execute(conn)?;
             if n != 1 {
@@ -1831,7 +1831,7 @@ pub async fn certify(
             let commune_code = p.commune_code.clone().unwrap_or_default();
             let commune = crate::db::models::registry::Commune::find(conn, &commune_code)?
                 .ok_or_else(|| ApiError::internal("commune"))?;
-            let now = Utc::now();
+            let now = crate::clock::now();
             let year = local_date(now).year();
             let owner_user: Option<String> = users::table
                 .filter(users::role.eq("citizen"))

@@ -64,7 +64,7 @@ impl From<User> for UserView {
 impl UserView {
     /// An account known only from an external identity provider's token.
     pub fn external(p: &Principal) -> Self {
-        let now = Utc::now();
+        let now = crate::clock::now();
         UserView {
             id: p.user_id.clone(),
             username: p.user_id.clone(),
@@ -386,7 +386,7 @@ pub async fn create_user(
                     "The username is taken.",
                 ));
             }
-            let now = Utc::now().naive_utc();
+            let now = crate::clock::now().naive_utc();
             let full_name = crate::domain::text::nfc(input.full_name.trim());
             let user = User {
                 id: uuid::Uuid::now_v7().to_string(),
@@ -548,7 +548,7 @@ pub async fn update_user(
                 province_code: Some(province_code),
                 personal_id: input.personal_id.map(Some),
                 active: input.active,
-                updated_at: Some(Utc::now().naive_utc()),
+                updated_at: Some(crate::clock::now().naive_utc()),
             };
             if !User::update_versioned(conn, &current.id, if_match.0, &changes, ends_sessions)? {
                 return Err(ApiError::precondition_failed());

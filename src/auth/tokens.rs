@@ -7,7 +7,6 @@
 //! HS256 signed with the public key…) is refused.
 
 use base64::Engine;
-use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -147,7 +146,7 @@ impl TokenService {
         province_code: Option<&str>,
         session_epoch: i64,
     ) -> String {
-        let now = Utc::now().timestamp();
+        let now = crate::clock::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             role,

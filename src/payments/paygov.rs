@@ -224,7 +224,7 @@ impl PaymentGateway for PayGovGateway {
     }
 
     fn query(&self, reference: &str) -> Result<GatewayStatus, GatewayError> {
-        let msg = query_message(&self.partner, &self.secret, reference, Utc::now());
+        let msg = query_message(&self.partner, &self.secret, reference, crate::clock::now());
         read_query_answer(&self.post("/query", &msg)?)
     }
 

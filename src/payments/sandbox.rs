@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use chrono::Utc;
-
 use super::paygov;
 use super::{Callback, GatewayError, GatewayStatus, InitRequest, PaymentGateway};
 
@@ -56,7 +54,7 @@ impl SandboxGateway {
             amount: p.amount.to_string(),
             result_code: code.to_string(),
             transaction_id: tx,
-            time: paygov::format_time(Utc::now()),
+            time: paygov::format_time(crate::clock::now()),
             description: Some("sandbox".into()),
             mac: String::new(),
         };

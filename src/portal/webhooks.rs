@@ -263,7 +263,7 @@ pub fn deliver_once(
             .first(c)
             .map_err(|e| e.to_string())?;
         let body = serde_json::to_string(&item(e, code, commune)).expect("serializes");
-        let t = Utc::now().timestamp();
+        let t = crate::clock::now().timestamp();
         let result = agent
             .post(&url)
             .header("content-type", "application/json")
@@ -282,7 +282,7 @@ pub fn deliver_once(
         };
         let attempts = d.attempts + 1;
         let dead = !ok && attempts >= cfg.max_attempts;
-        let finished = Utc::now();
+        let finished = crate::clock::now();
         diesel::update(webhook_deliveries::table.find(id))
             .set((
                 webhook_deliveries::status.eq(if ok {

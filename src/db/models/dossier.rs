@@ -161,25 +161,48 @@ pub struct NewDossierEvent<'a> {
 }
 
 impl NewDossierEvent<'_> {
-    /// Appends the event and, in the same transaction, queues what it owes the outside:
-    /// the portal message and the webhook deliveries. Every change to a dossier goes
-    /// through here, so none can be forgotten.
+    /// Appends the event and, in the same transaction, queues what it owes the outside
+    /// (the portal message and the webhook deliveries) and moves the dossier's indicator
+    /// facts. Every change to a dossier goes through here, so none can be forgotten.
     pub fn append(&self, conn: &mut DbConn) -> QueryResult<i64> {
+        let id = self.insert_and_queue(conn, None)?;
+        crate::db::models::indicator::refresh(conn, self.dossier_id)?;
+        Ok(id)
+    }
+
+    /// [`append`](Self::append) for the creation event of `d`, inserted in this transaction
+    /// with its fee assessment (`fee_total`): intake holds the commune's dossier counter
+    /// until commit, so what it already has in hand is not read back.
+    pub fn append_creation(
+        &self,
+        conn: &mut DbConn,
+        d: &Dossier,
+        fee_total: i64,
+    ) -> QueryResult<i64> {
+        let id = self.insert_and_queue(conn, Some((&d.code, &d.commune_code)))?;
+        crate::db::models::indicator::record_new(conn, d, fee_total)?;
+        Ok(id)
+    }
+
+    /// `code_and_commune` of the dossier when the caller has them.
+    fn insert_and_queue(
+        &self,
+        conn: &mut DbConn,
+        code_and_commune: Option<(&str, &str)>,
+    ) -> QueryResult<i64> {
         let id: i64 = diesel::insert_into(dossier_events::table)
             .values(self)
             .returning(dossier_events::id)
             .get_result(conn)?;
-        let (code, commune): (String, String) = dossiers::table
-            .find(self.dossier_id)
-            .select((dossiers::code, dossiers::commune_code))
-            .first(conn)?;
+        let (code, commune) = match code_and_commune {
+            Some((code, commune)) => (code.to_string(), commune.to_string()),
+            None => dossiers::table
+                .find(self.dossier_id)
+                .select((dossiers::code, dossiers::commune_code))
+                .first::<(String, String)>(conn)?,
+        };
         crate::portal::outbox::enqueue(conn, self, id, &code)?;
         crate::portal::webhooks::enqueue(conn, self, id, &commune)?;
-        if self.from_status.is_none() {
-            crate::db::models::indicator::record_new(conn, self.dossier_id)?;
-        } else {
-            crate::db::models::indicator::refresh(conn, self.dossier_id)?;
-        }
         Ok(id)
     }
 }

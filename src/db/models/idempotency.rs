@@ -6,7 +6,6 @@
 //! violation and rolls back entirely (so no number of a gapless sequence is consumed);
 //! the caller then replays the stored response.
 
-use chrono::Utc;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -50,7 +49,7 @@ pub fn claim(conn: &mut DbConn, scope: &str, request_hash: &str) -> QueryResult<
             idempotency_keys::status_code.eq(0),
             idempotency_keys::response_body.eq(""),
             idempotency_keys::resource_id.eq(""),
-            idempotency_keys::created_at.eq(Utc::now().naive_utc()),
+            idempotency_keys::created_at.eq(crate::clock::now().naive_utc()),
         ))
         .execute(conn)
         .map(|_| ())

@@ -17,6 +17,7 @@ use diesel::prelude::*;
 use diesel::row::NamedRow;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamp};
 
+use crate::db::models::dossier::Dossier;
 use crate::db::schema::{certifications, dossiers};
 use crate::db::DbConn;
 use crate::domain::indicators::{cohort_day, facts, open_overdue, Counters, FactInputs};
@@ -334,73 +335,33 @@ impl diesel::query_builder::Query for CachedById<'_> {
 
 impl<Conn> RunQueryDsl<Conn> for CachedById<'_> {}
 
-/// The facts of a dossier that was just created, in its creation transaction: nothing can
-/// refer to it yet (no attachments, results, payments, delivered messages, rating or stored
-/// facts; the fee assessment is made before the creation event), so two cheap reads replace
-/// the general one, and no other transaction can see the row to lock. Intake holds the
-/// commune's dossier counter until commit, so its cost is every intake's wait.
-pub fn record_new(conn: &mut DbConn, dossier_id: &str) -> QueryResult<()> {
-    use crate::db::schema::fee_assessments;
-    let Some(d) = dossiers::table
-        .find(dossier_id)
-        .select((
-            dossiers::commune_code,
-            dossiers::province_code,
-            dossiers::procedure_code,
-            dossiers::channel,
-            dossiers::status,
-            dossiers::submitted_at,
-            dossiers::received_at,
-            dossiers::due_at,
-            dossiers::finished_at,
-            dossiers::supplement_requests,
-            dossiers::extensions,
-        ))
-        .first::<(
-            String,
-            String,
-            String,
-            String,
-            String,
-            NaiveDateTime,
-            Option<NaiveDateTime>,
-            Option<NaiveDateTime>,
-            Option<NaiveDateTime>,
-            i32,
-            i32,
-        )>(conn)
-        .optional()?
-    else {
-        return Ok(());
-    };
-    let fee_total: i64 = fee_assessments::table
-        .find(dossier_id)
-        .select(fee_assessments::total)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0);
+/// The facts of a dossier that was just created, in its creation transaction, from the row
+/// the caller inserted: nothing can refer to it yet (no attachments, results, payments,
+/// delivered messages, rating or stored facts; the fee assessment, `fee_total`, is made
+/// before the creation event), and no other transaction can see the row to lock it.
+pub fn record_new(conn: &mut DbConn, d: &Dossier, fee_total: i64) -> QueryResult<()> {
     let inputs = FactInputs {
-        status: d.4,
-        channel: d.3.clone(),
-        submitted_at: d.5,
-        received_at: d.6,
-        due_at: d.7,
-        finished_at: d.8,
-        supplement_requests: i64::from(d.9),
-        extensions: i64::from(d.10),
+        status: d.status.clone(),
+        channel: d.channel.clone(),
+        submitted_at: d.submitted_at,
+        received_at: d.received_at,
+        due_at: d.due_at,
+        finished_at: d.finished_at,
+        supplement_requests: i64::from(d.supplement_requests),
+        extensions: i64::from(d.extensions),
         fee_total,
         ..Default::default()
     };
     let new = Fact {
-        commune_code: d.0,
-        province_code: d.1,
+        commune_code: d.commune_code.clone(),
+        province_code: d.province_code.clone(),
         day: cohort_day(&inputs),
-        procedure_code: d.2,
-        channel: d.3,
+        procedure_code: d.procedure_code.clone(),
+        channel: d.channel.clone(),
         counters: facts(&inputs),
     };
     let mut statements = sum_statements(&[(&new, new.counters)]);
-    statements.push(upsert_fact_sql(dossier_id, &new));
+    statements.push(upsert_fact_sql(&d.id, &new));
     conn.batch_execute(&statements.join(";\n"))
 }
 

@@ -1,6 +1,6 @@
 //! Refresh-token families and failed-login records.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{login_failures, refresh_tokens};
@@ -55,7 +55,7 @@ impl RefreshToken {
                 .filter(refresh_tokens::family_id.eq(family_id))
                 .filter(refresh_tokens::revoked_at.is_null()),
         )
-        .set(refresh_tokens::revoked_at.eq(Utc::now().naive_utc()))
+        .set(refresh_tokens::revoked_at.eq(crate::clock::now().naive_utc()))
         .execute(conn)
     }
 
@@ -65,7 +65,7 @@ impl RefreshToken {
                 .filter(refresh_tokens::user_id.eq(user_id))
                 .filter(refresh_tokens::revoked_at.is_null()),
         )
-        .set(refresh_tokens::revoked_at.eq(Utc::now().naive_utc()))
+        .set(refresh_tokens::revoked_at.eq(crate::clock::now().naive_utc()))
         .execute(conn)
     }
 }

@@ -123,7 +123,7 @@ pub fn create_account(
     {
         return Err(format!("username {username} is taken"));
     }
-    let now = chrono::Utc::now().naive_utc();
+    let now = crate::clock::now().naive_utc();
     let full_name = crate::domain::text::nfc(full_name);
     let user = User {
         id: uuid::Uuid::now_v7().to_string(),

@@ -64,7 +64,7 @@ pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
 
 /// Today in Vietnam.
 pub fn today() -> NaiveDate {
-    local_date(Utc::now())
+    local_date(crate::clock::now())
 }
 
 #[cfg(test)]
