@@ -276,6 +276,15 @@ both_backends! {
                 seen.insert(c.dossier_code.clone());
             }
         }
+        // Each delivery counted its dossier as synced (766 1.4) in the transaction that
+        // marked it sent, across four instances at once, and the raw rows agree.
+        let report = get(&app, &officer, &format!("/api/v1/reports/communes/{KIM_BOI}?period=year")).await;
+        assert_eq!(report.status, 200, "{}", report.body);
+        assert_eq!(report.body["counters"]["synced"], 30, "{}", report.body["counters"]);
+        let rebuilt = ctx.with_conn(|c| motcua::db::models::indicator::rebuild(c).unwrap());
+        assert_eq!(rebuilt, 30);
+        let again = get(&app, &officer, &format!("/api/v1/reports/communes/{KIM_BOI}?period=year")).await;
+        assert_eq!(again.body["counters"], report.body["counters"]);
         portal.stop();
     }
 

@@ -334,24 +334,17 @@ pub fn deliver_once(
                     }
                 }
             }
+            // A delivered dossier message makes its dossier count as synced (766 1.4), in
+            // the transaction that records the delivery: the two cannot disagree.
+            let synced: Vec<&str> = outcomes
+                .iter()
+                .filter(|(row, outcome)| outcome.is_ok() && row.service == DOSSIER_SERVICE)
+                .map(|(row, _)| row.dossier_id.as_str())
+                .collect();
+            crate::db::models::indicator::refresh_many(c, &synced)?;
             Ok::<_, diesel::result::Error>(r)
         })
         .map_err(|e| e.to_string())?;
-    // A delivered dossier message makes the dossier count as synced (766 1.4). One small
-    // transaction per dossier after the batch: refreshing inside the batch would lock many
-    // communes' daily sums in no fixed order, which two workers could deadlock on.
-    for (row, outcome) in &outcomes {
-        if outcome.is_ok() && row.service == DOSSIER_SERVICE {
-            let refreshed = conn
-                .write_transaction(|c| crate::db::models::indicator::refresh(c, &row.dossier_id));
-            if let Err(e) = refreshed {
-                log::warn!(
-                    "indicator refresh of dossier {} failed: {e}",
-                    row.dossier_id
-                );
-            }
-        }
-    }
     report.sent = marked.sent;
     report.failed = marked.failed;
     report.dead = marked.dead;

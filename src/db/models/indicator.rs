@@ -264,41 +264,67 @@ fn counter_literals(c: &Counters) -> String {
 /// Recomputes one dossier's facts and moves the daily sums by the difference. Call it in
 /// the transaction that changed the dossier.
 pub fn refresh(conn: &mut DbConn, dossier_id: &str) -> QueryResult<()> {
+    refresh_many(conn, &[dossier_id])
+}
+
+/// [`refresh`] for several dossiers in one transaction (the outbox marks a batch of
+/// delivered messages, each making its dossier count as synced). Locks are taken in the one
+/// order every refresh uses: the dossier rows by id, then the sums (months before days, by
+/// commune and date), so two batches spanning the same communes cannot deadlock.
+pub fn refresh_many(conn: &mut DbConn, dossier_ids: &[&str]) -> QueryResult<()> {
+    let mut ids = dossier_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
     // Refreshes of one dossier take turns on its row, so each reads the facts the previous
     // one stored and everything it committed (READ COMMITTED: a new snapshot per statement).
     // NO KEY UPDATE, the lock an UPDATE of the row takes: it does not wait for the key-share
     // locks that inserts referencing the dossier hold (payments, events), which would
-    // deadlock with a transaction that holds such a lock and waits for this one.
-    // SQLite has one writer at a time already.
+    // deadlock with a transaction that holds such a lock and waits for this one. Rows are
+    // locked in the order the sort returns them. SQLite has one writer at a time already.
     if let DbConn::Pg(_) = conn {
-        diesel::sql_query("SELECT id FROM dossiers WHERE id = $1 FOR NO KEY UPDATE")
-            .bind::<Text, _>(dossier_id)
+        if let [id] = ids.as_slice() {
+            diesel::sql_query("SELECT id FROM dossiers WHERE id = $1 FOR NO KEY UPDATE")
+                .bind::<Text, _>(*id)
+                .execute(conn)?;
+        } else {
+            let list = ids.iter().map(|id| lit(id)).collect::<Vec<_>>().join(", ");
+            diesel::sql_query(format!(
+                "SELECT id FROM dossiers WHERE id IN ({list}) ORDER BY id FOR NO KEY UPDATE"
+            ))
             .execute(conn)?;
+        }
     }
     static INPUTS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = INPUTS.get_or_init(|| inputs_sql("WHERE d.id = "));
-    let Some(input) = (CachedById {
-        sql,
-        id: dossier_id,
-    })
-    .get_result::<InputRow>(conn)
-    .optional()?
-    else {
-        return Ok(());
-    };
-    let new = input.fact();
-    let old = &input.old.0;
-    if old.as_ref() == Some(&new) {
+    let mut changed = Vec::new();
+    for id in ids {
+        let input = CachedById { sql, id }
+            .get_result::<InputRow>(conn)
+            .optional()?;
+        if let Some(input) = input {
+            let new = input.fact();
+            if input.old.0.as_ref() != Some(&new) {
+                changed.push((id, new, input.old.0));
+            }
+        }
+    }
+    if changed.is_empty() {
         return Ok(());
     }
-    let mut moves = vec![(&new, new.counters)];
-    if let Some(o) = old {
-        moves.push((o, Counters::default().minus(&o.counters)));
+    let mut moves = Vec::new();
+    for (_, new, old) in &changed {
+        moves.push((new, new.counters));
+        if let Some(o) = old {
+            moves.push((o, Counters::default().minus(&o.counters)));
+        }
     }
-    // One round trip for every write. The values are the dossier's own codes and numbers,
+    // One round trip for every write. The values are the dossiers' own codes and numbers,
     // written as literals (quotes doubled).
     let mut statements = sum_statements(&moves);
-    statements.push(upsert_fact_sql(dossier_id, &new));
+    statements.extend(changed.iter().map(|(id, new, _)| upsert_fact_sql(id, new)));
     conn.batch_execute(&statements.join(";\n"))
 }
 
