@@ -221,7 +221,10 @@ fn ph(conn: &DbConn, n: usize) -> String {
     }
 }
 
-/// The raw inputs of every dossier's facts; `{where}` narrows it.
+/// The raw inputs of every dossier's facts; `{where}` narrows it. `o.status || ''` keeps
+/// SQLite (no statistics) off `portal_outbox_status_idx`, which walked every sent message
+/// of the system per dossier: a backlog drain fell from 2,700 to under 100 messages/s. A
+/// dossier has a handful of messages; its own index is the way in, on both backends.
 fn inputs_sql(filter: &str) -> String {
     format!(
         "SELECT d.id, d.commune_code, d.province_code, d.procedure_code, d.channel, d.status, d.lifecycle, \
@@ -235,7 +238,7 @@ fn inputs_sql(filter: &str) -> String {
            (SELECT COUNT(*) FROM digital_results r WHERE r.dossier_id = d.id AND r.status <> 'revoked') AS digital_results, \
            COALESCE((SELECT f.total FROM fee_assessments f WHERE f.dossier_id = d.id), 0) AS fee_total, \
            (SELECT COUNT(*) FROM payments p WHERE p.dossier_id = d.id AND p.method = 'online' AND p.status = 'succeeded') AS online_payments, \
-           EXISTS (SELECT 1 FROM portal_outbox o WHERE o.dossier_id = d.id AND o.service = '{service}' AND o.status = 'sent') AS synced, \
+           EXISTS (SELECT 1 FROM portal_outbox o WHERE o.dossier_id = d.id AND o.service = '{service}' AND o.status || '' = 'sent') AS synced, \
            (SELECT g.rating FROM dossier_ratings g WHERE g.dossier_id = d.id) AS rating, \
            f.commune_code AS old_commune_code, f.province_code AS old_province_code, f.day AS old_day, \
            f.procedure_code AS old_procedure_code, f.channel AS old_channel, {old} \
