@@ -344,6 +344,8 @@ fn commune_facts(
     }
     // Whether each commune has dossiers and ever had a message delivered: two EXISTS per
     // commune, served by the commune indexes, instead of counting every message.
+    // `o.status || ''` keeps SQLite (no statistics) from walking every sent message of the
+    // system through the status index for each commune that has none.
     let q = sql(
         conn,
         &format!(
@@ -351,7 +353,7 @@ fn commune_facts(
              CAST(CASE WHEN EXISTS (SELECT 1 FROM dossiers d WHERE d.commune_code = c.code) \
              THEN 1 ELSE 0 END AS BIGINT) AS total, \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM dossiers d JOIN portal_outbox o ON o.dossier_id = d.id \
-             WHERE d.commune_code = c.code AND o.status = 'sent') THEN 1 ELSE 0 END AS BIGINT) AS part \
+             WHERE d.commune_code = c.code AND o.status || '' = 'sent') THEN 1 ELSE 0 END AS BIGINT) AS part \
              FROM communes c WHERE {scope_communes}"
         ),
     );
