@@ -3,7 +3,8 @@
 # communes of Phú Thọ (generate-dossiers also rebuilds the indicator aggregates from them),
 # then measures the province report for one month and for one year, the commune report for
 # a month and a year, a province year broken down by procedure, and the first page of the
-# dossiers behind a commune's "finished late" count.
+# dossiers behind a commune's "finished late" count, and the readiness board of the province
+# and of one commune.
 #   bench/reports.sh                                                       # SQLite
 #   BENCH_POSTGRES_URL='postgres://…/empty_db?sslmode=disable' bench/reports.sh   # and PostgreSQL
 # One client at a time (-c1: latency of a single report) and then CONNS clients (throughput);
@@ -53,6 +54,8 @@ bench_backend() {
   echo "-- commune report, one year"; measure -H "Authorization: Bearer $leader" "$base/reports/communes/$COMMUNE?period=year&date=$year"
   echo "-- province report, one year, by procedure (per-dossier facts)"; measure -H "Authorization: Bearer $province" "$base/reports/provinces/25?period=year&date=$year&by=procedure"
   echo "-- province report, one year, XLSX"; measure -H "Authorization: Bearer $province" "$base/reports/provinces/25?period=year&date=$year&format=xlsx"
+  echo "-- readiness board, province (N of M green, what each commune lacks)"; measure -H "Authorization: Bearer $province" "$base/readiness/provinces/25"
+  echo "-- readiness board, one commune"; measure -H "Authorization: Bearer $leader" "$base/readiness/communes/$COMMUNE"
   echo "-- commune: dossiers behind finished_late, one year, first page"; measure -H "Authorization: Bearer $leader" "$base/reports/communes/$COMMUNE/dossiers?measure=finished_late&period=year&date=$year"
   kill $pid; wait $pid 2>/dev/null || true; pid=
   local t1=$(date +%s)
