@@ -17,17 +17,6 @@ const COPY: &str = "2.000815";
 /// Residence registration: flat, cheaper online, exemptions, collected on return.
 const RESIDENCE: &str = "1.004222";
 
-/// The app under test, as the helpers take it.
-macro_rules! app_fn {
-    ($(async fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block)+) => {$(
-        async fn $name<S, B>($($arg: $ty),*) -> $ret
-        where
-            S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
-            B: actix_web::body::MessageBody,
-        $body
-    )+};
-}
-
 app_fn! {
     async fn post(app: &S, token: Option<&str>, uri: &str, body: Value) -> Resp {
     let mut r = TestRequest::post().uri(uri).set_json(body);

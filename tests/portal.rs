@@ -17,16 +17,6 @@ use serde_json::{json, Value};
 
 const PROCEDURE: &str = "1.001193";
 
-macro_rules! app_fn {
-    ($(async fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block)+) => {$(
-        async fn $name<S, B>($($arg: $ty),*) -> $ret
-        where
-            S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
-            B: actix_web::body::MessageBody,
-        $body
-    )+};
-}
-
 app_fn! {
     async fn post(app: &S, token: Option<&str>, uri: &str, body: Value) -> Resp {
         let mut r = TestRequest::post().uri(uri).set_json(body);

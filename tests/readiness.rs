@@ -24,16 +24,6 @@ const INFRA: [&str; 8] = [
     "scanners",
 ];
 
-macro_rules! app_fn {
-    ($(async fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block)+) => {$(
-        async fn $name<S, B>($($arg: $ty),*) -> $ret
-        where
-            S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
-            B: actix_web::body::MessageBody,
-        $body
-    )+};
-}
-
 fn item<'a>(board: &'a Value, code: &str) -> &'a Value {
     board["items"]
         .as_array()

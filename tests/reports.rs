@@ -19,16 +19,6 @@ use serde_json::{json, Value};
 const PROCEDURE: &str = "1.004873";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
-macro_rules! app_fn {
-    ($(async fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block)+) => {$(
-        async fn $name<S, B>($($arg: $ty),*) -> $ret
-        where
-            S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
-            B: actix_web::body::MessageBody,
-        $body
-    )+};
-}
-
 struct People {
     officer: String,
     spec_id: String,

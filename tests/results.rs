@@ -55,16 +55,6 @@ fn multipart_post(uri: &str, token: Option<&str>, f: (String, Vec<u8>)) -> TestR
     r
 }
 
-macro_rules! app_fn {
-    ($(async fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block)+) => {$(
-        async fn $name<S, B>($($arg: $ty),*) -> $ret
-        where
-            S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
-            B: actix_web::body::MessageBody,
-        $body
-    )+};
-}
-
 struct People {
     officer: String,
     leader: String,

@@ -26,6 +26,19 @@ pub const KIM_BOI: &str = "04978"; // Xã Kim Bôi, Phú Thọ (25)
 pub const HOA_BINH: &str = "04795"; // Phường Hoà Bình, Phú Thọ (25)
 pub const BA_DINH: &str = "00004"; // Phường Ba Đình, Hà Nội (01)
 
+/// Helper functions generic over the app under test (what `init_service` returns), so a
+/// suite's helpers take `&app` without naming its type.
+#[macro_export]
+macro_rules! app_fn {
+    ($(async fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block)+) => {$(
+        async fn $name<S, B>($($arg: $ty),*) -> $ret
+        where
+            S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+            B: actix_web::body::MessageBody,
+        $body
+    )+};
+}
+
 /// Runs each listed test body once per backend: `mod name { fn sqlite(); fn postgres(); }`.
 #[macro_export]
 macro_rules! both_backends {
