@@ -8,8 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use super::extract::{etag, rule, IfMatch, Page, PageParams, ValidJson};
+use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::CommuneAdmins;
-use crate::auth::{Authorized, Role};
+use crate::auth::Authorized;
 use crate::db::models::registry::{Commune, CommuneChanges, Province};
 use crate::db::schema::provinces;
 use crate::domain::text::{fold, nfc};
@@ -445,7 +446,11 @@ pub async fn update_commune(
     body: ValidJson<UpdateCommune>,
 ) -> ApiResult<HttpResponse> {
     let code = code.into_inner();
-    if auth.role == Role::CommuneAdmin && auth.commune_code.as_deref() != Some(code.as_str()) {
+    let place = Place {
+        commune: Some(&code),
+        ..Place::default()
+    };
+    if !access::may_see(&auth, Resource::CommuneSettings, place) {
         return Err(ApiError::not_found("xã/phường", "Commune"));
     }
     let input = body.0;

@@ -11,6 +11,7 @@ use super::calendar::case_processing_time;
 use super::extract::{
     etag, parse_json, read_body, rule, validation_error, IfMatch, Page, PageParams,
 };
+use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::{AnyRole, DossierIntake};
 use crate::auth::{Authorized, Principal, Role};
 use crate::db::models::calendar::load_calendar;
@@ -434,19 +435,12 @@ pub fn view(
 /// Whether the caller may see a dossier at all. Anything else is answered 404, as if it
 /// did not exist, so that codes of other communes cannot be probed.
 pub fn can_see(p: &Principal, d: &Dossier) -> bool {
-    match p.role {
-        Role::SystemAdmin => true,
-        Role::ProvinceSupervisor => p.province_code.as_deref() == Some(d.province_code.as_str()),
-        Role::ReceptionOfficer | Role::Specialist | Role::Leader | Role::CommuneAdmin => {
-            p.commune_code.as_deref() == Some(d.commune_code.as_str())
-        }
-        Role::Citizen => d.owner_user_id.as_deref() == Some(p.user_id.as_str()),
-        Role::PortalClient => match (&p.commune_code, &p.province_code) {
-            (Some(c), _) => *c == d.commune_code,
-            (None, Some(pv)) => *pv == d.province_code,
-            (None, None) => true,
-        },
-    }
+    access::may_see(p, Resource::Dossier, dossier_place(d))
+}
+
+/// Where a dossier sits, for the access rules.
+pub fn dossier_place(d: &Dossier) -> Place<'_> {
+    Place::commune(&d.commune_code, &d.province_code).owned(d.owner_user_id.as_deref())
 }
 
 fn dossier_not_found() -> ApiError {
@@ -1564,25 +1558,13 @@ pub async fn list_dossiers(
             let calendar = load_calendar(conn)?;
             let mut q = dossiers::table.select(Dossier::as_select()).into_boxed();
             // Scope first: it is also the leading column of every index.
-            match p.role {
-                Role::SystemAdmin => {}
-                Role::ProvinceSupervisor => {
-                    q = q.filter(
-                        dossiers::province_code.eq(p.province_code.clone().unwrap_or_default()),
-                    )
-                }
-                Role::Citizen => q = q.filter(dossiers::owner_user_id.eq(p.user_id.clone())),
-                Role::PortalClient => match (&p.commune_code, &p.province_code) {
-                    (Some(c), _) => q = q.filter(dossiers::commune_code.eq(c.clone())),
-                    (None, Some(pv)) => q = q.filter(dossiers::province_code.eq(pv.clone())),
-                    _ => {}
-                },
-                _ => {
-                    q = q.filter(
-                        dossiers::commune_code.eq(p.commune_code.clone().unwrap_or_default()),
-                    )
-                }
-            }
+            q = crate::scope_filter!(
+                q,
+                access::scope(&p, Resource::Dossier),
+                commune = dossiers::commune_code,
+                province = dossiers::province_code,
+                owner = dossiers::owner_user_id,
+            );
             if let Some(c) = f.commune_code {
                 q = q.filter(dossiers::commune_code.eq(c));
             }

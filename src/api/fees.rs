@@ -17,6 +17,7 @@ use validator::Validate;
 
 use super::dossiers::{load_visible, Channel};
 use super::extract::{etag, validation_error, IfMatch, Page, PageParams, ValidJson};
+use crate::auth::access::{self, Resource};
 use crate::auth::roles::{AnyRole, SystemAdmins};
 use crate::auth::{Authorized, Principal, Role};
 use crate::db::models::dossier::{Dossier, NewDossierEvent};
@@ -1059,5 +1060,7 @@ pub async fn quote(
 
 /// Used by payments: the principal may act on money of this dossier at the counter.
 pub fn is_commune_officer(p: &Principal, d: &Dossier) -> bool {
-    p.role == Role::ReceptionOfficer && p.commune_code.as_deref() == Some(d.commune_code.as_str())
+    p.is(Role::ReceptionOfficer)
+        && access::reach(Resource::Dossier, p.role) == access::Reach::Commune
+        && access::may_see(p, Resource::Dossier, super::dossiers::dossier_place(d))
 }

@@ -13,6 +13,7 @@ use super::extract::{
     client_ip, etag, idempotency_key, is_json, parse_json, read_body, validation_error, Page,
     PageParams, ValidJson,
 };
+use crate::auth::access::{self, Resource};
 use crate::auth::roles::{AnyRole, Payers, SystemAdmins};
 use crate::auth::{Authorized, Principal, Role};
 use crate::db::models::dossier::Dossier;
@@ -649,6 +650,7 @@ pub async fn list_payments(
     let after: Option<PaymentCursor> = page.cursor()?;
     let f = filter.into_inner();
     let p = auth.principal.clone();
+    let scope = access::require(&p, Resource::PaymentList)?;
     let page = state
         .db(move |conn| {
             let mut q = payments::table
@@ -657,27 +659,13 @@ pub async fn list_payments(
                 .order((payments::created_at.desc(), payments::id.desc()))
                 .limit(limit + 1)
                 .into_boxed();
-            match p.role {
-                Role::SystemAdmin => {}
-                Role::ProvinceSupervisor => {
-                    q = q.filter(
-                        payments::province_code.eq(p.province_code.clone().unwrap_or_default()),
-                    )
-                }
-                Role::Citizen => q = q.filter(dossiers::owner_user_id.eq(p.user_id.clone())),
-                Role::ReceptionOfficer | Role::Specialist | Role::Leader | Role::CommuneAdmin => {
-                    q = q.filter(
-                        payments::commune_code.eq(p.commune_code.clone().unwrap_or_default()),
-                    )
-                }
-                Role::PortalClient => {
-                    return Err(ApiError::forbidden(
-                        "payment.role_not_allowed",
-                        "Tài khoản cổng không xem danh sách thanh toán.",
-                        "Portal accounts do not list payments.",
-                    ))
-                }
-            }
+            q = crate::scope_filter!(
+                q,
+                scope,
+                commune = payments::commune_code,
+                province = payments::province_code,
+                owner = dossiers::owner_user_id,
+            );
             if let Some(c) = f.commune_code {
                 q = q.filter(payments::commune_code.eq(c));
             }

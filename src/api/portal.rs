@@ -10,8 +10,9 @@ use validator::Validate;
 
 use super::dossiers::load_visible;
 use super::extract::{Page, PageParams, ValidJson};
+use crate::auth::access::{self, Place, Resource, Scope};
 use crate::auth::roles::{AnyRole, CommuneAdmins};
-use crate::auth::{Authorized, Principal, Role};
+use crate::auth::{Authorized, Principal};
 use crate::db::models::dossier::DossierEvent;
 use crate::db::schema::{
     dossier_events, dossiers, portal_outbox, webhook_deliveries, webhook_subscriptions,
@@ -26,12 +27,9 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(t, Utc)
 }
 
-/// The commune an administrator is limited to (`None`: the whole system).
+/// The commune an administrator is limited to in the outbox (`None`: the whole system).
 fn admin_scope(p: &Principal) -> Option<String> {
-    match p.role {
-        Role::SystemAdmin => None,
-        _ => Some(p.commune_code.clone().unwrap_or_default()),
-    }
+    access::scope(p, Resource::PortalOutbox).commune_or_all()
 }
 
 // ---------------------------------------------------------------- outbox
@@ -363,7 +361,7 @@ pub async fn events(
             ),
         ));
     }
-    let p = auth.principal.clone();
+    let scope = access::scope(&auth, Resource::EventFeed);
     let previous = q.after.clone();
     let page = state
         .db(move |conn| {
@@ -405,21 +403,13 @@ pub async fn events(
                     .order((dossier_events::txid, dossier_events::id))
                     .limit(limit)
                     .into_boxed();
-                query = match p.role {
-                    Role::SystemAdmin => query,
-                    Role::ProvinceSupervisor => query.filter(
-                        dossiers::province_code.eq(p.province_code.clone().unwrap_or_default()),
-                    ),
-                    Role::Citizen => query.filter(dossiers::owner_user_id.eq(p.user_id.clone())),
-                    Role::PortalClient => match (&p.commune_code, &p.province_code) {
-                        (Some(c), _) => query.filter(dossiers::commune_code.eq(c.clone())),
-                        (None, Some(pv)) => query.filter(dossiers::province_code.eq(pv.clone())),
-                        (None, None) => query,
-                    },
-                    _ => query.filter(
-                        dossiers::commune_code.eq(p.commune_code.clone().unwrap_or_default()),
-                    ),
-                };
+                query = crate::scope_filter!(
+                    query,
+                    scope,
+                    commune = dossiers::commune_code,
+                    province = dossiers::province_code,
+                    owner = dossiers::owner_user_id,
+                );
                 let rows: Vec<(DossierEvent, String, String)> = query.load(conn)?;
                 let exhausted = (rows.len() as i64) < limit;
                 for (e, code, commune) in rows {
@@ -556,16 +546,17 @@ pub async fn create_webhook(
             ),
         ));
     }
-    let commune = match (auth.role, &req.commune_code) {
-        (Role::SystemAdmin, c) => c.clone(),
-        (_, Some(c)) if Some(c) != auth.commune_code.as_ref() => {
+    let commune = match (access::scope(&auth, Resource::Webhook), &req.commune_code) {
+        (Scope::All, c) => c.clone(),
+        (Scope::Commune(own), None) => Some(own),
+        (Scope::Commune(own), Some(c)) if *c == own => Some(own),
+        _ => {
             return Err(ApiError::forbidden(
                 "webhook.other_commune",
                 "Chỉ đăng ký webhook cho xã của mình.",
                 "A commune administrator subscribes for its own commune only.",
             ))
         }
-        _ => auth.commune_code.clone(),
     };
     let by = auth.user_id.clone();
     let secret = crate::auth::random_token(32);
@@ -614,8 +605,14 @@ fn load_webhook(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<Subscri
         .select(subscription_columns())
         .first(conn)
         .optional()?;
-    row.filter(|r| p.role == Role::SystemAdmin || r.1.is_some() && r.1 == p.commune_code)
-        .ok_or_else(|| ApiError::not_found("webhook", "Webhook"))
+    row.filter(|r| {
+        let place = Place {
+            commune: r.1.as_deref(),
+            ..Place::default()
+        };
+        access::may_see(p, Resource::Webhook, place)
+    })
+    .ok_or_else(|| ApiError::not_found("webhook", "Webhook"))
 }
 
 /// List webhooks.
@@ -631,16 +628,14 @@ pub async fn list_webhooks(
     state: web::Data<AppState>,
     auth: Authorized<CommuneAdmins>,
 ) -> ApiResult<HttpResponse> {
-    let scope = admin_scope(&auth);
+    let scope = access::scope(&auth, Resource::Webhook);
     let rows = state
         .db(move |conn| {
-            let mut q = webhook_subscriptions::table
+            let q = webhook_subscriptions::table
                 .select(subscription_columns())
                 .order(webhook_subscriptions::created_at)
                 .into_boxed();
-            if let Some(c) = scope {
-                q = q.filter(webhook_subscriptions::commune_code.eq(c));
-            }
+            let q = crate::scope_filter!(q, scope, commune = webhook_subscriptions::commune_code);
             Ok(q.load::<SubscriptionRow>(conn)?)
         })
         .await?;

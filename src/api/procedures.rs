@@ -12,8 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKind};
 
 use super::extract::{etag, parse_json, read_body, IfMatch, Page, PageParams, ValidJson};
+use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::{CommuneAdmins, SystemAdmins};
-use crate::auth::{Authorized, Role};
+use crate::auth::Authorized;
 use crate::catalog::{self, ImportMode, ImportOutcome};
 use crate::db::models::procedure::{CatalogFilter, Procedure, ProcedureVersion, Publication};
 use crate::db::schema::communes;
@@ -953,7 +954,11 @@ pub async fn list_commune_procedures(
 
 /// The commune a caller may configure, or 404 as if it did not exist.
 fn own_commune(auth: &Authorized<CommuneAdmins>, commune: &str) -> ApiResult<()> {
-    if auth.role == Role::CommuneAdmin && auth.commune_code.as_deref() != Some(commune) {
+    let place = Place {
+        commune: Some(commune),
+        ..Place::default()
+    };
+    if !access::may_see(auth, Resource::CommuneSettings, place) {
         return Err(commune_not_found());
     }
     Ok(())

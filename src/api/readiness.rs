@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{etag, IfMatch, Page, PageParams, ValidJson};
+use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::Policy;
 use crate::auth::{Authorized, Principal, Role};
 use crate::db::models::registry::{Commune, Province};
@@ -75,13 +76,11 @@ fn commune_not_found() -> ApiError {
 /// The commune, if the caller may see its board (else 404, as for any record out of scope).
 fn visible_commune(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<Commune> {
     let c = Commune::find(conn, code)?.ok_or_else(commune_not_found)?;
-    let ok = match p.role {
-        Role::SystemAdmin => true,
-        Role::ProvinceSupervisor => p.province_code.as_deref() == Some(c.province_code.as_str()),
-        Role::Citizen | Role::PortalClient => false,
-        _ => p.commune_code.as_deref() == Some(c.code.as_str()),
-    };
-    if ok {
+    if access::may_see(
+        p,
+        Resource::CommuneBoard,
+        Place::commune(&c.code, &c.province_code),
+    ) {
         Ok(c)
     } else {
         Err(commune_not_found())
@@ -91,10 +90,10 @@ fn visible_commune(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<Co
 fn visible_province(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<Province> {
     let not_found = || ApiError::not_found("tỉnh/thành phố", "Province");
     let pv = Province::find(conn, code)?.ok_or_else(not_found)?;
-    match p.role {
-        Role::SystemAdmin => Ok(pv),
-        Role::ProvinceSupervisor if p.province_code.as_deref() == Some(code) => Ok(pv),
-        _ => Err(not_found()),
+    if access::may_see(p, Resource::ProvinceBoard, Place::province(&pv.code)) {
+        Ok(pv)
+    } else {
+        Err(not_found())
     }
 }
 

@@ -9,8 +9,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::{ProvinceReaders, ReportReaders};
-use crate::auth::{Authorized, Principal, Role};
+use crate::auth::{Authorized, Principal};
 use crate::db::models::indicator::{self as agg, GroupBy, KeyedCounters, Scope};
 use crate::db::models::registry::{Commune, Province};
 use crate::db::schema::communes;
@@ -190,24 +191,21 @@ fn score(groups: &[GroupScore]) -> Score {
     }
 }
 
-fn visible_commune(p: &Principal, c: &Commune) -> bool {
-    match p.role {
-        Role::SystemAdmin => true,
-        Role::ProvinceSupervisor => p.province_code.as_deref() == Some(c.province_code.as_str()),
-        Role::Citizen | Role::PortalClient => false,
-        _ => p.commune_code.as_deref() == Some(c.code.as_str()),
-    }
-}
-
 fn commune_in_scope(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<Commune> {
     Commune::find(conn, code)?
-        .filter(|c| visible_commune(p, c))
+        .filter(|c| {
+            access::may_see(
+                p,
+                Resource::CommuneBoard,
+                Place::commune(&c.code, &c.province_code),
+            )
+        })
         .ok_or_else(|| ApiError::not_found("xã", "Commune"))
 }
 
 fn province_in_scope(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<Province> {
     Province::find(conn, code)?
-        .filter(|_| p.role == Role::SystemAdmin || p.province_code.as_deref() == Some(code))
+        .filter(|pv| access::may_see(p, Resource::ProvinceBoard, Place::province(&pv.code)))
         .ok_or_else(|| ApiError::not_found("tỉnh", "Province"))
 }
 

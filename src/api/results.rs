@@ -16,6 +16,7 @@ use super::attachments::{
 use super::dossiers::{load_visible, record_of};
 use super::extract::{etag, validation_error, IfMatch, Page, PageParams, ValidJson};
 use super::multipart::{read_form, Form};
+use crate::auth::access::{self, Place, Resource, Scope};
 use crate::auth::roles::{AnyRole, Uploaders};
 use crate::auth::{Authorized, Principal, Role};
 use crate::db::models::dossier::{record_file, Attachment, Dossier, NewDossierEvent};
@@ -215,21 +216,25 @@ fn personal_id(conn: &mut DbConn, p: &Principal) -> ApiResult<Option<String>> {
         .flatten())
 }
 
+/// The caller's scope over digital results (a citizen's includes the ID number on its account).
+fn result_scope(conn: &mut DbConn, p: &Principal) -> ApiResult<Scope> {
+    let identity = match access::reach(Resource::DigitalResult, p.role) {
+        access::Reach::OwnOrIdentity => personal_id(conn, p)?,
+        _ => None,
+    };
+    Ok(access::scope_with_identity(
+        p,
+        Resource::DigitalResult,
+        identity,
+    ))
+}
+
 fn may_see(conn: &mut DbConn, p: &Principal, r: &DigitalResult) -> ApiResult<bool> {
-    Ok(match p.role {
-        Role::SystemAdmin => true,
-        Role::ProvinceSupervisor => p.province_code.as_deref() == Some(r.province_code.as_str()),
-        Role::Citizen => {
-            r.owner_user_id.as_deref() == Some(p.user_id.as_str())
-                || personal_id(conn, p)?.as_deref() == Some(r.owner_id_number.as_str())
-        }
-        Role::PortalClient => match (&p.commune_code, &p.province_code) {
-            (Some(c), _) => *c == r.commune_code,
-            (None, Some(pv)) => *pv == r.province_code,
-            (None, None) => true,
-        },
-        _ => p.commune_code.as_deref() == Some(r.commune_code.as_str()),
-    })
+    Ok(result_scope(conn, p)?.admits(
+        Place::commune(&r.commune_code, &r.province_code)
+            .owned(r.owner_user_id.as_deref())
+            .identity(&r.owner_id_number),
+    ))
 }
 
 fn load_result(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<DigitalResult> {
@@ -554,7 +559,7 @@ pub async fn list(
     let st = state.clone();
     let page = state
         .db(move |conn| {
-            let pid = personal_id(conn, &p)?;
+            let scope = result_scope(conn, &p)?;
             let mut q = digital_results::table
                 .select(DigitalResult::as_select())
                 .order((
@@ -563,25 +568,14 @@ pub async fn list(
                 ))
                 .limit(limit + 1)
                 .into_boxed();
-            q = match p.role {
-                Role::SystemAdmin => q,
-                Role::ProvinceSupervisor => q.filter(
-                    digital_results::province_code.eq(p.province_code.clone().unwrap_or_default()),
-                ),
-                Role::Citizen => q.filter(
-                    digital_results::owner_user_id
-                        .eq(p.user_id.clone())
-                        .or(digital_results::owner_id_number.eq(pid.unwrap_or_else(|| "-".into()))),
-                ),
-                Role::PortalClient => match (&p.commune_code, &p.province_code) {
-                    (Some(c), _) => q.filter(digital_results::commune_code.eq(c.clone())),
-                    (None, Some(pv)) => q.filter(digital_results::province_code.eq(pv.clone())),
-                    (None, None) => q,
-                },
-                _ => q.filter(
-                    digital_results::commune_code.eq(p.commune_code.clone().unwrap_or_default()),
-                ),
-            };
+            q = crate::scope_filter!(
+                q,
+                scope,
+                commune = digital_results::commune_code,
+                province = digital_results::province_code,
+                owner = digital_results::owner_user_id,
+                identity = digital_results::owner_id_number,
+            );
             if let Some(code) = f.dossier_code {
                 let id: Option<String> = dossiers::table
                     .filter(dossiers::code.eq(code))
@@ -760,7 +754,11 @@ fn leader_of(p: &Principal, r: &DigitalResult) -> ApiResult<()> {
         "certified_copy" => matches!(p.role, Role::Leader | Role::ReceptionOfficer),
         _ => p.role == Role::Leader,
     };
-    if role_ok && p.commune_code.as_deref() == Some(r.commune_code.as_str()) {
+    let place = Place::commune(&r.commune_code, &r.province_code);
+    if role_ok
+        && access::reach(Resource::DigitalResult, p.role) == access::Reach::Commune
+        && access::may_see(p, Resource::DigitalResult, place)
+    {
         Ok(())
     } else {
         Err(ApiError::forbidden(
@@ -1544,7 +1542,13 @@ pub async fn review(
                 .select(DigitizationRecord::as_select())
                 .first(conn)
                 .optional()?
-                .filter(|r| p.commune_code.as_deref() == Some(r.commune_code.as_str()))
+                .filter(|r| {
+                    let place = Place {
+                        commune: Some(&r.commune_code),
+                        ..Place::default()
+                    };
+                    access::may_see(&p, Resource::CertificationBook, place)
+                })
                 .ok_or_else(|| ApiError::not_found("bản ghi số hoá", "Digitization record"))?;
             let n = diesel::update(
                 digitization_records::table
@@ -1641,16 +1645,16 @@ pub async fn commune_digitization(
         ));
     }
     let p = auth.principal.clone();
+    access::require(&p, Resource::CertificationBook)?;
     let stats = state
         .db(move |conn| {
             let commune = crate::db::models::registry::Commune::find(conn, &code)?;
-            let visible = commune.as_ref().is_some_and(|c| match p.role {
-                Role::SystemAdmin => true,
-                Role::ProvinceSupervisor => {
-                    p.province_code.as_deref() == Some(c.province_code.as_str())
-                }
-                Role::Citizen | Role::PortalClient => false,
-                _ => p.commune_code.as_deref() == Some(c.code.as_str()),
+            let visible = commune.as_ref().is_some_and(|c| {
+                access::may_see(
+                    &p,
+                    Resource::CertificationBook,
+                    Place::commune(&c.code, &c.province_code),
+                )
             });
             if !visible {
                 return Err(ApiError::not_found("xã", "Commune"));
@@ -1940,32 +1944,23 @@ pub async fn list_certifications(
     let limit = page.limit();
     let after: Option<CertCursor> = page.cursor()?;
     let p = auth.principal.clone();
-    let commune = match p.role {
-        Role::Citizen | Role::PortalClient => {
-            return Err(ApiError::forbidden(
-                "certification.role_not_allowed",
-                "Không xem sổ chứng thực.",
-                "This role does not read the certification book.",
-            ))
-        }
-        Role::SystemAdmin | Role::ProvinceSupervisor => {
-            q.get("commune_code").cloned().ok_or_else(|| {
-                ApiError::invalid_field("commune_code", "Cần mã xã.", "commune_code is required.")
-            })?
-        }
-        _ => p.commune_code.clone().unwrap_or_default(),
+    let scope = access::require(&p, Resource::CertificationBook)?;
+    let commune = match &scope {
+        Scope::Commune(c) => c.clone(),
+        Scope::Nothing => String::new(),
+        _ => q.get("commune_code").cloned().ok_or_else(|| {
+            ApiError::invalid_field("commune_code", "Cần mã xã.", "commune_code is required.")
+        })?,
     };
     let st = state.clone();
     let page = state
         .db(move |conn| {
-            if p.role == Role::ProvinceSupervisor {
-                let c = crate::db::models::registry::Commune::find(conn, &commune)?;
-                if c.is_none_or(|c| Some(c.province_code) != p.province_code) {
-                    return Ok(Page {
-                        items: vec![],
-                        next_cursor: None,
-                    });
-                }
+            let c = crate::db::models::registry::Commune::find(conn, &commune)?;
+            if !c.is_some_and(|c| scope.admits(Place::commune(&c.code, &c.province_code))) {
+                return Ok(Page {
+                    items: vec![],
+                    next_cursor: None,
+                });
             }
             let mut q = certifications::table
                 .inner_join(digital_results::table)

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use super::extract::{etag, rule, IfMatch, Page, PageParams, ValidJson};
+use crate::auth::access::{self, Place, Resource, Scope};
 use crate::auth::roles::UserAdmins;
 use crate::auth::{password, Authorized, Principal, Role};
 use crate::db::models::session::RefreshToken;
@@ -255,12 +256,19 @@ fn user_not_found() -> ApiError {
 
 /// A commune admin sees only its commune's accounts; anything else is "not found".
 fn visible_to(admin: &Principal, user: &User) -> bool {
-    match admin.role {
-        Role::SystemAdmin => true,
-        Role::CommuneAdmin => {
-            admin.commune_code.is_some() && user.commune_code == admin.commune_code
-        }
-        _ => false,
+    access::may_see(
+        admin,
+        Resource::Account,
+        account_place(user.commune_code.as_deref()),
+    )
+}
+
+/// Where an account sits, for the access rules: its commune (province-level and system
+/// accounts sit in no commune, so only a system-wide scope reaches them).
+fn account_place(commune: Option<&str>) -> Place<'_> {
+    Place {
+        commune,
+        ..Place::default()
     }
 }
 
@@ -296,11 +304,7 @@ pub async fn list_users(
     let limit = page.limit();
     let after: Option<String> = page.cursor()?;
     let filter = filter.into_inner();
-    let scope_commune = if auth.role == Role::CommuneAdmin {
-        auth.commune_code.clone()
-    } else {
-        filter.commune_code.clone()
-    };
+    let scope = access::scope(&auth, Resource::Account);
     let rows = state
         .db(move |conn| {
             let mut q = users::table
@@ -308,7 +312,8 @@ pub async fn list_users(
                 .order(users::username.asc())
                 .limit(limit + 1)
                 .into_boxed();
-            if let Some(c) = scope_commune {
+            q = crate::scope_filter!(q, scope, commune = users::commune_code);
+            if let Some(c) = filter.commune_code {
                 q = q.filter(users::commune_code.eq(c));
             }
             if let Some(r) = filter.role {
@@ -356,17 +361,16 @@ pub async fn create_user(
 ) -> ApiResult<HttpResponse> {
     let mut input = body.0;
     grant_check(&auth, input.role)?;
-    if auth.role == Role::CommuneAdmin {
-        match (&input.commune_code, &auth.commune_code) {
-            (None, own) => input.commune_code = own.clone(),
-            (Some(c), Some(own)) if c == own => {}
-            _ => {
-                return Err(ApiError::forbidden(
-                    "user.other_commune",
-                    "Quản trị xã chỉ tạo tài khoản cho xã của mình.",
-                    "A commune admin may only create accounts of its own commune.",
-                ))
-            }
+    match access::scope(&auth, Resource::Account) {
+        Scope::All => {}
+        Scope::Commune(own) if input.commune_code.is_none() => input.commune_code = Some(own),
+        scope if scope.admits(account_place(input.commune_code.as_deref())) => {}
+        _ => {
+            return Err(ApiError::forbidden(
+                "user.other_commune",
+                "Quản trị xã chỉ tạo tài khoản cho xã của mình.",
+                "A commune admin may only create accounts of its own commune.",
+            ))
         }
     }
     let hash = web::block({
@@ -500,7 +504,9 @@ pub async fn update_user(
                 return Err(ApiError::precondition_failed());
             }
             let commune_in = input.commune_code.clone().or(current.commune_code.clone());
-            if admin.role == Role::CommuneAdmin && commune_in != admin.commune_code {
+            if !access::scope(&admin, Resource::Account)
+                .admits(account_place(commune_in.as_deref()))
+            {
                 return Err(ApiError::forbidden(
                     "user.other_commune",
                     "Quản trị xã không chuyển tài khoản sang xã khác.",

@@ -1,5 +1,6 @@
 //! Authentication (who is calling) and authorization (what they may do).
 
+pub mod access;
 pub mod extract;
 pub mod password;
 pub mod roles;
