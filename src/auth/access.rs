@@ -484,6 +484,33 @@ mod tests {
         ));
     }
 
+    /// The role guards of the scoped operations say the same as the table: the roles a guard
+    /// lets through are exactly those that reach something of the resource.
+    #[test]
+    fn role_guards_agree_with_the_table() {
+        use crate::api::readiness::{ProvinceReadiness, ReadinessReaders};
+        use crate::auth::roles::{
+            CommuneAdmins, Policy, ProvinceReaders, ReportReaders, UserAdmins,
+        };
+        use std::collections::BTreeSet;
+        fn set(roles: &[Role]) -> BTreeSet<&'static str> {
+            roles.iter().map(|r| r.as_str()).collect()
+        }
+        let cases: [(&[Role], Resource); 8] = [
+            (UserAdmins::ROLES, Resource::Account),
+            (CommuneAdmins::ROLES, Resource::CommuneSettings),
+            (CommuneAdmins::ROLES, Resource::PortalOutbox),
+            (CommuneAdmins::ROLES, Resource::Webhook),
+            (ReportReaders::ROLES, Resource::CommuneBoard),
+            (ReadinessReaders::ROLES, Resource::CommuneBoard),
+            (ProvinceReaders::ROLES, Resource::ProvinceBoard),
+            (ProvinceReadiness::ROLES, Resource::ProvinceBoard),
+        ];
+        for (guard, resource) in cases {
+            assert_eq!(set(guard), set(&roles_reaching(resource)), "{resource:?}");
+        }
+    }
+
     #[test]
     fn readme_shows_the_rule_table() {
         let readme = include_str!("../../README.md");
