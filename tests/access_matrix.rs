@@ -873,11 +873,7 @@ fn fingerprint(ctx: &TestApp) -> BTreeMap<String, String> {
     let mut tables: Vec<(String, Vec<String>)> = vec![];
     for block in SCHEMA_RS.split("table! {").skip(1) {
         let head = block.trim_start();
-        let name = head
-            .split(|c: char| c == ' ' || c == '(')
-            .next()
-            .unwrap()
-            .to_string();
+        let name = head.split([' ', '(']).next().unwrap().to_string();
         let body = &head[..head.find('}').unwrap_or(head.len())];
         let columns = body
             .lines()
