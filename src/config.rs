@@ -62,6 +62,16 @@ pub struct Config {
     #[arg(long, env = "JWT_EXTERNAL_AUDIENCE")]
     pub jwt_external_audience: Option<String>,
 
+    /// Claim of the external provider's token that carries the person's verified 12-digit
+    /// personal ID (VNeID: the citizen's identification number). Absent or invalid: the
+    /// account gets no personal ID from the provider.
+    #[arg(
+        long,
+        env = "JWT_EXTERNAL_PERSONAL_ID_CLAIM",
+        default_value = "personal_id"
+    )]
+    pub jwt_external_personal_id_claim: String,
+
     /// Largest accepted JSON request body in bytes (larger: 413).
     #[arg(long, env = "MAX_JSON_BYTES", default_value_t = 1_048_576)]
     pub max_json_bytes: usize,

@@ -253,7 +253,7 @@ pub fn demo_accounts(conn: &mut DbConn) -> Result<Vec<(String, Role, String)>, S
                         role: role.as_str().to_string(),
                         commune_code: commune,
                         province_code: province,
-                        personal_id: (role == Role::Citizen).then(|| "025190000001".to_string()),
+                        personal_id: None,
                         active: true,
                         session_epoch: 0,
                         version: 1,
@@ -262,6 +262,24 @@ pub fn demo_accounts(conn: &mut DbConn) -> Result<Vec<(String, Role, String)>, S
                     },
                 )
                 .map_err(|e| e.to_string())?;
+                if role == Role::Citizen {
+                    // The demo citizen's identity, as an operator's (audited) verification.
+                    let user = User::find_by_username(conn, &username)
+                        .map_err(|e| e.to_string())?
+                        .ok_or("demo citizen vanished")?;
+                    crate::service::identity::set_verified_personal_id(
+                        conn,
+                        &user,
+                        "025190000001",
+                        crate::service::identity::IdSource::SystemAdmin,
+                        &crate::service::identity::Actor {
+                            id: "seed",
+                            role: "system_admin",
+                        },
+                        now,
+                    )
+                    .map_err(|e| format!("{e:?}"))?;
+                }
             }
         }
         out.push((username, role, pw));

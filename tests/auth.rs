@@ -226,87 +226,250 @@ fn base64_url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Tokens of an external identity provider (EdDSA) are accepted; the algorithm-confusion
-/// attack (HS256 "signed" with the public key) is not.
+/// Tokens of an external identity provider (EdDSA) are exchanged for local sessions of
+/// accounts mapped to their subjects (issue 13, hole 10): never access tokens themselves,
+/// never a source of roles or communes, and subject to the same session rules. The
+/// algorithm-confusion attack (HS256 "signed" with the public key) is refused.
 mod external_identity_provider {
     use super::*;
+    use diesel::prelude::*;
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use motcua::db::Backend;
 
-    async fn app_with_idp() -> TestApp {
+    async fn app_with_idp(backend: Backend) -> Option<TestApp> {
         let dir = env!("CARGO_MANIFEST_DIR");
-        TestApp::with(TestDb::sqlite(), |c| {
-            c.jwt_external_public_key_file =
-                Some(format!("{dir}/tests/fixtures/test-idp-ed25519.pub").into());
-            c.jwt_external_algorithm = "EdDSA".into();
-            c.jwt_external_issuer = Some("https://idp.example.test".into());
-        })
-        .await
+        Some(
+            TestApp::with(TestDb::new(backend)?, |c| {
+                c.jwt_external_public_key_file =
+                    Some(format!("{dir}/tests/fixtures/test-idp-ed25519.pub").into());
+                c.jwt_external_algorithm = "EdDSA".into();
+                c.jwt_external_issuer = Some("https://idp.example.test".into());
+            })
+            .await,
+        )
     }
 
-    fn idp_claims() -> serde_json::Value {
+    /// A provider token that claims everything it should not be believed on.
+    fn idp_claims(sub: &str) -> serde_json::Value {
         let now = Utc::now().timestamp();
-        json!({"sub": "vneid-001", "role": "citizen", "iss": "https://idp.example.test", "aud": "motcua-api",
-               "exp": now + 600, "iat": now, "jti": "x"})
+        json!({"sub": sub, "role": "system_admin", "commune_code": KIM_BOI, "province_code": "25",
+               "personal_id": "025190000301", "name": "Nguyễn Văn Định",
+               "iss": "https://idp.example.test", "aud": "motcua-api",
+               "exp": now + 600, "iat": now, "jti": "x", "ep": 0})
     }
 
-    #[actix_web::test]
-    async fn accepts_idp_tokens_and_refuses_confusion() {
-        let ctx = app_with_idp().await;
-        let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let key_pem = std::fs::read(format!(
+    fn idp_key() -> EncodingKey {
+        let pem = std::fs::read(format!(
             "{}/tests/fixtures/test-idp-ed25519.key",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap();
-        let key = EncodingKey::from_ed_pem(&key_pem).unwrap();
-        let token =
-            jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &idp_claims(), &key).unwrap();
-        let me = call(
-            &app,
-            TestRequest::get()
-                .uri("/api/v1/auth/me")
-                .insert_header(bearer(&token)),
-        )
-        .await;
-        assert_eq!(me.status, 200, "{}", me.body);
-        assert_eq!(me.body["role"], "citizen");
-        assert_eq!(me.body["id"], "vneid-001");
+        EncodingKey::from_ed_pem(&pem).unwrap()
+    }
 
-        // HS256 with the public key bytes as the secret: refused.
-        let public_pem = std::fs::read(format!(
-            "{}/tests/fixtures/test-idp-ed25519.pub",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        let forged = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &idp_claims(),
-            &EncodingKey::from_secret(&public_pem),
-        )
-        .unwrap();
-        let r = call(
-            &app,
-            TestRequest::get()
-                .uri("/api/v1/auth/me")
-                .insert_header(bearer(&forged)),
-        )
-        .await;
-        assert_eq!(r.status, 401);
+    fn sign(claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, &idp_key()).unwrap()
+    }
 
-        // The IdP's key with the wrong issuer: refused.
-        let mut wrong = idp_claims();
-        wrong["iss"] = json!("motcua");
-        let t = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &wrong, &key).unwrap();
-        assert_eq!(
-            call(
+    fn exchange(token: &str) -> TestRequest {
+        TestRequest::post()
+            .uri("/api/v1/auth/external")
+            .set_json(json!({"id_token": token}))
+    }
+
+    #[actix_web::test]
+    async fn provider_tokens_map_to_local_citizen_accounts() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let Some(ctx) = app_with_idp(backend).await else {
+                continue;
+            };
+            let app = init_service(motcua::app::build(ctx.state.clone())).await;
+            let token = sign(&idp_claims("vneid-001"));
+            // Not an access token of this API, whatever it claims.
+            let r = call(
                 &app,
                 TestRequest::get()
                     .uri("/api/v1/auth/me")
-                    .insert_header(bearer(&t))
+                    .insert_header(bearer(&token)),
             )
-            .await
-            .status,
-            401
+            .await;
+            assert_eq!(r.status, 401, "{}", r.body);
+            assert_eq!(
+                call(
+                    &app,
+                    TestRequest::get()
+                        .uri("/api/v1/users")
+                        .insert_header(bearer(&token))
+                )
+                .await
+                .status,
+                401
+            );
+
+            // Exchanged: a local citizen account, the least role; commune and role claims ignored.
+            let r = call(&app, exchange(&token)).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.body["user"]["role"], "citizen");
+            assert!(
+                r.body["user"]["commune_code"].is_null()
+                    && r.body["user"]["province_code"].is_null(),
+                "{}",
+                r.body
+            );
+            assert_eq!(r.body["user"]["personal_id"], "025190000301");
+            let account = r.body["user"]["id"].as_str().unwrap().to_string();
+            assert_ne!(account, "vneid-001");
+            let access = r.body["access_token"].as_str().unwrap().to_string();
+            let me = call(
+                &app,
+                TestRequest::get()
+                    .uri("/api/v1/auth/me")
+                    .insert_header(bearer(&access)),
+            )
+            .await;
+            assert_eq!(
+                (me.status.as_u16(), me.body["id"].as_str()),
+                (200, Some(account.as_str()))
+            );
+            assert_eq!(
+                call(
+                    &app,
+                    TestRequest::get()
+                        .uri("/api/v1/users")
+                        .insert_header(bearer(&access))
+                )
+                .await
+                .status,
+                403
+            );
+            let (links, source): (i64, Option<String>) = ctx.with_conn(|c| {
+                use motcua::db::schema::{external_identities as e, users as u};
+                (
+                    e::table
+                        .filter(e::user_id.eq(&account))
+                        .filter(e::subject.eq("vneid-001"))
+                        .count()
+                        .get_result(c)
+                        .unwrap(),
+                    u::table
+                        .find(&account)
+                        .select(u::personal_id_source)
+                        .first(c)
+                        .unwrap(),
+                )
+            });
+            assert_eq!((links, source.as_deref()), (1, Some("idp")));
+
+            // The same subject again: the same account (no second one).
+            let r = call(&app, exchange(&sign(&idp_claims("vneid-001")))).await;
+            assert_eq!(r.body["user"]["id"], account.as_str(), "{}", r.body);
+            let n: i64 = ctx.with_conn(|c| {
+                use motcua::db::schema::users as u;
+                u::table
+                    .filter(u::role.eq("citizen"))
+                    .count()
+                    .get_result(c)
+                    .unwrap()
+            });
+            assert_eq!(n, 1);
+            // Another subject claiming the same personal ID lands on the same person's account.
+            let r = call(&app, exchange(&sign(&idp_claims("vneid-001-new-device")))).await;
+            assert_eq!(r.body["user"]["id"], account.as_str(), "{}", r.body);
+
+            let (_, admin) = ctx.user(Role::SystemAdmin, None);
+            let r = call(
+                &app,
+                TestRequest::patch()
+                    .uri(&format!("/api/v1/users/{account}"))
+                    .insert_header(bearer(&admin))
+                    .insert_header(("if-match", format!("\"{}\"", me.body["version"])))
+                    .set_json(json!({"active": false})),
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            // Deactivation: the session ends at once and the provider cannot start a new one.
+            let me = call(
+                &app,
+                TestRequest::get()
+                    .uri("/api/v1/auth/me")
+                    .insert_header(bearer(&access)),
+            )
+            .await;
+            assert_eq!(me.problem_code(), "auth.token_revoked");
+            let r = call(&app, exchange(&sign(&idp_claims("vneid-001")))).await;
+            assert_eq!(r.status, 401, "{}", r.body);
+            let refresh_tokens: i64 = ctx.with_conn(|c| {
+                use motcua::db::schema::refresh_tokens as t;
+                t::table
+                    .filter(t::user_id.eq(&account))
+                    .filter(t::revoked_at.is_null())
+                    .count()
+                    .get_result(c)
+                    .unwrap()
+            });
+            assert_eq!(refresh_tokens, 0);
+        }
+    }
+
+    #[actix_web::test]
+    async fn bad_provider_tokens_are_refused() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let Some(ctx) = app_with_idp(backend).await else {
+                continue;
+            };
+            let app = init_service(motcua::app::build(ctx.state.clone())).await;
+            // Not yet valid (nbf in the future, beyond the leeway).
+            let mut early = idp_claims("vneid-002");
+            early["nbf"] = json!(Utc::now().timestamp() + 3600);
+            assert_eq!(call(&app, exchange(&sign(&early))).await.status, 401);
+            // Expired.
+            let mut late = idp_claims("vneid-002");
+            late["exp"] = json!(Utc::now().timestamp() - 3600);
+            assert_eq!(call(&app, exchange(&sign(&late))).await.status, 401);
+            // The IdP's key with the wrong issuer.
+            let mut wrong = idp_claims("vneid-002");
+            wrong["iss"] = json!("motcua");
+            assert_eq!(call(&app, exchange(&sign(&wrong))).await.status, 401);
+            // HS256 with the public key bytes as the secret.
+            let public_pem = std::fs::read(format!(
+                "{}/tests/fixtures/test-idp-ed25519.pub",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            let forged = jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &idp_claims("vneid-002"),
+                &EncodingKey::from_secret(&public_pem),
+            )
+            .unwrap();
+            assert_eq!(call(&app, exchange(&forged)).await.status, 401);
+            // Our own (HS256) access token is not a provider token either.
+            let (u, own) = ctx.user(Role::Citizen, None);
+            assert_eq!(call(&app, exchange(&own)).await.status, 401);
+            let n: i64 = ctx.with_conn(|c| {
+                use motcua::db::schema::{external_identities as e, users as us};
+                e::table.count().get_result::<i64>(c).unwrap()
+                    + us::table
+                        .filter(us::id.ne(&u.id))
+                        .count()
+                        .get_result::<i64>(c)
+                        .unwrap()
+            });
+            assert_eq!(n, 0, "nothing created by refused tokens");
+            // A personal ID already verified on another active account links to that account,
+            // an invalid one is ignored.
+            let mut bad_id = idp_claims("vneid-003");
+            bad_id["personal_id"] = json!("999999999999");
+            let r = call(&app, exchange(&sign(&bad_id))).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert!(r.body["user"]["personal_id"].is_null(), "{}", r.body);
+        }
+        // Without a configured provider the exchange does not exist.
+        let ctx = TestApp::new(Backend::Sqlite).await;
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        assert_eq!(
+            call(&app, exchange(&sign(&idp_claims("x")))).await.status,
+            404
         );
     }
 }

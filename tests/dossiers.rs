@@ -369,7 +369,8 @@ both_backends! {
         let (citizen, citizen_token) = ctx.user(Role::Citizen, None);
         ctx.with_conn(|c| {
             use motcua::db::schema::users;
-            diesel::update(users::table.find(&citizen.id)).set(users::personal_id.eq("025190000123")).execute(c).unwrap();
+            // Verified (identity provider or system admin): counter intakes of this ID are the account's.
+            diesel::update(users::table.find(&citizen.id)).set((users::personal_id.eq("025190000123"), users::personal_id_source.eq("idp"))).execute(c).unwrap();
         });
         let r = call(&app, file(&officer, intake_body("025190000123"))).await;
         let code = r.body["dossier"]["code"].as_str().unwrap().to_string();

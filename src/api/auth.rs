@@ -89,7 +89,7 @@ fn too_many_attempts(retry_after: i64) -> ApiError {
 }
 
 /// Starts a new refresh-token family (login) or continues one (rotation).
-fn new_refresh_token(
+pub(crate) fn new_refresh_token(
     conn: &mut DbConn,
     state: &AppState,
     user_id: &str,
@@ -113,7 +113,7 @@ fn new_refresh_token(
     Ok(token)
 }
 
-fn token_response(
+pub(crate) fn token_response(
     state: &AppState,
     user: &User,
     refresh_token: String,
@@ -333,7 +333,7 @@ pub async fn logout(
     } = body.0;
     let everywhere_user = match (everywhere, principal) {
         (false, _) => None,
-        (true, Some(p)) if !p.external => Some(p.user_id),
+        (true, Some(p)) => Some(p.user_id),
         (true, _) => {
             return Err(ApiError::unauthorized(
                 "auth.missing_token",
@@ -368,8 +368,7 @@ pub async fn logout(
 
 /// The calling account.
 ///
-/// Any role. For a token of the external identity provider, the account is described from
-/// the token's claims (it has no local record).
+/// Any role.
 #[utoipa::path(tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = UserView),
     (status = 401, description = "Missing, invalid, expired or revoked token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -380,9 +379,6 @@ pub async fn me(
     req: HttpRequest,
     principal: Principal,
 ) -> ApiResult<web::Json<UserView>> {
-    if principal.external {
-        return Ok(web::Json(UserView::external(&principal)));
-    }
     // The guard already loaded (or had cached) the account to check the session.
     if let Some(u) = req.extensions().get::<User>() {
         return Ok(web::Json(UserView::from(u.clone())));

@@ -871,15 +871,12 @@ pub async fn create_dossier(
             } else {
                 None
             };
-            // A citizen account with this personal ID sees the dossier as its own.
+            // Online: the filing account. At the counter: the citizen account whose *verified*
+            // personal ID is the applicant's (one the officer checked on the ID card); later
+            // links go through `POST /me/dossiers/claim`.
             let owner = match p.role {
                 Role::Citizen => Some(p.user_id.clone()),
-                _ => users::table
-                    .filter(users::role.eq("citizen"))
-                    .filter(users::personal_id.eq(&input.applicant.id_number))
-                    .select(users::id)
-                    .first::<String>(conn)
-                    .optional()?,
+                _ => crate::service::identity::account_with_verified_id(conn, &input.applicant.id_number)?,
             };
             let applicant = &input.applicant;
             let contact = serde_json::json!({
@@ -1159,7 +1156,9 @@ pub async fn get_receipt(
 pub struct EventView {
     pub id: i64,
     pub action: String,
-    pub actor_id: String,
+    /// The acting account. In the applicant's view only when the applicant acted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
     pub actor_role: String,
     pub from_status: Option<String>,
     pub to_status: String,
@@ -1169,10 +1168,64 @@ pub struct EventView {
     pub at: DateTime<Utc>,
 }
 
+/// Who reads a history: staff see every entry as recorded; the applicant sees the
+/// applicant's view (`domain::history`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Staff,
+    Applicant,
+}
+
+impl Audience {
+    pub fn of(p: &Principal) -> Audience {
+        match p.role {
+            Role::Citizen | Role::PortalClient => Audience::Applicant,
+            _ => Audience::Staff,
+        }
+    }
+}
+
+/// An entry as `audience` may read it.
+pub fn event_view(e: DossierEvent, audience: Audience) -> EventView {
+    use crate::domain::history;
+    let data = serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null);
+    match audience {
+        Audience::Staff => EventView {
+            data,
+            id: e.id,
+            action: e.action,
+            actor_id: Some(e.actor_id),
+            actor_role: e.actor_role,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            comment: e.comment,
+            at: utc(e.created_at),
+        },
+        Audience::Applicant => EventView {
+            data: history::applicant_data(&e.action, &e.actor_role, &data),
+            actor_id: history::actor_visible_to_applicant(&e.actor_role).then_some(e.actor_id),
+            comment: e
+                .comment
+                .filter(|_| history::comment_visible_to_applicant(&e.action, &e.actor_role)),
+            id: e.id,
+            action: e.action,
+            actor_role: e.actor_role,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            at: utc(e.created_at),
+        },
+    }
+}
+
 /// The dossier's history, oldest first.
 ///
 /// **Roles:** as for reading the dossier. Append-only: every action adds an entry; the
-/// database refuses updates and deletes of history.
+/// database refuses updates and deletes of history. Staff see every entry as recorded.
+/// The applicant (`citizen`, and `portal_client` relaying to the applicant) sees the
+/// applicant's view: every step and status, but comments only where they are addressed
+/// to the applicant (refusal, supplement request, apology slip, stop, withdrawal, payment
+/// request, hand-over) or are the applicant's own, `data` reduced to what the applicant
+/// needs (missing items, deadlines, new date, result id…), and no staff account ids.
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = Vec<EventView>),
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -1192,20 +1245,11 @@ pub async fn get_history(
             Ok(DossierEvent::for_dossier(conn, &d.id)?)
         })
         .await?;
+    let audience = Audience::of(&auth);
     Ok(web::Json(
         events
             .into_iter()
-            .map(|e| EventView {
-                data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),
-                id: e.id,
-                action: e.action,
-                actor_id: e.actor_id,
-                actor_role: e.actor_role,
-                from_status: e.from_status,
-                to_status: e.to_status,
-                comment: e.comment,
-                at: utc(e.created_at),
-            })
+            .map(|e| event_view(e, audience))
             .collect(),
     ))
 }
@@ -1781,6 +1825,9 @@ pub struct PublicDossierView {
     pub received_at: Option<DateTime<Utc>>,
     pub due_date: Option<NaiveDate>,
     pub finished: bool,
+    /// The steps of the dossier, oldest first, as the applicant's view of the history
+    /// shows them, without comments or reasons (a kiosk screen is not a private place).
+    pub history: Vec<EventView>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -1791,7 +1838,7 @@ pub struct PinQuery {
 }
 
 /// Constant-time comparison, so response time does not reveal how much of a PIN matched.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -1801,8 +1848,9 @@ fn same(a: &str, b: &str) -> bool {
 
 /// Look up a dossier with its receipt PIN, without an account.
 ///
-/// Public, for citizens and lookup kiosks. Shows status, procedure, commune and dates, and
-/// nothing personal. A wrong code and a wrong PIN give the same 404; each client address
+/// Public, for citizens and lookup kiosks. Shows status, procedure, commune, dates and the
+/// steps taken (the applicant's view of the history, without comments), and nothing
+/// personal. A wrong code and a wrong PIN give the same 404; each client address
 /// gets a limited number of lookups per minute (429 with `Retry-After`), so codes and PINs
 /// cannot be enumerated.
 #[utoipa::path(tag = "public", params(("code" = String, Path, description = "Dossier code"), PinQuery), responses(
@@ -1842,10 +1890,21 @@ pub async fn public_lookup(
             let commune = Commune::find(conn, &d.commune_code)?
                 .map(|c| c.full_name)
                 .unwrap_or_default();
-            Ok(Some((d, name, commune)))
+            let history: Vec<EventView> = DossierEvent::for_dossier(conn, &d.id)?
+                .into_iter()
+                .map(|e| {
+                    let mut v = event_view(e, Audience::Applicant);
+                    v.comment = None;
+                    if let Some(o) = v.data.as_object_mut() {
+                        o.remove("reason");
+                    }
+                    v
+                })
+                .collect();
+            Ok(Some((d, name, commune, history)))
         })
         .await?;
-    let (d, procedure_name, commune_name) = found.ok_or_else(dossier_not_found)?;
+    let (d, procedure_name, commune_name, history) = found.ok_or_else(dossier_not_found)?;
     let status = Status::parse(&d.status).ok_or_else(|| ApiError::internal("bad status"))?;
     Ok(web::Json(PublicDossierView {
         national_status_code: status.national_code(),
@@ -1858,5 +1917,6 @@ pub async fn public_lookup(
         received_at: d.received_at.map(utc),
         due_date: d.due_at.map(|t| local_date(utc(t))),
         finished: d.finished_at.is_some(),
+        history,
     }))
 }

@@ -8,6 +8,7 @@ pub mod dossiers;
 pub mod extract;
 pub mod fees;
 pub mod health;
+pub mod identity;
 pub mod middleware;
 pub mod multipart;
 pub mod payments;
@@ -29,6 +30,8 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(auth::refresh)
         .service(auth::logout)
         .service(auth::me)
+        .service(identity::external_token)
+        .service(identity::claim_dossier)
         .service(users::list_users)
         .service(users::create_user)
         .service(users::get_user)

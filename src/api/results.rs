@@ -25,12 +25,12 @@ use crate::db::models::result::{
 };
 use crate::db::schema::{
     certifications, digital_result_events, digital_results, digitization_records,
-    dossier_attachments, dossiers, users,
+    dossier_attachments, dossiers,
 };
 use crate::db::DbConn;
 use crate::domain::calendar::{local_date, today};
 use crate::domain::dossier_lifecycle::{ProcessingStep, Status};
-use crate::domain::sealing::{owner_digest, SealError, SealPayload};
+use crate::domain::sealing::{mask_id_number, SealError, SealPayload, SEAL_FORMAT};
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{sha256_hex, sniff_content_type, FileStore};
@@ -206,14 +206,15 @@ fn not_found() -> ApiError {
     ApiError::not_found("kết quả điện tử", "Digital result")
 }
 
-/// The caller's personal ID (citizens see results issued to it).
+/// The caller's *verified* personal ID (citizens see results issued to it). A personal ID
+/// that no verified source vouched for grants nothing.
 fn personal_id(conn: &mut DbConn, p: &Principal) -> ApiResult<Option<String>> {
-    Ok(users::table
-        .find(&p.user_id)
-        .select(users::personal_id)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten())
+    if p.role != Role::Citizen {
+        return Ok(None);
+    }
+    Ok(crate::service::identity::verified_personal_id(
+        conn, &p.user_id,
+    )?)
 }
 
 /// The caller's scope over digital results (a citizen's includes the ID number on its account).
@@ -318,11 +319,11 @@ fn insert_result(
     let id = uuid::Uuid::now_v7().to_string();
     let valid_from = input.valid_from.unwrap_or(input.issued_on);
     let token = state.sealer.seal(SealPayload {
-        v: 1,
+        v: SEAL_FORMAT,
         kid: String::new(),
         rid: id.clone(),
         h: file.0.to_string(),
-        o: owner_digest(&owner.id_number),
+        o: String::new(),
         vf: valid_from.to_string(),
         vu: input.valid_until.map(|d| d.to_string()),
         iat: now.timestamp(),
@@ -987,8 +988,8 @@ pub struct Verification {
     pub document: Option<PublicDocument>,
 }
 
-/// The document's own content: nothing about the owner beyond the name printed on it and
-/// the last digits of the ID number.
+/// The document's own content: nothing about the owner beyond the name printed on it (no
+/// digit of the ID number: with the name and a few digits the rest is easily guessed).
 #[derive(Serialize, ToSchema)]
 pub struct PublicDocument {
     pub document_type: String,
@@ -1002,7 +1003,7 @@ pub struct PublicDocument {
     pub valid_until: Option<NaiveDate>,
     pub scope: String,
     pub owner_name: String,
-    /// e.g. `********0123`.
+    /// Always `************`: public verification reveals no digit of the ID number.
     pub owner_id_masked: String,
     pub file_sha256: String,
     pub sealed_with: String,
@@ -1012,13 +1013,7 @@ pub struct PublicDocument {
 }
 
 fn public_document(r: &DigitalResult) -> PublicDocument {
-    let n = r.owner_id_number.chars().count();
-    let masked: String = r
-        .owner_id_number
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if i + 4 < n { '*' } else { c })
-        .collect();
+    let masked = mask_id_number(&r.owner_id_number);
     PublicDocument {
         document_type: r.document_type.clone(),
         number_symbol: r.number_symbol.clone(),
@@ -1342,8 +1337,32 @@ pub async fn attach_result(
     Ok(HttpResponse::Created().json(view))
 }
 
+/// Whether result `r` may stand in a component of dossier `d` reused by caller `p`: who
+/// the result's owner *is* decides, never the ID number typed into the dossier.
+/// - The dossier's owner account owns the result (issued to the account, or to the
+///   account's verified personal ID).
+/// - Or commune staff reuse a result they may read anyway (their commune's) for a dossier
+///   whose applicant they identified at the counter by the same ID number.
+fn reusable_in(
+    conn: &mut DbConn,
+    p: &Principal,
+    d: &Dossier,
+    r: &DigitalResult,
+) -> ApiResult<bool> {
+    if let Some(owner) = &d.owner_user_id {
+        if crate::service::identity::result_belongs_to(conn, r, owner)? {
+            return Ok(true);
+        }
+    }
+    let staff = matches!(
+        p.role,
+        Role::ReceptionOfficer | Role::Specialist | Role::Leader | Role::CommuneAdmin
+    );
+    Ok(staff && r.owner_id_number == d.applicant_id_number && may_see(conn, p, r)?)
+}
+
 /// Records a digital result of the applicant as one of the dossier's components (no new
-/// file): 404 if it is not the applicant's, 409 if it is not in force.
+/// file): 404 if it is not the applicant's ([`reusable_in`]), 409 if it is not in force.
 pub(crate) fn attach_from_result(
     conn: &mut DbConn,
     p: &Principal,
@@ -1351,9 +1370,10 @@ pub(crate) fn attach_from_result(
     document: &str,
     result_id: &str,
 ) -> ApiResult<AttachmentView> {
-    let r = DigitalResult::find(conn, result_id)?
-        .filter(|r| r.owner_id_number == d.applicant_id_number)
-        .ok_or_else(not_found)?;
+    let r = DigitalResult::find(conn, result_id)?.ok_or_else(not_found)?;
+    if !reusable_in(conn, p, d, &r)? {
+        return Err(not_found());
+    }
     if status_of(&r, today()) != "valid" {
         return Err(ApiError::conflict(
             "digital_result.not_usable",
@@ -1837,12 +1857,11 @@ pub async fn certify(
                 .ok_or_else(|| ApiError::internal("commune"))?;
             let now = crate::clock::now();
             let year = local_date(now).year();
-            let owner_user: Option<String> = users::table
-                .filter(users::role.eq("citizen"))
-                .filter(users::personal_id.eq(&input.applicant_id_number))
-                .select(users::id)
-                .first(conn)
-                .optional()?;
+            // The copy is the account's whose verified identity is the applicant's.
+            let owner_user = crate::service::identity::account_with_verified_id(
+                conn,
+                &input.applicant_id_number,
+            )?;
             // The number last: the counter row stays locked only for the inserts below.
             let book_no = next_certification_no(conn, &commune.code, year)?;
             let number_symbol = format!("{book_no}/{year}/SCT/BS");

@@ -62,26 +62,6 @@ impl From<User> for UserView {
     }
 }
 
-impl UserView {
-    /// An account known only from an external identity provider's token.
-    pub fn external(p: &Principal) -> Self {
-        let now = crate::clock::now();
-        UserView {
-            id: p.user_id.clone(),
-            username: p.user_id.clone(),
-            full_name: p.user_id.clone(),
-            role: p.role,
-            commune_code: p.commune_code.clone(),
-            province_code: p.province_code.clone(),
-            personal_id: None,
-            active: true,
-            version: 0,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-}
-
 fn validate_username(s: &str) -> Result<(), ValidationError> {
     let ok = (3..=64).contains(&s.len())
         && s.bytes()
@@ -144,6 +124,9 @@ pub struct CreateUser {
     /// Required for `province_supervisor`.
     #[validate(custom(function = "super::validate::province_code"))]
     pub province_code: Option<String>,
+    /// A citizen's verified personal ID. Only a `system_admin` may set it, after checking
+    /// the person's papers (the action is recorded in the identity audit trail); otherwise
+    /// it comes from the identity provider at sign-in. Unique among active citizen accounts.
     #[validate(custom(function = "super::validate::personal_id"))]
     pub personal_id: Option<String>,
 }
@@ -164,9 +147,42 @@ pub struct UpdateUser {
     pub commune_code: Option<String>,
     #[validate(custom(function = "super::validate::province_code"))]
     pub province_code: Option<String>,
+    /// As on creation: `system_admin` only, audited, unique among active citizen accounts.
     #[validate(custom(function = "super::validate::personal_id"))]
     pub personal_id: Option<String>,
     pub active: Option<bool>,
+}
+
+/// A personal ID is an identity claim: only a system administrator sets one by hand.
+fn personal_id_check(admin: &Principal, personal_id: Option<&String>) -> ApiResult<()> {
+    if personal_id.is_some() && admin.role != Role::SystemAdmin {
+        return Err(ApiError::forbidden(
+            "user.personal_id_not_allowed",
+            "Chỉ quản trị hệ thống (sau khi đối chiếu giấy tờ) hoặc nhà cung cấp định danh mới được gắn số định danh cá nhân cho tài khoản.",
+            "Only a system administrator (after checking the papers) or the identity provider may set an account's personal ID.",
+        ));
+    }
+    Ok(())
+}
+
+fn set_personal_id(
+    conn: &mut DbConn,
+    admin: &Principal,
+    user: &User,
+    id_number: &str,
+) -> ApiResult<()> {
+    crate::service::identity::set_verified_personal_id(
+        conn,
+        user,
+        id_number,
+        crate::service::identity::IdSource::SystemAdmin,
+        &crate::service::identity::Actor {
+            id: &admin.user_id,
+            role: admin.role.as_str(),
+        },
+        crate::clock::now().naive_utc(),
+    )?;
+    Ok(())
 }
 
 #[derive(Deserialize, IntoParams, Validate)]
@@ -347,8 +363,8 @@ pub async fn list_users(
     (status = 201, body = UserView, headers(("ETag" = String, description = "Record version"))),
     (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed, or role not grantable by a commune admin", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 409, description = "Username taken", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Role not allowed, role not grantable by a commune admin, or a personal ID set by anyone but a system admin", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Username taken, or the personal ID belongs to another active citizen account", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields, unknown commune or province", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -361,6 +377,7 @@ pub async fn create_user(
 ) -> ApiResult<HttpResponse> {
     let mut input = body.0;
     grant_check(&auth, input.role)?;
+    personal_id_check(&auth, input.personal_id.as_ref())?;
     match access::scope(&auth, Resource::Account) {
         Scope::All => {}
         Scope::Commune(own) if input.commune_code.is_none() => input.commune_code = Some(own),
@@ -378,6 +395,7 @@ pub async fn create_user(
         move || password::hash(&pw)
     })
     .await?;
+    let admin = auth.principal.clone();
     let user = state
         .db_tx(move |conn| {
             let (commune_code, province_code) =
@@ -401,7 +419,7 @@ pub async fn create_user(
                 role: input.role.as_str().to_string(),
                 commune_code,
                 province_code,
-                personal_id: input.personal_id,
+                personal_id: None,
                 active: true,
                 session_epoch: 0,
                 version: 1,
@@ -409,7 +427,13 @@ pub async fn create_user(
                 updated_at: now,
             };
             User::insert(conn, &user)?;
-            Ok(user)
+            match &input.personal_id {
+                Some(pid) => {
+                    set_personal_id(conn, &admin, &user, pid)?;
+                    User::find(conn, &user.id)?.ok_or_else(user_not_found)
+                }
+                None => Ok(user),
+            }
         })
         .await?;
     log::info!(
@@ -460,9 +484,9 @@ pub async fn get_user(
     (status = 200, body = UserView, headers(("ETag" = String, description = "New record version"))),
     (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed or not grantable", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Role not allowed or not grantable, or a personal ID set by anyone but a system admin", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such account visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 409, description = "Would lock the administrator out", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Would lock the administrator out, or the personal ID belongs to another active citizen account", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -478,6 +502,7 @@ pub async fn update_user(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let input = body.0;
+    personal_id_check(&auth, input.personal_id.as_ref())?;
     let new_hash = match input.password.clone() {
         Some(pw) => Some(web::block(move || password::hash(&pw)).await?),
         None => None,
@@ -552,7 +577,7 @@ pub async fn update_user(
                 role: Some(role.as_str().to_string()),
                 commune_code: Some(commune_code),
                 province_code: Some(province_code),
-                personal_id: input.personal_id.map(Some),
+                personal_id: None,
                 active: input.active,
                 updated_at: Some(crate::clock::now().naive_utc()),
             };
@@ -562,7 +587,12 @@ pub async fn update_user(
             if ends_sessions {
                 RefreshToken::revoke_all_for_user(conn, &current.id)?;
             }
-            User::find(conn, &current.id)?.ok_or_else(user_not_found)
+            let updated = User::find(conn, &current.id)?.ok_or_else(user_not_found)?;
+            if let Some(pid) = &input.personal_id {
+                set_personal_id(conn, &admin, &updated, pid)?;
+                return User::find(conn, &current.id)?.ok_or_else(user_not_found);
+            }
+            Ok(updated)
         })
         .await?;
     state.sessions.evict(&user.id);

@@ -22,8 +22,6 @@ pub struct Principal {
     pub role: Role,
     pub commune_code: Option<String>,
     pub province_code: Option<String>,
-    /// The token came from the configured external identity provider (no local account).
-    pub external: bool,
 }
 
 impl Principal {
@@ -84,38 +82,37 @@ impl Principal {
             .ok_or_else(|| ApiError::internal("AppState missing"))?
             .clone();
         let token = bearer(&req)?;
-        let (claims, external) = state.tokens.verify(&token).map_err(|e| match e {
+        // Only tokens this server issued: an identity provider's token is exchanged at
+        // `POST /auth/external` for a local session first.
+        let claims = state.tokens.verify(&token).map_err(|e| match e {
             TokenError::Expired => expired_token(),
             TokenError::Invalid => invalid_token(),
         })?;
-        if !external {
-            // A deactivated account or a bumped session epoch voids tokens before they expire.
-            let user = match state.sessions.get(&claims.sub) {
-                Some(u) => Some(u),
-                None => {
-                    let user_id = claims.sub.clone();
-                    let found = state
-                        .db(move |conn| Ok(User::find(conn, &user_id)?))
-                        .await?;
-                    if let Some(u) = &found {
-                        state.sessions.put(u);
-                    }
-                    found
+        // A deactivated account or a bumped session epoch voids tokens before they expire.
+        let user = match state.sessions.get(&claims.sub) {
+            Some(u) => Some(u),
+            None => {
+                let user_id = claims.sub.clone();
+                let found = state
+                    .db(move |conn| Ok(User::find(conn, &user_id)?))
+                    .await?;
+                if let Some(u) = &found {
+                    state.sessions.put(u);
                 }
-            };
-            match user {
-                Some(u) if u.active && Some(u.session_epoch) == claims.ep => {
-                    req.extensions_mut().insert(u);
-                }
-                _ => return Err(revoked_token()),
+                found
             }
+        };
+        match user {
+            Some(u) if u.active && Some(u.session_epoch) == claims.ep => {
+                req.extensions_mut().insert(u);
+            }
+            _ => return Err(revoked_token()),
         }
         Ok(Principal {
             user_id: claims.sub,
             role: claims.role,
             commune_code: claims.commune_code,
             province_code: claims.province_code,
-            external,
         })
     }
 }

@@ -151,6 +151,10 @@ policy!(
     ProvinceReaders: ProvinceSupervisor, SystemAdmin
 );
 policy!(
+    /// Acts of a citizen on their own account (claiming a counter dossier).
+    Citizens: Citizen
+);
+policy!(
     /// Any authenticated account.
     AnyRole: Citizen, ReceptionOfficer, Specialist, Leader, CommuneAdmin, ProvinceSupervisor, PortalClient, SystemAdmin
 );

@@ -1,10 +1,12 @@
 //! Access tokens (JWT) and refresh tokens (opaque, stored hashed).
 //!
-//! Tokens this server issues are HS256 with the configured secret. Tokens of an external
-//! identity provider (RS256/ES256/EdDSA public key) are accepted too when configured. The
-//! algorithm of each verifier is fixed by configuration: the token header only selects
-//! which configured verifier to try, and a header naming any other algorithm (`none`,
-//! HS256 signed with the public key…) is refused.
+//! Only tokens this server issues (HS256 with the configured secret) are access tokens.
+//! A token of the external identity provider (RS256/ES256/EdDSA public key) is never an
+//! access token: it is exchanged once at `POST /auth/external` for a local session of the
+//! account mapped to its subject, so every session rule (deactivation, session epoch,
+//! refresh rotation) applies to it, and nothing in it (role, commune) grants anything.
+//! The algorithm of each verifier is fixed by configuration: a header naming any other
+//! algorithm (`none`, HS256 signed with the public key…) is refused.
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -31,6 +33,18 @@ pub struct Claims {
     /// or a password reset bumps the account's epoch, which voids older tokens at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ep: Option<i64>,
+}
+
+/// What a token of the external identity provider may tell: who (issuer, subject) and the
+/// claims it vouches for. Role, commune and any other claim are ignored.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExternalClaims {
+    pub sub: String,
+    pub iss: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub other: std::collections::HashMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -60,6 +74,7 @@ fn validation(alg: Algorithm, issuer: Option<&str>, audience: &str) -> Validatio
     v.algorithms = vec![alg];
     v.leeway = 30;
     v.validate_exp = true;
+    v.validate_nbf = true;
     v.set_audience(&[audience]);
     if let Some(iss) = issuer {
         v.set_issuer(&[iss]);
@@ -168,24 +183,37 @@ impl TokenService {
             .expect("HS256 signing cannot fail")
     }
 
-    /// Verifies a token; returns its claims and whether it came from the external provider.
-    pub fn verify(&self, token: &str) -> Result<(Claims, bool), TokenError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
-        let (verifier, external) = if header.alg == self.internal.algorithm {
-            (&self.internal, false)
-        } else {
-            match &self.external {
-                Some(v) if header.alg == v.algorithm => (v, true),
-                _ => return Err(TokenError::Invalid),
-            }
-        };
-        match jsonwebtoken::decode::<Claims>(token, &verifier.key, &verifier.validation) {
-            Ok(data) => Ok((data.claims, external)),
-            Err(e) => match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(TokenError::Expired),
-                _ => Err(TokenError::Invalid),
-            },
-        }
+    /// Verifies an access token this server issued.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        decode_with(&self.internal, token)
+    }
+
+    /// Whether an external identity provider is configured.
+    pub fn has_external(&self) -> bool {
+        self.external.is_some()
+    }
+
+    /// Verifies a token of the external identity provider (signature, `iss`, `aud`, `exp`,
+    /// `nbf`). `None` when no provider is configured.
+    pub fn verify_external(&self, token: &str) -> Option<Result<ExternalClaims, TokenError>> {
+        self.external.as_ref().map(|v| decode_with(v, token))
+    }
+}
+
+fn decode_with<T: serde::de::DeserializeOwned>(
+    verifier: &Verifier,
+    token: &str,
+) -> Result<T, TokenError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+    if header.alg != verifier.algorithm {
+        return Err(TokenError::Invalid);
+    }
+    match jsonwebtoken::decode::<T>(token, &verifier.key, &verifier.validation) {
+        Ok(data) => Ok(data.claims),
+        Err(e) => match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(TokenError::Expired),
+            _ => Err(TokenError::Invalid),
+        },
     }
 }
 

@@ -50,6 +50,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        personal_id_source -> Nullable<Text>,
+        personal_id_verified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -711,3 +713,32 @@ diesel::allow_tables_to_appear_in_same_query!(
     readiness_items,
     readiness_events,
 );
+
+// ---- Identity (migration 2025-07-01-000011_identity) ----
+
+diesel::table! {
+    external_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_login_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    identity_events (id) {
+        id -> Text,
+        user_id -> Text,
+        action -> Text,
+        actor_id -> Text,
+        actor_role -> Text,
+        dossier_id -> Nullable<Text>,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(external_identities -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(external_identities, users);
+diesel::allow_tables_to_appear_in_same_query!(identity_events, users);

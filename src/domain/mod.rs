@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod dossier_lifecycle;
 pub mod fees;
+pub mod history;
 pub mod identity;
 pub mod indicators;
 pub mod lineage;

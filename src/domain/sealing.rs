@@ -18,8 +18,12 @@ pub struct SealPayload {
     pub rid: String,
     /// SHA-256 of the document file, hex.
     pub h: String,
-    /// First 16 hex digits of SHA-256 of the owner's ID number: binds the owner without
-    /// printing the number in a QR code.
+    /// Format 1 only: the first 16 hex digits of an unsalted SHA-256 of the owner's ID
+    /// number. A 12-digit personal ID has about 10⁶ plausible values once province, century
+    /// and birth year are guessed, so this digest gave the number away in seconds. Format 2
+    /// (current) leaves it out: the token binds the result id and the file hash, and the
+    /// owner is bound by the record the id points to. Kept so format-1 seals still verify.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub o: String,
     /// Valid from / until (Vietnam dates, `YYYY-MM-DD`; `vu` absent: no end).
     pub vf: String,
@@ -29,8 +33,18 @@ pub struct SealPayload {
     pub iat: i64,
 }
 
-pub fn owner_digest(id_number: &str) -> String {
+/// The token format sealed now: no owner digest (see [`SealPayload::o`]).
+pub const SEAL_FORMAT: u8 = 2;
+
+/// The format-1 owner digest (unsalted; never sealed any more). Only for reading old seals.
+pub fn legacy_owner_digest(id_number: &str) -> String {
     hex::encode(Sha256::digest(id_number.as_bytes()))[..16].to_string()
+}
+
+/// What public verification may say about the owner's ID number: nothing but that there
+/// is one (every character masked, whatever its length, so not even the kind of number).
+pub fn mask_id_number(_id_number: &str) -> String {
+    "************".to_string()
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -174,11 +188,11 @@ mod tests {
 
     fn payload() -> SealPayload {
         SealPayload {
-            v: 1,
+            v: SEAL_FORMAT,
             kid: String::new(),
             rid: "r1".into(),
             h: "ab".repeat(32),
-            o: owner_digest("025190000001"),
+            o: String::new(),
             vf: "2026-11-28".into(),
             vu: None,
             iat: 1_790_000_000,
@@ -192,7 +206,45 @@ mod tests {
         let p = s.verify(&t).unwrap();
         assert_eq!(p.kid, "k1");
         assert_eq!(p.rid, "r1");
-        assert_eq!(p.o.len(), 16);
+        assert_eq!(p.v, 2);
+    }
+
+    /// Issue 13, hole 3: the public token must not carry anything derived from the owner's
+    /// ID number (an unsalted digest of a 12-digit personal ID is reversed by enumeration).
+    #[test]
+    fn format_2_tokens_carry_nothing_about_the_owner() {
+        let s = Sealer::from_spec(&format!("k1:{}", seed(1)), None).unwrap();
+        let t = s.seal(payload());
+        let body = B64.decode(t.split('.').next().unwrap()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(json.get("o").is_none(), "{json}");
+        assert!(!String::from_utf8(body)
+            .unwrap()
+            .contains(&legacy_owner_digest("025190000001")));
+        for id in ["025190000001", "0123456789", ""] {
+            let m = mask_id_number(id);
+            assert!(!m.chars().any(|c| c.is_ascii_digit()), "{m}");
+            assert_eq!(m, mask_id_number("999999999999"));
+        }
+    }
+
+    /// Seals made before format 2 (with the owner digest) still verify, byte for byte.
+    #[test]
+    fn format_1_seals_still_verify() {
+        let s = Sealer::from_spec(&format!("k1:{}", seed(1)), None).unwrap();
+        let mut old = payload();
+        old.v = 1;
+        old.o = legacy_owner_digest("025190000001");
+        let t = s.seal(old);
+        let p = s.verify(&t).unwrap();
+        assert_eq!((p.v, p.o.len()), (1, 16));
+        // A format-1 body is exactly what format 1 wrote (the field order and `o` kept).
+        let body = String::from_utf8(B64.decode(t.split('.').next().unwrap()).unwrap()).unwrap();
+        assert!(
+            body.starts_with("{\"v\":1,\"kid\":\"k1\",\"rid\":\"r1\",\"h\":"),
+            "{body}"
+        );
+        assert!(body.contains("\"o\":\""), "{body}");
     }
 
     #[test]

@@ -1,0 +1,6 @@
+DROP TABLE identity_events;
+DROP FUNCTION identity_events_append_only();
+DROP TABLE external_identities;
+DROP INDEX users_verified_personal_id_idx;
+ALTER TABLE users DROP COLUMN personal_id_verified_at;
+ALTER TABLE users DROP COLUMN personal_id_source;

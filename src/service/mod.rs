@@ -1,0 +1,4 @@
+//! Use cases that span several tables: plain commands and results over a `&mut DbConn`,
+//! no HTTP types. Handlers in `api` extract, call one of these, and render.
+
+pub mod identity;

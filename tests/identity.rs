@@ -1,0 +1,370 @@
+//! Issue 13, identity and ownership, through the real HTTP app on both backends: reuse of
+//! a digital result by who its owner is (hole 1), personal IDs only from verified sources
+//! and linking counter dossiers by claim (hole 2), seal tokens without the owner's ID
+//! (hole 3), and the applicant's view of a dossier's history.
+
+mod common;
+
+use actix_web::test::{init_service, TestRequest};
+use common::*;
+use diesel::prelude::*;
+use motcua::auth::Role;
+use serde_json::{json, Value};
+
+const PROCEDURE: &str = "1.004873";
+
+fn pdf(n: u32) -> Vec<u8> {
+    format!("%PDF-1.4\n% result {n}\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n").into_bytes()
+}
+
+fn metadata() -> String {
+    json!({
+        "document_type": "Giấy xác nhận tình trạng hôn nhân", "number_symbol": "125/XN-UBND",
+        "summary": "Xác nhận tình trạng hôn nhân", "signer_name": "Trần Văn Minh", "signer_title": "Phó Chủ tịch UBND xã",
+        "issued_on": "2026-11-20", "scope": "Dùng để đăng ký kết hôn",
+        "signature": {"type": "chuyen_dung_cong_vu", "certificate_serial": "5404FFFE", "certificate_subject": "CN=Trần Văn Minh",
+                      "certificate_issuer": "CN=Cục Chứng thực số", "signed_at": "2026-11-20T02:30:00Z"}
+    })
+    .to_string()
+}
+
+fn multipart_issue(code: &str, token: &str, n: u32) -> TestRequest {
+    let boundary = "XbOuNdArYx";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{}\r\n",
+            metadata()
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+    body.extend_from_slice(&pdf(n));
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    TestRequest::post()
+        .uri(&format!("/api/v1/dossiers/{code}/digital-results"))
+        .insert_header(bearer(token))
+        .insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        ))
+        .set_payload(body)
+}
+
+struct People {
+    admin: String,
+    officer: String,
+    leader: String,
+    spec_id: String,
+    spec: String,
+}
+
+fn applicant(id: &str) -> Value {
+    json!({"type": "citizen", "full_name": "Nguyễn Thị Hoà", "id_number": id, "birth_year": 1990, "phone": "0912345678", "address": "Thôn Bo"})
+}
+
+/// Marks an account's personal ID as verified, as the identity provider or a system
+/// administrator would (a fixture shortcut for tests that are not about how).
+fn verify_identity(ctx: &TestApp, user_id: &str, pid: &str) {
+    ctx.with_conn(|c| {
+        use motcua::db::schema::users::dsl::*;
+        diesel::update(users.filter(id.eq(user_id)))
+            .set((personal_id.eq(pid), personal_id_source.eq("system_admin")))
+            .execute(c)
+            .unwrap();
+    });
+}
+
+app_fn! {
+    async fn post(app: &S, token: Option<&str>, uri: &str, body: Value) -> Resp {
+        let mut r = TestRequest::post().uri(uri).set_json(body);
+        if let Some(t) = token {
+            r = r.insert_header(bearer(t));
+        }
+        call(app, r).await
+    }
+
+    async fn get(app: &S, token: Option<&str>, uri: &str) -> Resp {
+        let mut r = TestRequest::get().uri(uri);
+        if let Some(t) = token {
+            r = r.insert_header(bearer(t));
+        }
+        call(app, r).await
+    }
+
+    async fn setup(ctx: &TestApp, app: &S) -> People {
+        let (_, admin) = ctx.user(Role::SystemAdmin, None);
+        let r = post(app, Some(&admin), "/api/v1/procedures", json!({
+            "code": PROCEDURE, "name": "Cấp Giấy xác nhận tình trạng hôn nhân", "field": "Hộ tịch", "result_type": "electronic",
+            "effective_from": "2025-07-01",
+            "cases": [{"code": "default", "name": "Trường hợp chung", "processing_time": {"value": 3, "unit": "working_days"},
+                       "online_level": "full", "documents": [{"name": "Tờ khai", "form": "original"},
+                       {"name": "Giấy xác nhận cũ", "form": "copy", "required": false, "from_data_store_allowed": true}]}]
+        })).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = call(app, TestRequest::put().uri(&format!("/api/v1/communes/{KIM_BOI}/procedures/{PROCEDURE}")).insert_header(bearer(&admin))).await;
+        assert!(r.status.is_success());
+        let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
+        let (_, leader) = ctx.user(Role::Leader, Some(KIM_BOI));
+        let (s, spec) = ctx.user(Role::Specialist, Some(KIM_BOI));
+        People { admin, officer, leader, spec_id: s.id, spec }
+    }
+
+    // A counter dossier of applicant `id` with an issued result: (dossier code, result id, seal token).
+    async fn issued(app: &S, who: &People, id: &str, n: u32) -> (String, String, String) {
+        let r = post(app, Some(&who.officer), "/api/v1/dossiers", json!({
+            "procedure_code": PROCEDURE, "applicant": applicant(id),
+            "components": [{"document": "Tờ khai", "source": "paper"}]
+        })).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let code = r.body["dossier"]["code"].as_str().unwrap().to_string();
+        let mut etag = r.header("etag").unwrap().to_string();
+        for (token, body) in [
+            (&who.officer, json!({"action": "assign", "assignee_id": who.spec_id, "comment": "NOI-BO giao cho chị Hà, hồ sơ người quen"})),
+            (&who.spec, json!({"action": "propose_result", "comment": "NOI-BO đã đối chiếu CSDL hộ tịch"})),
+            (&who.leader, json!({"action": "approve_result"})),
+        ] {
+            let r = call(app, TestRequest::post().uri(&format!("/api/v1/dossiers/{code}/transitions")).insert_header(bearer(token)).insert_header(("if-match", etag.clone())).set_json(body)).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            etag = r.header("etag").unwrap().to_string();
+        }
+        let r = call(app, multipart_issue(&code, &who.leader, n)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        (code, r.body["id"].as_str().unwrap().to_string(), r.body["seal_token"].as_str().unwrap().to_string())
+    }
+}
+
+fn count(ctx: &TestApp, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    ctx.with_conn(|c| diesel::sql_query(sql).get_result::<N>(c).unwrap().n)
+}
+
+both_backends! {
+    // Hole 1: a citizen types the victim's ID number and the victim's result id (readable
+    // from the QR seal) into an online intake: refused, nothing written.
+    async fn a_result_is_reused_only_by_its_owner(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let who = setup(&ctx, &app).await;
+        let victim_id = "025190000201";
+        let (_, rid, _) = issued(&app, &who, victim_id, 1).await;
+        let (attacker, attacker_token) = ctx.user(Role::Citizen, None);
+        let online = |reference: &str| json!({
+            "procedure_code": PROCEDURE, "commune_code": KIM_BOI, "applicant": applicant(victim_id),
+            "components": [{"document": "Tờ khai", "source": "paper"}, {"document": "Giấy xác nhận cũ", "source": "data_store", "reference": reference}]
+        });
+        let r = post(&app, Some(&attacker_token), "/api/v1/dossiers", online(&rid)).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.problem_code(), "validation", "{}", r.body);
+        assert!(r.body.to_string().contains("components[1].reference"), "{}", r.body);
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM dossiers WHERE owner_user_id = '{}'", attacker.id)), 0);
+        assert_eq!(count(&ctx, "SELECT COUNT(*) AS n FROM dossier_attachments WHERE source = 'reused_result'"), 0);
+        // Nor through the attachment endpoint of the attacker's own dossier.
+        let r = post(&app, Some(&attacker_token), "/api/v1/dossiers", json!({
+            "procedure_code": PROCEDURE, "commune_code": KIM_BOI, "applicant": applicant(victim_id),
+            "components": [{"document": "Tờ khai", "source": "paper"}]
+        })).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let own = r.body["dossier"]["code"].as_str().unwrap().to_string();
+        let r = post(&app, Some(&attacker_token), &format!("/api/v1/dossiers/{own}/attachments/from-result"), json!({"document": "Giấy xác nhận cũ", "result_id": rid})).await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        assert_eq!(count(&ctx, "SELECT COUNT(*) AS n FROM dossier_attachments WHERE source = 'reused_result'"), 0);
+        // An unverified personal ID on the account changes nothing.
+        ctx.with_conn(|c| {
+            use motcua::db::schema::users::dsl::*;
+            diesel::update(users.filter(id.eq(&attacker.id))).set(personal_id.eq(victim_id)).execute(c).unwrap();
+        });
+        let r = post(&app, Some(&attacker_token), &format!("/api/v1/dossiers/{own}/attachments/from-result"), json!({"document": "Giấy xác nhận cũ", "result_id": rid})).await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        assert_eq!(get(&app, Some(&attacker_token), &format!("/api/v1/digital-results/{rid}")).await.status, 404);
+
+        // The owner, whose verified identity is the result's, reuses it online.
+        let (owner, owner_token) = ctx.user(Role::Citizen, None);
+        verify_identity(&ctx, &owner.id, victim_id);
+        let r = post(&app, Some(&owner_token), "/api/v1/dossiers", online(&rid)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM dossier_attachments WHERE source = 'reused_result' AND reused_from = '{rid}'")), 1);
+    }
+
+    // Hole 2: a commune admin can no longer make an account "be" someone; a system admin
+    // can, audited, once per active citizen account.
+    async fn personal_ids_come_only_from_verified_sources(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let who = setup(&ctx, &app).await;
+        let pid = "025190000202";
+        let (_, rid, _) = issued(&app, &who, pid, 2).await;
+        let (_, commune_admin) = ctx.user(Role::CommuneAdmin, Some(KIM_BOI));
+        let body = json!({"username": "ke-mao-danh", "full_name": "Kẻ Mạo Danh", "password": "mat-khau-dai-du-10",
+                          "role": "citizen", "commune_code": KIM_BOI, "personal_id": pid});
+        let r = post(&app, Some(&commune_admin), "/api/v1/users", body.clone()).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert_eq!(r.problem_code(), "user.personal_id_not_allowed");
+        assert_eq!(count(&ctx, "SELECT COUNT(*) AS n FROM users WHERE username = 'ke-mao-danh'"), 0);
+        // Nor by a PATCH of an existing citizen account of its commune.
+        let (c, _) = ctx.user(Role::Citizen, Some(KIM_BOI));
+        let r = call(&app, TestRequest::patch().uri(&format!("/api/v1/users/{}", c.id)).insert_header(bearer(&commune_admin))
+            .insert_header(("if-match", "\"1\"")).set_json(json!({"personal_id": pid}))).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM users WHERE personal_id = '{pid}'")), 0);
+
+        // A system admin sets it (after checking papers): recorded, without the number.
+        let mut body = body;
+        body["username"] = json!("chu-that");
+        let r = post(&app, Some(&who.admin), "/api/v1/users", body.clone()).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["personal_id"], pid);
+        let owner_id = r.body["id"].as_str().unwrap().to_string();
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM identity_events WHERE user_id = '{owner_id}' AND action = 'personal_id_verified'")), 1);
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM identity_events WHERE detail LIKE '%{pid}%'")), 0);
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM users WHERE id = '{owner_id}' AND personal_id_source = 'system_admin'")), 1);
+        // Unique among active citizen accounts: create and patch both refused.
+        body["username"] = json!("chu-that-2");
+        let r = post(&app, Some(&who.admin), "/api/v1/users", body).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(r.problem_code(), "identity.personal_id_taken");
+        assert_eq!(count(&ctx, "SELECT COUNT(*) AS n FROM users WHERE username = 'chu-that-2'"), 0);
+        let r = call(&app, TestRequest::patch().uri(&format!("/api/v1/users/{}", c.id)).insert_header(bearer(&who.admin))
+            .insert_header(("if-match", "\"1\"")).set_json(json!({"personal_id": pid}))).await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        // Only citizens carry one.
+        let (staff, _) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
+        let r = call(&app, TestRequest::patch().uri(&format!("/api/v1/users/{}", staff.id)).insert_header(bearer(&who.admin))
+            .insert_header(("if-match", "\"1\"")).set_json(json!({"personal_id": "025190000299"}))).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM users WHERE id = '{}' AND personal_id IS NULL", staff.id)), 1);
+
+        // The verified account sees its result; a legacy, unverified copy of the number does not.
+        let owner = ctx.with_conn(|c| motcua::db::models::user::User::find(c, &owner_id).unwrap().unwrap());
+        let owner_token = ctx.token_for(&owner);
+        assert_eq!(get(&app, Some(&owner_token), &format!("/api/v1/digital-results/{rid}")).await.status, 200);
+        let (legacy, legacy_token) = ctx.user(Role::Citizen, None);
+        ctx.with_conn(|c| {
+            use motcua::db::schema::users::dsl::*;
+            diesel::update(users.filter(id.eq(&legacy.id))).set(personal_id.eq(pid)).execute(c).unwrap();
+        });
+        assert_eq!(get(&app, Some(&legacy_token), &format!("/api/v1/digital-results/{rid}")).await.status, 404);
+        let r = get(&app, Some(&legacy_token), "/api/v1/digital-results").await;
+        assert_eq!(r.body["items"].as_array().map(|a| a.len()), Some(0), "{}", r.body);
+        let r = get(&app, Some(&legacy_token), "/api/v1/me/data-store").await;
+        assert_eq!(r.body["results"].as_array().map(|a| a.len()), Some(0), "{}", r.body);
+        // New counter intakes go to the verified account only.
+        let r = post(&app, Some(&who.officer), "/api/v1/dossiers", json!({
+            "procedure_code": PROCEDURE, "applicant": applicant(pid), "components": [{"document": "Tờ khai", "source": "paper"}]
+        })).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let code = r.body["dossier"]["code"].as_str().unwrap();
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM dossiers WHERE code = '{code}' AND owner_user_id = '{owner_id}'")), 1);
+    }
+
+    // Hole 2, linking: a counter dossier filed before the applicant had a verified account
+    // is claimed with the receipt's code and PIN by the account whose verified ID is the
+    // applicant's; its results follow; the link is audited.
+    async fn a_counter_dossier_is_claimed_with_the_receipt(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let who = setup(&ctx, &app).await;
+        let pid = "025190000203";
+        let (code, rid, _) = issued(&app, &who, pid, 3).await;
+        let pin: String = ctx.with_conn(|c| {
+            use motcua::db::schema::dossiers::dsl::*;
+            dossiers.filter(code.eq(&code)).select(lookup_pin).first(c).unwrap()
+        });
+        let (holder, holder_token) = ctx.user(Role::Citizen, None);
+        let claim = |pin: &str| json!({"code": code, "pin": pin});
+        // Unverified account: refused, whatever it holds.
+        let r = post(&app, Some(&holder_token), "/api/v1/me/dossiers/claim", claim(&pin)).await;
+        assert_eq!((r.status.as_u16(), r.problem_code()), (403, "identity.not_verified"), "{}", r.body);
+        verify_identity(&ctx, &holder.id, pid);
+        assert_eq!(get(&app, Some(&holder_token), &format!("/api/v1/dossiers/{code}")).await.status, 404);
+        let r = post(&app, Some(&holder_token), "/api/v1/me/dossiers/claim", claim("00000000")).await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        // Someone else's verified identity with the right PIN: not the applicant.
+        let (other, other_token) = ctx.user(Role::Citizen, None);
+        verify_identity(&ctx, &other.id, "025190000204");
+        let r = post(&app, Some(&other_token), "/api/v1/me/dossiers/claim", claim(&pin)).await;
+        assert_eq!((r.status.as_u16(), r.problem_code()), (403, "identity.not_the_applicant"), "{}", r.body);
+        // Staff cannot claim.
+        assert_eq!(post(&app, Some(&who.officer), "/api/v1/me/dossiers/claim", claim(&pin)).await.status, 403);
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM dossiers WHERE code = '{code}' AND owner_user_id IS NULL")), 1);
+
+        let r = post(&app, Some(&holder_token), "/api/v1/me/dossiers/claim", claim(&pin)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["owner_user_id"], holder.id.as_str());
+        assert_eq!(get(&app, Some(&holder_token), &format!("/api/v1/dossiers/{code}")).await.status, 200);
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM digital_results WHERE id = '{rid}' AND owner_user_id = '{}'", holder.id)), 1);
+        assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM identity_events WHERE user_id = '{}' AND action = 'dossier_claimed'", holder.id)), 1);
+        // Again: harmless, no second audit entry.
+        assert_eq!(post(&app, Some(&holder_token), "/api/v1/me/dossiers/claim", claim(&pin)).await.status, 200);
+        assert_eq!(count(&ctx, "SELECT COUNT(*) AS n FROM identity_events WHERE action = 'dossier_claimed'"), 1);
+    }
+
+    // Hole 3: the public token and the public verification carry nothing of the ID number;
+    // a seal of the old format (with the owner digest) still verifies.
+    async fn seals_do_not_leak_the_owner_id(ctx) {
+        use base64::Engine;
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let who = setup(&ctx, &app).await;
+        let pid = "025190000205";
+        let (_, rid, token) = issued(&app, &who, pid, 5).await;
+        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap();
+        let payload: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(payload["v"], 2, "{payload}");
+        assert!(payload.get("o").is_none(), "{payload}");
+        assert!(!token.contains(&motcua::domain::sealing::legacy_owner_digest(pid)));
+        let v = get(&app, None, &format!("/api/v1/public/digital-results/verify?token={token}")).await;
+        assert_eq!(v.body["status"], "valid", "{}", v.body);
+        let masked = v.body["document"]["owner_id_masked"].as_str().unwrap();
+        assert!(!masked.chars().any(|c| c.is_ascii_digit()), "{masked}");
+        assert!(!v.body.to_string().contains("0205"), "{}", v.body);
+
+        // A format-1 seal (sealed before this change) of the same record still verifies.
+        let sha: String = ctx.with_conn(|c| {
+            use motcua::db::schema::digital_results::dsl::*;
+            digital_results.filter(id.eq(&rid)).select(file_sha256).first(c).unwrap()
+        });
+        let old = ctx.state.sealer.seal(motcua::domain::sealing::SealPayload {
+            v: 1, kid: String::new(), rid: rid.clone(), h: sha,
+            o: motcua::domain::sealing::legacy_owner_digest(pid), vf: "2026-11-20".into(), vu: None, iat: 1_790_000_000,
+        });
+        let v = get(&app, None, &format!("/api/v1/public/digital-results/verify?token={old}")).await;
+        assert_eq!(v.body["status"], "valid", "{}", v.body);
+    }
+
+    // Issue 13 (11): the applicant reads the steps of their dossier, not the officers'
+    // internal notes, raw request bodies or staff account ids; staff read everything.
+    async fn the_applicant_reads_the_applicants_history(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let who = setup(&ctx, &app).await;
+        let pid = "025190000206";
+        let (citizen, citizen_token) = ctx.user(Role::Citizen, None);
+        verify_identity(&ctx, &citizen.id, pid);
+        let (code, _, _) = issued(&app, &who, pid, 6).await;
+        let staff = get(&app, Some(&who.officer), &format!("/api/v1/dossiers/{code}/history")).await;
+        assert_eq!(staff.status, 200);
+        let text = staff.body.to_string();
+        assert!(text.contains("NOI-BO") && text.contains(&who.spec_id), "{text}");
+
+        let mine = get(&app, Some(&citizen_token), &format!("/api/v1/dossiers/{code}/history")).await;
+        assert_eq!(mine.status, 200, "{}", mine.body);
+        let events = mine.body.as_array().unwrap();
+        let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["receive_at_counter", "assign", "propose_result", "approve_result", "result_issued"]);
+        let text = mine.body.to_string();
+        assert!(!text.contains("NOI-BO"), "{text}");
+        assert!(!text.contains(&who.spec_id) && !text.contains("assignee_id") && !text.contains("\"request\""), "{text}");
+        assert!(events.iter().all(|e| e.get("actor_id").is_none()), "{text}");
+        assert!(events.iter().all(|e| e["to_status"].is_string() && e["at"].is_string()), "{text}");
+
+        let pin: String = ctx.with_conn(|c| {
+            use motcua::db::schema::dossiers::dsl::*;
+            dossiers.filter(code.eq(&code)).select(lookup_pin).first(c).unwrap()
+        });
+        let public = get(&app, None, &format!("/api/v1/public/dossiers/{code}?pin={pin}")).await;
+        assert_eq!(public.status, 200, "{}", public.body);
+        assert_eq!(public.body["history"].as_array().unwrap().len(), 5);
+        let text = public.body.to_string();
+        assert!(!text.contains("NOI-BO") && !text.contains(&who.spec_id) && !text.contains(pid), "{text}");
+    }
+}
