@@ -1274,3 +1274,40 @@ both_backends! {
         walk(&ctx, &app).await;
     }
 }
+
+both_backends! {
+    // Places where the rules used to disagree with each other, now decided by the table: a
+    // staff token without its commune reaches nothing (it listed every account, and could
+    // subscribe a webhook to every commune's events), and a role that may never read a
+    // commune's digitization is told 403, as for the certification book (it was 404).
+    async fn missing_binding_reaches_nothing_and_never_calls_are_403(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        // A token whose commune claim is missing (an identity provider's, say).
+        let (admin, _) = ctx.user(Role::CommuneAdmin, Some(KIM_BOI));
+        let unbound = ctx.state.tokens.issue(&admin.id, Role::CommuneAdmin, None, None, admin.session_epoch);
+        ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
+        let r = send(&app, "GET", "/api/v1/users", Some(&unbound), vec![], None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 0, "{}", r.body);
+        let r = send(&app, "GET", &format!("/api/v1/users?commune_code={KIM_BOI}"), Some(&unbound), vec![], None).await;
+        assert_eq!(r.body["items"].as_array().unwrap().len(), 0, "{}", r.body);
+        let body = json!({"url": "https://example.org/hook", "event_types": ["dossier.received"]});
+        let r = send(&app, "POST", "/api/v1/webhooks", Some(&unbound), vec![], Some(("application/json".into(), body.to_string().into_bytes()))).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert_eq!(r.problem_code(), "webhook.other_commune");
+        let n: i64 = ctx.with_conn(|c| motcua::db::schema::webhook_subscriptions::table.count().get_result(c).unwrap());
+        assert_eq!(n, 0);
+        let r = send(&app, "POST", "/api/v1/users", Some(&unbound), vec![], Some(("application/json".into(),
+            json!({"username": "khong.xa", "full_name": "X", "password": "mat-khau-du-dai", "role": "citizen"}).to_string().into_bytes()))).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        let n: i64 = ctx.with_conn(|c| motcua::db::schema::users::table.filter(motcua::db::schema::users::username.eq("khong.xa")).count().get_result(c).unwrap());
+        assert_eq!(n, 0);
+
+        for role in [Role::Citizen, Role::PortalClient] {
+            let (_, token) = ctx.user(role, None);
+            let r = send(&app, "GET", &format!("/api/v1/communes/{KIM_BOI}/digitization"), Some(&token), vec![], None).await;
+            assert_eq!(r.status, 403, "{role}: {}", r.body);
+            assert_eq!(r.problem_code(), "auth.role_forbidden");
+        }
+    }
+}

@@ -328,8 +328,10 @@ pub async fn list_users(
                 .order(users::username.asc())
                 .limit(limit + 1)
                 .into_boxed();
+            // A commune admin's list is its commune's, whatever filter it asks for.
+            let filter_commune = filter.commune_code.filter(|_| scope == Scope::All);
             q = crate::scope_filter!(q, scope, commune = users::commune_code);
-            if let Some(c) = filter.commune_code {
+            if let Some(c) = filter_commune {
                 q = q.filter(users::commune_code.eq(c));
             }
             if let Some(r) = filter.role {
