@@ -379,6 +379,7 @@ fn serve(mut config: Config, demo: bool) -> Result<(), String> {
                     (e.g. `export RESULT_SIGNING_KEYS=\"$(date +%Y):$(openssl rand -base64 32)\"`), or start with --demo"
             .into());
     }
+    config.check_payment_gateway(demo)?;
     if demo && config.payment_gateway == "none" {
         // Demo mode pays through the in-process sandbox so online payment can be tried.
         config.payment_gateway = "sandbox".into();
@@ -517,11 +518,12 @@ fn spawn_delivery_workers(state: &AppState, stop: Arc<AtomicBool>) {
     }
     let (state, agent) = (
         state.clone(),
-        ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_millis(state.config.portal_timeout_ms)))
-            .http_status_as_error(false)
-            .build()
-            .into(),
+        motcua::portal::outbound::agent(
+            Arc::new(motcua::portal::outbound::OutboundPolicy::new(
+                &state.config.webhook_allowed_http_hosts,
+            )),
+            Duration::from_millis(state.config.portal_timeout_ms),
+        ),
     );
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
