@@ -133,12 +133,13 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("shared address space (CGNAT)")
     } else if ip.is_multicast() {
         Some("multicast")
-    } else if ip.is_broadcast() || o[0] >= 240 {
-        Some("reserved")
-    } else if ip.is_documentation()
+    } else if ip.is_broadcast()
+        || o[0] >= 240
+        || ip.is_documentation()
         || (o[0] == 192 && o[1] == 0 && o[2] == 0)
         || (o[0] == 198 && (o[1] & 0xFE) == 18)
     {
+        // Broadcast, class E, documentation, IETF protocol assignments, benchmarking.
         Some("reserved")
     } else {
         None
@@ -168,9 +169,9 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     }
     // IPv4-compatible (::a.b.c.d, deprecated), NAT64 (64:ff9b::/96 and 64:ff9b:1::/48),
     // 6to4 (2002::/16): the IPv4 address inside decides.
-    let embedded = if bits >> 32 == 0 {
-        Some(Ipv4Addr::from(bits as u32))
-    } else if s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0, 0, 0, 0] || s[2] == 1) {
+    let compatible = bits >> 32 == 0;
+    let nat64 = s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0, 0, 0, 0] || s[2] == 1);
+    let embedded = if compatible || nat64 {
         Some(Ipv4Addr::from(bits as u32))
     } else if s[0] == 0x2002 {
         Some(Ipv4Addr::from(((u32::from(s[1])) << 16) | u32::from(s[2])))
@@ -181,7 +182,9 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
         return forbidden_v4(v4).or(Some("reserved"));
     }
     // Documentation (2001:db8::/32), Teredo and other IETF special-purpose (2001::/23).
-    if (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] == 0x2001 && s[1] < 0x0200) || s[0] == 0x0100 {
+    let documentation = s[0] == 0x2001 && s[1] == 0x0db8;
+    let special_purpose = s[0] == 0x2001 && s[1] < 0x0200;
+    if documentation || special_purpose || s[0] == 0x0100 {
         return Some("reserved");
     }
     None

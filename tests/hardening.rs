@@ -764,4 +764,24 @@ fn the_sandbox_gateway_is_refused_outside_demo() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("PAYMENT_GATEWAY=sandbox"), "{stderr}");
     }
+    // The explicit test-only switch gets past the check (the server then stops at the
+    // unusable bind address, not at the gateway).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(["serve", "--insecure-sandbox-payments"])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("y.db").display()),
+        )
+        .env("JWT_SECRET", TEST_SECRET)
+        .env("RESULT_SIGNING_KEYS", format!("k:{}", "A".repeat(43)))
+        .env("PAYMENT_GATEWAY", "sandbox")
+        .env("MOTCUA_BIND", "256.0.0.1:1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("PAYMENT_GATEWAY=sandbox lets anyone"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cannot listen on 256.0.0.1:1"), "{stderr}");
 }
