@@ -72,7 +72,7 @@ bench_backend() {
   $BIN seed >/dev/null
   echo 'bench-password-123' | $BIN user create --username bench.pay.officer --role reception_officer --commune 04978 --password-stdin >/dev/null
   echo 'bench-password-123' | $BIN user create --username bench.pay.admin --role system_admin --password-stdin >/dev/null
-  $BIN serve & pid=$!
+  $BIN serve --insecure-sandbox-payments & pid=$!
   until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do sleep 0.1; done
   local officer=$(login bench.pay.officer) admin=$(login bench.pay.admin)
   curl -fs -XPUT "$base/communes/04978/procedures/2.000815" -H "authorization: Bearer $admin" >/dev/null
@@ -100,7 +100,7 @@ else:
     import sqlite3
     c = sqlite3.connect(url.removeprefix("sqlite://")); c.execute(sql); c.commit()
 PY
-  $BIN serve & pid=$!
+  $BIN serve --insecure-sandbox-payments & pid=$!
   until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do sleep 0.1; done
   echo "-- the same intake with no fee in force"; TOKENS=$officer measure -d"${DURATION}s" -s bench/intake.lua "$base/dossiers"
   kill $pid; wait $pid 2>/dev/null || true; pid=

@@ -50,7 +50,19 @@ pub fn build(
         .wrap(cors)
         .wrap(from_fn(request_context))
         // Outermost, so that its line shows the final status, size and request id.
-        .wrap(Logger::new(r#"%a "%r" %s %b %Dms rid=%{x-request-id}o"#))
+        // The request line is logged with sensitive query values redacted (PINs, seal
+        // tokens, ID numbers searched for): see `logging::redacted_request_line`.
+        .wrap(
+            Logger::new(r#"%a "%{request}xi" %s %b %Dms rid=%{x-request-id}o"#)
+                .custom_request_replace("request", |req| {
+                    crate::logging::redacted_request_line(
+                        req.method().as_str(),
+                        req.path(),
+                        req.query_string(),
+                        &format!("{:?}", req.version()),
+                    )
+                }),
+        )
 }
 
 /// Browser frontends call the API directly: allow the configured origins, with the headers

@@ -97,10 +97,57 @@ pub struct Config {
     #[arg(long, env = "SESSION_CACHE_TTL_SECS", default_value_t = 5)]
     pub session_cache_ttl_secs: u64,
 
-    /// Take the client address from the first `X-Forwarded-For` entry (set this only behind
-    /// a reverse proxy that writes that header; otherwise clients could forge it).
+    /// Take the client address from `X-Forwarded-For` (set this only behind a reverse proxy
+    /// that appends to that header; otherwise clients could forge it): the right-most entry
+    /// that is not one of TRUSTED_PROXIES.
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+
+    /// The operator's reverse proxies (comma-separated addresses or CIDR blocks) whose
+    /// `X-Forwarded-For` entries are skipped to find the client; the TCP peer always counts
+    /// as one when TRUST_FORWARDED_FOR is set.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::netguard::Cidr>,
+
+    /// Failed PIN attempts allowed per dossier (whoever makes them) on the public lookup
+    /// within PUBLIC_LOOKUP_FAILURE_WINDOW_SECS; more: 429 for that dossier.
+    #[arg(
+        long,
+        env = "PUBLIC_LOOKUP_MAX_FAILURES_PER_DOSSIER",
+        default_value_t = 10
+    )]
+    pub public_lookup_max_failures_per_dossier: i64,
+
+    /// Window of the per-dossier failed-PIN limit, seconds.
+    #[arg(
+        long,
+        env = "PUBLIC_LOOKUP_FAILURE_WINDOW_SECS",
+        default_value_t = 3600
+    )]
+    pub public_lookup_failure_window_secs: i64,
+
+    /// Public verifications by file (`POST /public/digital-results/verify`) allowed per
+    /// client address per minute (more: 429).
+    #[arg(long, env = "PUBLIC_VERIFY_FILES_PER_MINUTE", default_value_t = 10)]
+    pub public_verify_files_per_minute: u32,
+
+    /// Largest file accepted by the public verify-by-file endpoint, bytes (larger: 413).
+    #[arg(long, env = "MAX_VERIFY_FILE_BYTES", default_value_t = 5_242_880)]
+    pub max_verify_file_bytes: usize,
+
+    /// Most attachments one dossier may hold (more: 409).
+    #[arg(long, env = "MAX_ATTACHMENTS_PER_DOSSIER", default_value_t = 50)]
+    pub max_attachments_per_dossier: i64,
+
+    /// Largest payment-platform callback body, bytes (larger: 413, nothing stored).
+    #[arg(long, env = "PAYMENT_CALLBACK_MAX_BYTES", default_value_t = 16_384)]
+    pub payment_callback_max_bytes: usize,
+
+    /// Hosts (`name` or `name:port`, comma-separated) that webhooks may reach over plain
+    /// HTTP and on private or loopback addresses: for tests and demos only. Every other
+    /// webhook must be HTTPS to a public address.
+    #[arg(long, env = "WEBHOOK_ALLOWED_HTTP_HOSTS", value_delimiter = ',')]
+    pub webhook_allowed_http_hosts: Vec<String>,
 
     /// Public dossier lookups allowed per client address per minute (more: 429).
     #[arg(long, env = "PUBLIC_LOOKUPS_PER_MINUTE", default_value_t = 30)]
@@ -233,6 +280,20 @@ impl Config {
         config
     }
 
+    /// The sandbox gateway lets anyone mark a payment as paid (its public "complete"
+    /// endpoint): only a `--demo` server may run it. Tests build their state through the
+    /// library (`AppState::new`), not through `serve`.
+    pub fn check_payment_gateway(&self, demo: bool) -> Result<(), String> {
+        if self.payment_gateway.trim().eq_ignore_ascii_case("sandbox") && !demo {
+            return Err(
+                "PAYMENT_GATEWAY=sandbox lets anyone mark a payment as paid: it is \
+                        allowed only with --demo. Use `paygov` (or `none`) in production."
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     /// Checks the JWT secret; in demo mode a missing one is generated (tokens then die with the process).
     pub fn resolve_jwt_secret(&mut self, demo: bool) -> Result<(), String> {
         match &self.jwt_secret {
@@ -249,5 +310,42 @@ impl Config {
                  (e.g. `export JWT_SECRET=$(openssl rand -base64 48)`), or start with --demo"
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_gateway_only_runs_in_demo_mode() {
+        let mut c = Config::for_database("sqlite://unused.db");
+        c.payment_gateway = "sandbox".into();
+        assert!(c.check_payment_gateway(false).is_err());
+        assert!(c.check_payment_gateway(true).is_ok());
+        c.payment_gateway = "SANDBOX".into();
+        assert!(c.check_payment_gateway(false).is_err());
+        for other in ["paygov", "none"] {
+            c.payment_gateway = other.into();
+            assert!(c.check_payment_gateway(false).is_ok());
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_parse_as_cidr_blocks() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        let w = Wrapper::try_parse_from([
+            "motcua",
+            "--trusted-proxies",
+            "10.0.0.0/8,192.0.2.1,2001:db8::/32",
+        ])
+        .unwrap();
+        assert_eq!(w.config.trusted_proxies.len(), 3);
+        assert!(Wrapper::try_parse_from(["motcua", "--trusted-proxies", "10.0.0.0/99"]).is_err());
     }
 }

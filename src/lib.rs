@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod files;
 pub mod logging;
+pub mod netguard;
 pub mod openapi;
 pub mod payments;
 pub mod portal;

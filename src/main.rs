@@ -30,6 +30,12 @@ struct Cli {
     #[arg(long, global = true)]
     demo: bool,
 
+    /// Benchmarks and tests only: run `PAYMENT_GATEWAY=sandbox` (anyone may mark a payment
+    /// paid) without --demo. A deliberate flag, not a variable, so no environment file can
+    /// turn it on by accident.
+    #[arg(long, global = true, hide = true)]
+    insecure_sandbox_payments: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -195,7 +201,7 @@ fn main() -> ExitCode {
                 password_stdin: _,
             } => create_user(&cli.config, username, role, commune, province, full_name),
         },
-        Command::Serve => serve(cli.config, cli.demo),
+        Command::Serve => serve(cli.config, cli.demo, cli.insecure_sandbox_payments),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -372,12 +378,16 @@ fn create_user(
     })
 }
 
-fn serve(mut config: Config, demo: bool) -> Result<(), String> {
+fn serve(mut config: Config, demo: bool, insecure_sandbox: bool) -> Result<(), String> {
     config.resolve_jwt_secret(demo)?;
     if !demo && config.result_signing_keys.is_none() {
         return Err("RESULT_SIGNING_KEYS is not set: digital results need a sealing key \
                     (e.g. `export RESULT_SIGNING_KEYS=\"$(date +%Y):$(openssl rand -base64 32)\"`), or start with --demo"
             .into());
+    }
+    config.check_payment_gateway(demo || insecure_sandbox)?;
+    if insecure_sandbox && !demo {
+        log::warn!("--insecure-sandbox-payments: anyone can mark a payment as paid (benchmarks and tests only)");
     }
     if demo && config.payment_gateway == "none" {
         // Demo mode pays through the in-process sandbox so online payment can be tried.
@@ -517,11 +527,12 @@ fn spawn_delivery_workers(state: &AppState, stop: Arc<AtomicBool>) {
     }
     let (state, agent) = (
         state.clone(),
-        ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_millis(state.config.portal_timeout_ms)))
-            .http_status_as_error(false)
-            .build()
-            .into(),
+        motcua::portal::outbound::agent(
+            Arc::new(motcua::portal::outbound::OutboundPolicy::new(
+                &state.config.webhook_allowed_http_hosts,
+            )),
+            Duration::from_millis(state.config.portal_timeout_ms),
+        ),
     );
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {

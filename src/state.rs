@@ -20,6 +20,8 @@ pub struct AppState {
     pub registry: Arc<crate::registry_index::RegistryIndex>,
     /// Lookups per client address on the public dossier lookup.
     pub public_limiter: Arc<crate::ratelimit::RateLimiter>,
+    /// Verifications by file per client address (public verify-by-file endpoint).
+    pub verify_limiter: Arc<crate::ratelimit::RateLimiter>,
     pub backend: Backend,
     /// The online payment gateway (`PAYMENT_GATEWAY`); none: online payments are refused.
     pub payment_gateway: Option<Arc<dyn crate::payments::PaymentGateway>>,
@@ -56,6 +58,10 @@ impl AppState {
             )),
             public_limiter: Arc::new(crate::ratelimit::RateLimiter::new(
                 config.public_lookups_per_minute,
+                std::time::Duration::from_secs(60),
+            )),
+            verify_limiter: Arc::new(crate::ratelimit::RateLimiter::new(
+                config.public_verify_files_per_minute,
                 std::time::Duration::from_secs(60),
             )),
             config: Arc::new(config),

@@ -184,7 +184,8 @@ both_backends! {
         assert_eq!(r.body["active"], false);
         let me = call(&app, TestRequest::get().uri("/api/v1/auth/me").insert_header(bearer(&access))).await;
         assert_eq!(me.problem_code(), "auth.token_revoked");
-        assert_eq!(call(&app, login("se.bi.khoa", TEST_PASSWORD)).await.problem_code(), "auth.account_disabled");
+        // Answered exactly like a wrong password (issue 13, hole 11).
+        assert_eq!(call(&app, login("se.bi.khoa", TEST_PASSWORD)).await.problem_code(), "auth.invalid_credentials");
         let rf = call(&app, TestRequest::post().uri("/api/v1/auth/refresh").set_json(json!({"refresh_token": session.body["refresh_token"]}))).await;
         assert_eq!(rf.status, 401);
     }

@@ -383,7 +383,8 @@ both_backends! {
         assert_eq!(r.status, 201);
         let code = r.body["dossier"]["code"].as_str().unwrap().to_string();
 
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let policy = Arc::new(motcua::portal::outbound::OutboundPolicy::new(&ctx.state.config.webhook_allowed_http_hosts));
+        let agent = motcua::portal::outbound::agent(policy, std::time::Duration::from_secs(5));
         // The receiver fails the first time: retried, then delivered.
         let r = motcua::portal::webhooks::deliver_once(&ctx.state.pool, &agent, Utc::now(), &fast()).unwrap();
         assert_eq!((r.claimed, r.failed), (1, 1));

@@ -141,6 +141,30 @@ pub(crate) fn check_document(conn: &mut DbConn, d: &Dossier, document: &str) -> 
     }
 }
 
+/// Refuses (409) when the dossier already holds `max` attachments
+/// (`MAX_ATTACHMENTS_PER_DOSSIER`). Inside a write transaction it is exact under
+/// concurrency: SQLite has one writer at a time, and on PostgreSQL the dossier row is
+/// locked first, so two uploads cannot both take the last place.
+pub(crate) fn check_room(conn: &mut DbConn, d: &Dossier, max: i64) -> ApiResult<()> {
+    if matches!(conn, DbConn::Pg(_)) {
+        diesel::sql_query("SELECT id FROM dossiers WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(&d.id)
+            .execute(conn)?;
+    }
+    let held: i64 = dossier_attachments::table
+        .filter(dossier_attachments::dossier_id.eq(&d.id))
+        .count()
+        .get_result(conn)?;
+    if held >= max {
+        return Err(ApiError::conflict(
+            "attachment.too_many",
+            format!("Hồ sơ đã có tối đa {max} tệp đính kèm."),
+            format!("The dossier already holds the maximum of {max} attachments."),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn record_attachment(
     conn: &mut DbConn,
     p: &Principal,
@@ -227,8 +251,10 @@ pub(crate) fn content_disposition(name: &str) -> actix_web::http::header::Conten
 /// the dossier is open; the owning `citizen` or a `portal_client` in scope while the dossier
 /// is `submitted` or `supplement_requested`. multipart/form-data with `file`, `document` and
 /// optionally `digitized_at_reception`. The type is recognised from the bytes (PDF, JPEG,
-/// PNG; anything else 415), the size is limited by `MAX_UPLOAD_BYTES` (413), and the file is
-/// stored once under its SHA-256.
+/// PNG; anything else 415), the size is limited by `MAX_UPLOAD_BYTES` (413), a dossier
+/// holds at most `MAX_ATTACHMENTS_PER_DOSSIER` attachments (409 `attachment.too_many`), and
+/// the file is stored once under its SHA-256, only after the document and the room were
+/// checked (a refused upload leaves nothing on disk).
 #[utoipa::path(tag = "dossiers", operation_id = "upload_attachment", security(("bearer" = [])),
     params(("code" = String, Path, description = "Dossier code")),
     request_body(content = UploadForm, content_type = "multipart/form-data",
@@ -239,7 +265,7 @@ pub(crate) fn content_disposition(name: &str) -> actix_web::http::header::Conten
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 409, description = "Dossier closed", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Dossier closed, or it already holds MAX_ATTACHMENTS_PER_DOSSIER attachments", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 413, description = "File larger than MAX_UPLOAD_BYTES", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not multipart, or the file is not PDF/JPEG/PNG", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Missing or unknown document, or `digitized_at_reception` not true/false", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -306,7 +332,20 @@ pub async fn upload(
         )
     })?;
     let size = bytes.len() as i64;
-    // The bytes go to the store first (idempotent, atomic rename); the row follows.
+    // Everything the request says is checked before a byte reaches the disk: the document
+    // belongs to the procedure case and the dossier has room (both checked again below,
+    // in the transaction that records the attachment).
+    let max = state.config.max_attachments_per_dossier;
+    let (p, doc) = (auth.principal.clone(), document.clone());
+    let c = dossier.code.clone();
+    state
+        .db(move |conn| {
+            let d = load_visible(conn, &p, &c)?;
+            check_document(conn, &d, &doc)?;
+            check_room(conn, &d, max)
+        })
+        .await?;
+    // The bytes go to the store (idempotent, atomic rename); the row follows.
     let store = FileStore::new(&state.config.upload_dir);
     let sha = web::block(move || store.put(&bytes))
         .await?
@@ -319,6 +358,7 @@ pub async fn upload(
             let d = load_visible(conn, &p, &dossier.code)?;
             check_may_attach(&p, &d)?;
             check_document(conn, &d, &document)?;
+            check_room(conn, &d, max)?;
             let a = Attachment {
                 id: uuid::Uuid::now_v7().to_string(),
                 dossier_id: d.id.clone(),
@@ -377,7 +417,7 @@ pub struct ReuseRequest {
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such dossier or file visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 409, description = "Dossier closed", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Dossier closed, or it already holds MAX_ATTACHMENTS_PER_DOSSIER attachments", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields (`sha256` not 64 hex digits) or unknown document", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -399,12 +439,14 @@ pub async fn reuse(
             "A SHA-256 is 64 hexadecimal characters.",
         ));
     }
+    let max = state.config.max_attachments_per_dossier;
     let view = state
         .db_tx(move |conn| {
             let d = load_visible(conn, &p, &code)?;
             check_may_attach(&p, &d)?;
             let document = nfc(input.document.trim());
             check_document(conn, &d, &document)?;
+            check_room(conn, &d, max)?;
             let not_found =
                 || ApiError::not_found("tệp của hồ sơ trước", "File of the earlier dossier");
             let source = Dossier::find_by_code(conn, &input.from_dossier)?

@@ -10,10 +10,11 @@ use super::extract::ValidJson;
 use super::users::UserView;
 use crate::auth::tokens::{hash_refresh_token, random_token};
 use crate::auth::{password, Principal, Role};
-use crate::db::models::session::{LoginFailures, RefreshToken};
+use crate::db::models::session::RefreshToken;
 use crate::db::models::user::User;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
+use crate::service::login_throttle::{self, Admission, Limit};
 use crate::state::AppState;
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -149,7 +150,7 @@ fn client_key(req: &HttpRequest) -> String {
 #[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Wrong username or password, or account deactivated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Wrong username or password, or account deactivated (the same answer)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many failed logins", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -166,32 +167,36 @@ pub async fn issue_token(
     } = body.0;
     let username = username.trim().to_lowercase();
     let user_key = format!("user:{username}");
-    let ip_key = client_key(&req);
     let window = state.config.login_window_secs;
-    let limits = [
-        (user_key.clone(), state.config.login_max_failures_per_user),
-        (ip_key.clone(), state.config.login_max_failures_per_client),
+    let limits = vec![
+        Limit {
+            key: user_key.clone(),
+            max: state.config.login_max_failures_per_user,
+        },
+        Limit {
+            key: client_key(&req),
+            max: state.config.login_max_failures_per_client,
+        },
     ];
 
+    // The attempt is counted (and recorded) before the password is checked, atomically per
+    // key: parallel attempts cannot all slip under the limit.
     let lookup_name = username.clone();
-    let user = state
+    let (records, user) = state
         .db(move |conn| {
             let now = crate::clock::now().naive_utc();
-            let since = now - Duration::seconds(window);
-            for (key, max) in &limits {
-                let (count, oldest) = LoginFailures::recent(conn, key, since)?;
-                if count >= *max {
-                    let retry = oldest
-                        .map(|o| (o + Duration::seconds(window) - now).num_seconds().max(1))
-                        .unwrap_or(window);
-                    return Err(too_many_attempts(retry));
+            match login_throttle::admit(conn, &limits, window, now)? {
+                Admission::Refused { retry_after_secs } => Err(too_many_attempts(retry_after_secs)),
+                Admission::Admitted { records } => {
+                    Ok((records, User::find_by_username(conn, &lookup_name)?))
                 }
             }
-            Ok(User::find_by_username(conn, &lookup_name)?)
         })
         .await?;
 
-    // Argon2 runs off the async workers and outside any transaction.
+    // Argon2 runs off the async workers and outside any transaction. A deactivated account
+    // is verified like any other and then answered exactly like a wrong password, so
+    // neither the answer nor its timing tells that the password was right.
     let verified = web::block(move || match user {
         Some(u) => {
             let ok = password::verify(&pw, &u.password_hash);
@@ -210,7 +215,7 @@ pub async fn issue_token(
             let now = crate::clock::now().naive_utc();
             match verified {
                 (true, Some(user)) if user.active => {
-                    LoginFailures::clear(conn, &user_key)?;
+                    login_throttle::succeeded(conn, &records, &user_key)?;
                     let fresh = new_refresh_token(
                         conn,
                         &st,
@@ -220,15 +225,8 @@ pub async fn issue_token(
                     )?;
                     Ok(Ok(token_response(&st, &user, fresh)?))
                 }
-                (true, Some(_)) => Ok(Err(ApiError::unauthorized(
-                    "auth.account_disabled",
-                    "Tài khoản đã bị khóa. Liên hệ quản trị viên.",
-                    "The account is deactivated. Contact an administrator.",
-                ))),
                 _ => {
-                    LoginFailures::record(conn, &user_key, now)?;
-                    LoginFailures::record(conn, &ip_key, now)?;
-                    LoginFailures::prune(conn, now - Duration::seconds(window))?;
+                    login_throttle::failed(conn, window, now)?;
                     Ok(Err(invalid_credentials()))
                 }
             }

@@ -29,6 +29,7 @@ use crate::domain::dossier_lifecycle::{
 use crate::domain::identity;
 use crate::domain::text::{fold, nfc};
 use crate::error::{ApiError, ApiResult};
+use crate::service::login_throttle::{self, Admission, Limit};
 use crate::state::AppState;
 
 // ---------------------------------------------------------------- enums
@@ -1653,8 +1654,12 @@ pub async fn list_dossiers(
                 } else if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
                     q = q.filter(dossiers::applicant_id_number.eq(text.to_string()));
                 } else {
-                    let folded = fold(text).replace(['%', '_'], "");
-                    q = q.filter(dossiers::search_key.like(format!("%{folded}%")));
+                    let pattern = crate::db::like_contains(text, &fold(text));
+                    q = q.filter(
+                        dossiers::search_key
+                            .like(pattern)
+                            .escape(crate::db::LIKE_ESCAPE),
+                    );
                 }
             }
             if let Some(DossierCursor(at, id)) = after {
@@ -1851,13 +1856,14 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
 /// Public, for citizens and lookup kiosks. Shows status, procedure, commune, dates and the
 /// steps taken (the applicant's view of the history, without comments), and nothing
 /// personal. A wrong code and a wrong PIN give the same 404; each client address
-/// gets a limited number of lookups per minute (429 with `Retry-After`), so codes and PINs
-/// cannot be enumerated.
+/// gets a limited number of lookups per minute, and each dossier a limited number of wrong
+/// PINs per window whoever sends them (`PUBLIC_LOOKUP_MAX_FAILURES_PER_DOSSIER`; both 429
+/// with `Retry-After`), so codes and PINs cannot be enumerated.
 #[utoipa::path(tag = "public", params(("code" = String, Path, description = "Dossier code"), PinQuery), responses(
     (status = 200, body = PublicDossierView),
     (status = 400, description = "Missing PIN", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No dossier with this code and PIN", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 429, description = "Too many lookups from this address", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many lookups from this address, or too many wrong PINs for this dossier", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/public/dossiers/{code}")]
 pub async fn public_lookup(
@@ -1878,14 +1884,39 @@ pub async fn public_lookup(
     }
     let code = code.into_inner();
     let pin = q.into_inner().pin;
+    // Failed PINs are also counted per dossier, whoever sends them: rotating client
+    // addresses does not buy more guesses at one receipt. Counted before the comparison,
+    // atomically, like logins (see `service::login_throttle`).
+    let limits = vec![Limit {
+        key: format!("pin:{}", code.trim().to_uppercase()),
+        max: state.config.public_lookup_max_failures_per_dossier,
+    }];
+    let window = state.config.public_lookup_failure_window_secs;
     let found = state
         .db(move |conn| {
-            let Some(d) = Dossier::find_by_code(conn, &code)? else {
+            let now = crate::clock::now().naive_utc();
+            let records = match login_throttle::admit(conn, &limits, window, now)? {
+                Admission::Refused { retry_after_secs } => {
+                    return Err(ApiError::new(
+                        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                        "public.dossier_locked",
+                        format!(
+                            "Nhập sai mã tra cứu của hồ sơ này quá nhiều lần. Thử lại sau {retry_after_secs} giây."
+                        ),
+                        format!(
+                            "Too many wrong PINs for this dossier. Retry in {retry_after_secs} seconds."
+                        ),
+                    )
+                    .with_header("retry-after", retry_after_secs.to_string()))
+                }
+                Admission::Admitted { records } => records,
+            };
+            let dossier = Dossier::find_by_code(conn, &code)?;
+            let Some(d) = dossier.filter(|d| same(&d.lookup_pin, &pin)) else {
+                login_throttle::failed(conn, window, now)?;
                 return Ok(None);
             };
-            if !same(&d.lookup_pin, &pin) {
-                return Ok(None);
-            }
+            login_throttle::succeeded(conn, &records, &limits[0].key)?;
             let name = procedure_name(conn, &d.procedure_version_id)?;
             let commune = Commune::find(conn, &d.commune_code)?
                 .map(|c| c.full_name)

@@ -19,27 +19,27 @@ use crate::state::AppState;
 /// 422 for wrong types, unknown or missing fields (with the field's path) and rule violations.
 pub struct ValidJson<T>(pub T);
 
-/// The client's address for throttling: the TCP peer, or the first `X-Forwarded-For` entry
-/// when `TRUST_FORWARDED_FOR` says a reverse proxy in front of us sets it (otherwise any
-/// client could claim any address, and behind a proxy every client would share one).
+/// The client's key for throttling: the TCP peer's address, or, when `TRUST_FORWARDED_FOR`
+/// says a reverse proxy in front of us appends to `X-Forwarded-For`, the right-most entry
+/// of it that is not one of `TRUSTED_PROXIES` (the left entries are the client's own
+/// writing). IPv6 clients are counted per /64 (see `netguard::client_key`).
 pub fn client_ip(req: &HttpRequest) -> String {
-    let trust = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.config.trust_forwarded_for);
-    if trust {
-        if let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-        {
-            return ip.to_string();
-        }
-    }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
+    let state = req.app_data::<web::Data<AppState>>();
+    let peer = req.peer_addr().map(|a| a.ip());
+    // Several header lines are one list, in order.
+    let forwarded = state
+        .filter(|s| s.config.trust_forwarded_for)
+        .map(|_| {
+            req.headers()
+                .get_all("x-forwarded-for")
+                .map(|v| v.to_str().unwrap_or("?"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .filter(|h| !h.is_empty());
+    let trusted = state.map_or(&[][..], |s| &s.config.trusted_proxies[..]);
+    crate::netguard::client_address(peer, forwarded.as_deref(), trusted)
+        .map(crate::netguard::client_key)
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -95,10 +95,18 @@ pub async fn read_body(
 }
 
 /// Parses JSON, telling malformed syntax (400) from well-formed data of the wrong shape (422).
+///
+/// Every JSON body of the API goes through here, so two rules hold everywhere: the body is
+/// one JSON value and nothing else (`{…} {"x":` is 400, not a value and some garbage), and no
+/// string holds U+0000 (PostgreSQL cannot store it in text; 422 naming the field).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
+    match serde_path_to_error::deserialize::<_, T>(&mut *de) {
+        Ok(v) => {
+            de.end().map_err(|e| malformed(&e))?;
+            reject_nul_in_json(bytes)?;
+            Ok(v)
+        }
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
@@ -126,22 +134,95 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                         msg,
                     ))
                 }
-                _ => Err(ApiError::bad_request(
-                    "json.malformed",
-                    format!(
-                        "JSON không đúng cú pháp (dòng {}, cột {}).",
-                        inner.line(),
-                        inner.column()
-                    ),
-                    format!(
-                        "Malformed JSON (line {}, column {}).",
-                        inner.line(),
-                        inner.column()
-                    ),
-                )),
+                _ => Err(malformed(&inner)),
             }
         }
     }
+}
+
+fn malformed(inner: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(
+        "json.malformed",
+        format!(
+            "JSON không đúng cú pháp (dòng {}, cột {}).",
+            inner.line(),
+            inner.column()
+        ),
+        format!(
+            "Malformed JSON (line {}, column {}).",
+            inner.line(),
+            inner.column()
+        ),
+    )
+}
+
+/// The 422 for a text that holds U+0000, naming where it is.
+pub fn nul_error(field: &str) -> ApiError {
+    ApiError::invalid_field(
+        field,
+        "Không được chứa ký tự NUL (U+0000).",
+        "Must not contain the NUL character (U+0000).",
+    )
+}
+
+/// A NUL can only reach a JSON string as the escape `\u0000`: look for the escape first
+/// and walk the parsed document only when it is there, to name the field.
+fn reject_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
+    const ESCAPE: &[u8] = b"\\u0000";
+    if !bytes.windows(ESCAPE.len()).any(|w| w == ESCAPE) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    match nul_path(&value, "") {
+        Some(path) => Err(nul_error(if path.is_empty() { "body" } else { &path })),
+        None => Ok(()),
+    }
+}
+
+/// The path (`applicant.full_name`, `items[2]`) of the first string or key holding U+0000.
+fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0').then(|| path.to_string()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let p = if path.is_empty() {
+                k.replace('\0', "")
+            } else {
+                format!("{path}.{}", k.replace('\0', ""))
+            };
+            if k.contains('\0') {
+                Some(p)
+            } else {
+                nul_path(v, &p)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// The name of the first query parameter whose value (or name) decodes to a text holding
+/// U+0000. In a URI a NUL can only be written `%00`.
+pub fn nul_query_param(query: &str) -> Option<String> {
+    if !query.contains("%00") {
+        return None;
+    }
+    query.split('&').find_map(|pair| {
+        pair.contains("%00").then(|| {
+            let name = pair.split('=').next().unwrap_or("");
+            let name = name.replace("%00", "");
+            if name.is_empty() {
+                "query".to_string()
+            } else {
+                name
+            }
+        })
+    })
 }
 
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {

@@ -34,10 +34,26 @@ pub async fn request_context(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    // Handlers' and extractors' errors arrive here as responses carrying the error; an Err
-    // would only come from a middleware inside this one (none of ours returns one).
-    let res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
-    let mut res = finalize(res.map_into_boxed_body(), lang, &id);
+    // U+0000 cannot be stored in a PostgreSQL text: refuse it in the query (422 naming the
+    // parameter) and in the path (no record has such a key: 404) before any handler runs.
+    // JSON bodies and multipart text parts are checked where they are parsed.
+    let refused = if let Some(name) = crate::api::extract::nul_query_param(req.query_string()) {
+        Some(crate::api::extract::nul_error(&name))
+    } else if req.uri().path().contains("%00") {
+        Some(ApiError::not_found("tài nguyên", "Resource"))
+    } else {
+        None
+    };
+    let res = match refused {
+        Some(e) => req.error_response(e),
+        // Handlers' and extractors' errors arrive here as responses carrying the error; an
+        // Err would only come from a middleware inside this one (none of ours returns one).
+        None => REQUEST_ID
+            .scope(id.clone(), next.call(req))
+            .await?
+            .map_into_boxed_body(),
+    };
+    let mut res = finalize(res, lang, &id);
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(X_REQUEST_ID, v);
     }

@@ -107,6 +107,9 @@ pub async fn read_form(req: &HttpRequest, payload: web::Payload, limit: usize) -
                     format!("Part `{name}` is not UTF-8."),
                 )
             })?;
+            if text.contains('\0') || name.contains('\0') {
+                return Err(super::extract::nul_error(&name.replace('\0', "")));
+            }
             form.fields.insert(name, text);
         }
     }

@@ -1084,6 +1084,22 @@ pub struct CallbackAck {
 }
 
 /// Process a signed callback and log it, whatever the outcome.
+/// Characters of a refused callback body kept in the callback log.
+pub const REFUSED_BODY_PREFIX_CHARS: usize = 256;
+
+/// What the callback log keeps of a refused body: its SHA-256, its length and the first
+/// `REFUSED_BODY_PREFIX_CHARS` characters, enough to recognise a message without letting
+/// anyone fill the database with unsigned bodies.
+pub fn refused_body_digest(raw: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let prefix: String = raw.chars().take(REFUSED_BODY_PREFIX_CHARS).collect();
+    format!(
+        "sha256={} bytes={} prefix={prefix}",
+        hex::encode(Sha256::digest(raw.as_bytes())),
+        raw.len()
+    )
+}
+
 async fn deliver_callback(
     state: &AppState,
     gateway: std::sync::Arc<dyn PaymentGateway>,
@@ -1117,6 +1133,12 @@ async fn deliver_callback(
     );
     let name = gateway.name();
     let reference = cb.reference.clone();
+    // A refused message is kept as a digest and a prefix, never whole.
+    let stored = if result.is_ok() {
+        raw
+    } else {
+        refused_body_digest(&raw)
+    };
     state
         .db(move |conn| {
             NewCallbackLog {
@@ -1125,7 +1147,7 @@ async fn deliver_callback(
                 payment_id: payment_id.as_deref(),
                 outcome,
                 http_status: status,
-                body: &raw,
+                body: &stored,
                 client_ip: ip.as_deref(),
                 received_at: crate::clock::now().naive_utc(),
             }
@@ -1148,12 +1170,14 @@ async fn deliver_callback(
 /// Payment platform callback.
 ///
 /// **Caller:** the payment platform, without a login: the message is authenticated by
-/// its `MaXacThuc` (SHA-256 over the fields and the shared secret). Checks in order, each
-/// refusing without any change: signature (403), transaction time within
+/// its `MaXacThuc` (SHA-256 over the fields and the shared secret). The body may be at most
+/// `PAYMENT_CALLBACK_MAX_BYTES` (413). Checks in order, each refusing without any change:
+/// signature (403; checked before anything is written), transaction time within
 /// `PAYMENT_CALLBACK_WINDOW_SECS` of now (409 `payment.callback_stale`: a replay), known
 /// reference (404), amount (422 `payment.amount_mismatch`), payment still open (409
 /// `payment.already_settled`; the identical callback again is acknowledged as
-/// `already_applied`). Every callback is logged with its outcome.
+/// `already_applied`). Every callback is logged with its outcome; of a refused one only a
+/// SHA-256 digest, its length and a short prefix are kept.
 #[utoipa::path(tag = "payments", request_body = Callback, params(("gateway" = String, Path, description = "Gateway name: `paygov` or `sandbox`")), responses(
     (status = 200, body = CallbackAck),
     (status = 400, description = "Malformed message", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -1184,13 +1208,33 @@ pub async fn callback(
             "The body must be JSON (Content-Type: application/json).",
         ));
     }
-    let body = read_body(&req, payload.into_inner(), state.config.max_json_bytes).await?;
+    // The route's own small limit: a platform message is a few hundred bytes.
+    let body = read_body(
+        &req,
+        payload.into_inner(),
+        state.config.payment_callback_max_bytes,
+    )
+    .await?;
     let raw = String::from_utf8_lossy(&body).into_owned();
     let ip = Some(client_ip(&req));
-    let cb: Callback = match parse_json(&body) {
+    // Signature first: a message that does not parse or is not signed by the platform
+    // changes nothing and is logged only as a digest and a short prefix.
+    let parsed = parse_json::<Callback>(&body).and_then(|cb| {
+        if gw.verify(&cb) {
+            Ok(cb)
+        } else {
+            Err(ApiError::forbidden(
+                "payment.callback_invalid_signature",
+                "Chữ ký (MaXacThuc) của thông báo thanh toán không đúng.",
+                "The callback's signature (MaXacThuc) is not valid.",
+            ))
+        }
+    });
+    let cb = match parsed {
         Ok(cb) => cb,
         Err(e) => {
             let (name, code, status) = (gw.name(), e.code, i32::from(e.status.as_u16()));
+            let stored = refused_body_digest(&raw);
             state
                 .db(move |conn| {
                     NewCallbackLog {
@@ -1199,7 +1243,7 @@ pub async fn callback(
                         payment_id: None,
                         outcome: code,
                         http_status: status,
-                        body: &raw,
+                        body: &stored,
                         client_ip: ip.as_deref(),
                         received_at: crate::clock::now().naive_utc(),
                     }

@@ -19,6 +19,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
+use crate::portal::outbound::OutboundPolicy;
 use crate::portal::outbox::{self, OutboxRow, SyncState};
 use crate::portal::webhooks::{self, EventItem, EVENT_TYPES};
 use crate::state::AppState;
@@ -447,7 +448,9 @@ pub async fn events(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"url": "https://tichhop.example.gov.vn/motcua/events", "event_types": ["dossier.received", "payment.succeeded"]}))]
 pub struct WebhookRequest {
-    /// Where events are POSTed (http or https).
+    /// Where events are POSTed: `https://` to a host that resolves to public addresses only
+    /// (plain `http://` and internal addresses only to hosts the operator lists in
+    /// `WEBHOOK_ALLOWED_HTTP_HOSTS`). Redirects are not followed.
     #[validate(url, length(max = 2000))]
     pub url: String,
     /// Types to send (see `GET /events`); empty or absent: all.
@@ -516,7 +519,7 @@ fn subscription_columns() -> (
     (status = 403, description = "Not an administrator, or another commune", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid URL, event type or commune", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid URL (not HTTPS, unresolvable, or an internal address), event type or commune", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/webhooks")]
 pub async fn create_webhook(
@@ -525,13 +528,6 @@ pub async fn create_webhook(
     body: ValidJson<WebhookRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = body.0;
-    if !(req.url.starts_with("https://") || req.url.starts_with("http://")) {
-        return Err(ApiError::invalid_field(
-            "url",
-            "Địa chỉ phải là http(s).",
-            "The URL must be http(s).",
-        ));
-    }
     if let Some(bad) = req
         .event_types
         .iter()
@@ -558,6 +554,14 @@ pub async fn create_webhook(
             ))
         }
     };
+    // HTTPS to a public address only (plain HTTP and internal addresses only to hosts in
+    // WEBHOOK_ALLOWED_HTTP_HOSTS); checked again by every delivery.
+    let policy = OutboundPolicy::new(&state.config.webhook_allowed_http_hosts);
+    let url = req.url.clone();
+    if let Err(refusal) = web::block(move || policy.check_registration(&url)).await? {
+        let (vi, en) = refusal.texts();
+        return Err(ApiError::invalid_field("url", vi, en));
+    }
     let by = auth.user_id.clone();
     let secret = crate::auth::random_token(32);
     let s = secret.clone();

@@ -1117,15 +1117,18 @@ pub async fn verify_by_token(
 ///
 /// **Public** (no login). Multipart: `file` (the PDF someone handed you) and optionally
 /// `token` (its seal). With a token: `tampered` if the file is not the sealed one. Without:
-/// the file is looked up by its SHA-256 (`unknown` if no result has it).
+/// the file is looked up by its SHA-256 (`unknown` if no result has it). The file may be at
+/// most `MAX_VERIFY_FILE_BYTES` (413), and each client address may verify
+/// `PUBLIC_VERIFY_FILES_PER_MINUTE` files a minute (429 with `Retry-After`).
 #[utoipa::path(tag = "public",
     request_body(content = String, content_type = "multipart/form-data", description = "`file`: the document; `token`: optional seal"),
     responses(
     (status = 200, body = Verification),
     (status = 400, description = "Malformed multipart, or no file", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "File too large", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 413, description = "File larger than MAX_VERIFY_FILE_BYTES", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not multipart", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "The file is empty", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "Too many verifications from this address (PUBLIC_VERIFY_FILES_PER_MINUTE)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/public/digital-results/verify")]
 pub async fn verify_by_file(
@@ -1133,7 +1136,19 @@ pub async fn verify_by_file(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let form = read_form(&req, payload, state.config.max_upload_bytes).await?;
+    // Public and expensive (a whole file is read and hashed): limited per client address
+    // before the body is read, and with its own small size limit.
+    let client = super::extract::client_ip(&req);
+    if let Err(retry) = state.verify_limiter.check(&client) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "public.rate_limited",
+            format!("Kiểm tra quá nhiều lần. Thử lại sau {retry} giây."),
+            format!("Too many verifications. Retry in {retry} seconds."),
+        )
+        .with_header("retry-after", retry.to_string()));
+    }
+    let form = read_form(&req, payload, state.config.max_verify_file_bytes).await?;
     if form.file.as_ref().is_some_and(|(b, _)| b.is_empty()) {
         return Err(ApiError::invalid_field(
             "file",
@@ -1311,7 +1326,7 @@ pub struct FromResultRequest {
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such dossier, or no such result of this applicant", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 409, description = "The result is revoked, superseded or expired; or the dossier is closed", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The result is revoked, superseded or expired; the dossier is closed; or it already holds MAX_ATTACHMENTS_PER_DOSSIER attachments", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Unknown document", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -1325,12 +1340,14 @@ pub async fn attach_result(
     let p = auth.principal.clone();
     let code = code.into_inner();
     let req = body.0;
+    let max = state.config.max_attachments_per_dossier;
     let view = state
         .db_tx(move |conn| {
             let d = load_visible(conn, &p, &code)?;
             check_may_attach(&p, &d)?;
             let document = nfc(req.document.trim());
             check_document(conn, &d, &document)?;
+            super::attachments::check_room(conn, &d, max)?;
             attach_from_result(conn, &p, &d, &document, &req.result_id)
         })
         .await?;

@@ -340,8 +340,13 @@ pub async fn list_users(
             if let Some(a) = filter.active {
                 q = q.filter(users::active.eq(a));
             }
-            if let Some(text) = filter.q.as_deref().map(fold).filter(|t| !t.is_empty()) {
-                q = q.filter(users::search_key.like(format!("%{}%", text.replace(['%', '_'], ""))));
+            if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
+                let pattern = crate::db::like_contains(text, &fold(text));
+                q = q.filter(
+                    users::search_key
+                        .like(pattern)
+                        .escape(crate::db::LIKE_ESCAPE),
+                );
             }
             if let Some(after) = after {
                 q = q.filter(users::username.gt(after));

@@ -195,3 +195,44 @@ impl DbConn {
         }
     }
 }
+
+/// The escape character of every `LIKE` pattern built by [`like_contains`]; pass it to
+/// diesel's `.escape()` so that both backends read the pattern the same way (SQLite has
+/// no default escape character, PostgreSQL's is the backslash).
+pub const LIKE_ESCAPE: char = '\\';
+
+/// A `LIKE` pattern matching `needle` anywhere, with `%`, `_` and the escape character
+/// taken literally. `folded` is the search text as the search keys store it; when folding
+/// left nothing (the text was only punctuation such as `%` or `_`), the raw text is used,
+/// so that a search of `%` looks for a `%` instead of matching every row.
+pub fn like_contains(raw: &str, folded: &str) -> String {
+    let needle = if folded.trim().is_empty() {
+        raw.trim().to_lowercase()
+    } else {
+        folded.to_string()
+    };
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            pattern.push(LIKE_ESCAPE);
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod like_tests {
+    use super::like_contains;
+
+    #[test]
+    fn wildcards_are_literal() {
+        assert_eq!(like_contains("%", ""), "%\\%%");
+        assert_eq!(like_contains("_", ""), "%\\_%");
+        assert_eq!(like_contains(" a\\b ", ""), "%a\\\\b%");
+        assert_eq!(like_contains("Hoà Bình", "hoa binh"), "%hoa binh%");
+        assert_eq!(like_contains("50%_x", "50 x"), "%50 x%");
+    }
+}

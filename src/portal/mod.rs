@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod mock;
+pub mod outbound;
 pub mod outbox;
 pub mod payload;
 pub mod webhooks;

@@ -204,7 +204,8 @@ pub struct Delivery {
     pub delivered_at: Option<NaiveDateTime>,
 }
 
-/// One claim–send–mark pass over due webhook deliveries.
+/// One claim–send–mark pass over due webhook deliveries. `agent` must come from
+/// `outbound::agent`, whose resolver refuses internal addresses and plain HTTP.
 pub fn deliver_once(
     pool: &DbPool,
     agent: &ureq::Agent,
@@ -271,14 +272,24 @@ pub fn deliver_once(
             .header("x-motcua-delivery", d.id.to_string())
             .header("x-motcua-signature", signature(&secret, t, &body))
             .send(body.clone());
+        // Redirects are not followed (a 3xx is a failed delivery), and a failure is logged
+        // in a fixed vocabulary: `HTTP <code>`, `timeout`, `connection failed`, `address
+        // not allowed` (see `outbound::failure_word`).
         let (ok, status, error) = match result {
             Ok(r) if r.status().is_success() => (true, Some(i32::from(r.status().as_u16())), None),
             Ok(r) => (
                 false,
                 Some(i32::from(r.status().as_u16())),
-                Some(format!("HTTP {}", r.status())),
+                Some(format!("HTTP {}", r.status().as_u16())),
             ),
-            Err(e) => (false, None, Some(e.to_string())),
+            Err(e) => {
+                log::warn!("webhook delivery {id}: {e}");
+                (
+                    false,
+                    None,
+                    Some(super::outbound::failure_word(&e).to_string()),
+                )
+            }
         };
         let attempts = d.attempts + 1;
         let dead = !ok && attempts >= cfg.max_attempts;

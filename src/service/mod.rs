@@ -2,3 +2,4 @@
 //! no HTTP types. Handlers in `api` extract, call one of these, and render.
 
 pub mod identity;
+pub mod login_throttle;

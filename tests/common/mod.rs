@@ -141,6 +141,8 @@ pub fn test_config(url: &str) -> Config {
     c.payment_sandbox_secret = Some(SANDBOX_SECRET.into());
     // One fixed sealing key, so that several app instances agree on seals.
     c.result_signing_keys = Some(format!("test-2026:{}", "A".repeat(43)));
+    // Webhook receivers of the tests listen on loopback over plain HTTP.
+    c.webhook_allowed_http_hosts = vec!["127.0.0.1".into()];
     c
 }
 

@@ -195,10 +195,6 @@ pub struct CatalogFilter {
     pub published_in: Option<String>,
 }
 
-fn like_pattern(text: &str) -> String {
-    format!("%{}%", text.replace(['%', '_', '\\'], ""))
-}
-
 impl Procedure {
     pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Procedure>> {
         procedures::table
@@ -285,8 +281,13 @@ impl Procedure {
         if let Some(active) = filter.active {
             q = q.filter(procedures::active.eq(active));
         }
-        if let Some(text) = filter.q.as_deref().map(fold).filter(|t| !t.is_empty()) {
-            q = q.filter(procedure_versions::search_key.like(like_pattern(&text)));
+        if let Some(text) = filter.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            let pattern = crate::db::like_contains(text, &fold(text));
+            q = q.filter(
+                procedure_versions::search_key
+                    .like(pattern)
+                    .escape(crate::db::LIKE_ESCAPE),
+            );
         }
         if let Some(commune) = &filter.published_in {
             let published = commune_procedures::table

@@ -68,7 +68,24 @@ const PROCEDURE_COLUMNS: [&str; 6] = [
 ];
 const BOM: &str = "\u{feff}";
 
-/// Writes procedures as CSV (with a byte-order mark), one row per case.
+/// A spreadsheet reads a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return as a formula (OWASP "CSV Injection"): such a cell is written with a leading `'`,
+/// which spreadsheets show as text. A cell that itself starts with `'` gets one more, so
+/// that [`restore`] (one leading `'` removed on import) gives back every value exactly.
+pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// The value of a cell written by [`neutralize`].
+pub fn restore(cell: &str) -> &str {
+    cell.strip_prefix('\'').unwrap_or(cell)
+}
+
+/// Writes procedures as CSV (with a byte-order mark), one row per case; cells that a
+/// spreadsheet would run as formulas are neutralized (see [`neutralize`]).
 pub fn write(procedures: &[ProcedureContent]) -> String {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let header = &COLUMNS[..COLUMNS.len() - 1];
@@ -91,7 +108,8 @@ pub fn write(procedures: &[ProcedureContent]) -> String {
                 c.online_level.as_str(),
                 &documents.join("; "),
             ];
-            w.write_record(record).expect("in-memory CSV");
+            w.write_record(record.map(|cell| neutralize(cell).into_owned()))
+                .expect("in-memory CSV");
         }
     }
     let bytes = w.into_inner().expect("in-memory CSV");
@@ -514,7 +532,7 @@ pub fn parse(bytes: &[u8]) -> ParsedImport {
             index
                 .get(column)
                 .and_then(|&i| record.get(i))
-                .map(super::clean)
+                .map(|cell| super::clean(restore(cell)))
                 .unwrap_or_default()
         };
         let row = read_row(line, get);
@@ -644,6 +662,44 @@ mod tests {
         assert_eq!(c.cases[1].documents[0].name, "Ảnh (4x6)");
         assert_eq!(c.cases[1].documents[0].count, 2);
         assert!(!c.cases[1].documents[0].required);
+    }
+
+    /// OWASP "CSV Injection": no exported cell starts with a formula character, and the
+    /// import still reads back exactly what was exported.
+    #[test]
+    fn formula_cells_are_neutralized_and_round_trip() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'quoted", "''quoted"),
+            ("Hộ tịch", "Hộ tịch"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralize(cell), written);
+            assert_eq!(restore(&neutralize(cell)), cell);
+        }
+        let mut a = super::super::tests::sample();
+        a.name = "=cmd|' /C calc'!A0".into();
+        a.field = "@Hộ tịch".into();
+        a.legal_basis = "-Luật Hộ tịch; +Nghị định 123/2015/NĐ-CP".into();
+        a.cases[0].documents[0].name = "=1+1 Tờ khai".into();
+        let text = write(std::slice::from_ref(&a));
+        let mut rows = ::csv::Reader::from_reader(text.trim_start_matches(BOM).as_bytes());
+        for row in rows.records() {
+            for cell in row.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "formula cell exported: {cell}"
+                );
+            }
+        }
+        let p = parse_str(&text);
+        assert_eq!(problems(&p), vec![]);
+        assert_eq!(p.items[0].content.as_ref().unwrap(), &a);
     }
 
     #[test]
