@@ -220,7 +220,7 @@ fn catalog_cases(conn: &mut DbConn) -> Result<Vec<CaseRow>, String> {
                 procedure_code: procedure_code.clone(),
                 version_id: version_id.clone(),
                 case_code: c.code,
-                time: case_processing_time(&c.processing_time),
+                time: case_processing_time("", &c.processing_time),
             });
         }
     }
@@ -308,6 +308,8 @@ fn lifecycle_case() -> String {
                     .then_some(Status::Processing),
                 status_before_withdrawal: (status == Status::WithdrawalRequested)
                     .then_some(Status::Processing),
+                apologies: 0,
+                certification_extended: false,
             };
             let rec = LifecycleRecord {
                 state,
@@ -317,6 +319,8 @@ fn lifecycle_case() -> String {
                 delivery: None,
                 returned_at: None,
                 supplement: None,
+                late_apology: false,
+                certification_extension: None,
             };
             let json = serde_json::to_string(&rec).expect("lifecycle serializes");
             arms.push_str(&format!(

@@ -114,7 +114,10 @@ both_backends! {
         assert_eq!(d["deadline"]["timeliness"], "on_time");
         assert!(d["deadline"]["due_at"].is_string());
         assert!(d["allowed_actions"].as_array().unwrap().iter().any(|a| a == "start_processing"));
-        assert!(!d["allowed_actions"].as_array().unwrap().iter().any(|a| a == "extend"), "not late: no apology slip offered");
+        // An apology slip may be issued up to one working day before the due date (later
+        // it is flagged), so it is offered; a certification extension is not (not chứng thực).
+        assert!(d["allowed_actions"].as_array().unwrap().iter().any(|a| a == "extend"));
+        assert!(!d["allowed_actions"].as_array().unwrap().iter().any(|a| a == "extend_certification"));
         assert_eq!(r.header("etag"), Some("\"1\""));
         let receipt = &r.body["receipt"];
         assert_eq!(receipt["dossier_code"], d["code"]);
@@ -150,8 +153,8 @@ both_backends! {
         for field in ["applicant.phone", "applicant.full_name"] {
             assert!(r.body["errors"].get(field).is_some(), "{field}: {}", r.body);
         }
-        // The province code 999 does not exist; birth year contradicts the ID.
-        let r = call(&app, file(&officer, intake_body("999190000123"))).await;
+        // 097 is in the province range but no province; birth year contradicts the ID.
+        let r = call(&app, file(&officer, intake_body("097190000123"))).await;
         assert_eq!(r.status, 422);
         assert!(r.body["errors"]["applicant.id_number"].is_array());
         let mut wrong_year = intake_body("025190000123");
@@ -323,8 +326,10 @@ both_backends! {
         let r = call(&app, act(&officer, &code, "\"1\"", json!({"action": "assign"}))).await;
         assert_eq!(r.status, 422, "assign needs assignee_id");
         assert!(r.body["errors"]["assignee_id"].is_array());
-        let r = call(&app, act(&officer, &code, "\"1\"", json!({"action": "extend", "new_due_date": "2099-01-01", "reason": "Cần xác minh"}))).await;
-        assert_eq!(r.problem_code(), "dossier.not_late", "an apology slip is for late dossiers");
+        let r = call(&app, act(&officer, &code, "\"1\"", json!({"action": "extend_certification", "extension_days": 3, "reason": "Cần xác minh"}))).await;
+        assert_eq!(r.status, 422, "at most 2 working days (Decree 23/2015 Art. 21)");
+        let r = call(&app, act(&officer, &code, "\"1\"", json!({"action": "extend_certification", "extension_days": 2, "reason": "Cần xác minh"}))).await;
+        assert_eq!(r.problem_code(), "dossier.not_certification");
         // Two officers with the same ETag at the same time: exactly one wins.
         let (_, other) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
         let a = call(&app, act(&officer, &code, "\"1\"", json!({"action": "start_processing"})));
@@ -360,6 +365,43 @@ both_backends! {
         assert_eq!(r.body["deadline"]["promised_due_date"], new_date.as_str());
         assert_eq!(r.body["deadline"]["extensions"], 1);
         assert_eq!(r.body["deadline"]["timeliness"], "overdue", "still late after the apology");
+        // Issued after the due date: recorded, flagged late.
+        let history = call(&app, TestRequest::get().uri(&format!("/api/v1/dossiers/{code}/history")).insert_header(bearer(&officer))).await;
+        let last = history.body.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["action"], "extend");
+        assert!(last["data"]["flags"].as_array().unwrap().iter().any(|f| f == "late_apology"), "{last}");
+        assert!(!r.body["allowed_actions"].as_array().unwrap().iter().any(|a| a == "extend"));
+        // A second apology is refused with its own problem, and writes nothing.
+        let later = (motcua::domain::calendar::today() + chrono::Duration::days(9)).to_string();
+        let r = call(&app, act(&officer, &code, "\"2\"", json!({"action": "extend", "new_due_date": later, "reason": "Lần hai"}))).await;
+        assert_eq!(r.status, 409);
+        assert_eq!(r.problem_code(), "dossier.apology_already_issued");
+        let (extensions, lifecycle): (i32, String) = ctx.with_conn(|c| {
+            use motcua::db::schema::dossiers;
+            dossiers::table.filter(dossiers::code.eq(&code)).select((dossiers::extensions, dossiers::lifecycle)).first(c).unwrap()
+        });
+        assert_eq!(extensions, 1);
+        assert!(lifecycle.contains("\"apologies\":1") && lifecycle.contains("\"late_apology\":true"), "{lifecycle}");
+    }
+
+    async fn apology_on_time_is_not_flagged(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        catalog(&ctx, &app).await;
+        let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
+        let r = call(&app, file(&officer, intake_body("025190000123"))).await;
+        let code = r.body["dossier"]["code"].as_str().unwrap().to_string();
+        // Due in ten working days: well before the last working day before it.
+        let far = (chrono::Utc::now() + chrono::Duration::days(20)).naive_utc();
+        ctx.with_conn(|c| {
+            use motcua::db::schema::dossiers;
+            diesel::update(dossiers::table.filter(dossiers::code.eq(&code))).set(dossiers::due_at.eq(far)).execute(c).unwrap();
+        });
+        let new_date = (motcua::domain::calendar::today() + chrono::Duration::days(30)).to_string();
+        let r = call(&app, act(&officer, &code, "\"1\"", json!({"action": "extend", "new_due_date": new_date, "reason": "Cần xác minh thêm"}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let history = call(&app, TestRequest::get().uri(&format!("/api/v1/dossiers/{code}/history")).insert_header(bearer(&officer))).await;
+        let last = history.body.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["data"]["flags"], json!(["late_with_apology"]), "{last}");
     }
 
     async fn scoping_by_role_and_commune(ctx) {

@@ -36,7 +36,7 @@ app_fn! {
     async fn setup(ctx: &TestApp, app: &S) -> People {
         let (_, admin) = ctx.user(Role::SystemAdmin, None);
         let r = call(app, TestRequest::post().uri("/api/v1/procedures").insert_header(bearer(&admin)).set_json(json!({
-            "code": PROCEDURE, "name": "Cấp Giấy xác nhận tình trạng hôn nhân", "field": "Hộ tịch", "result_type": "electronic",
+            "code": PROCEDURE, "name": "Cấp Giấy xác nhận tình trạng hôn nhân", "field": "Hộ tịch", "result_type": "both",
             "effective_from": "2025-07-01",
             "cases": [{"code": "default", "name": "Trường hợp chung", "processing_time": {"value": 3, "unit": "working_days"},
                        "online_level": "full", "documents": [{"name": "Tờ khai", "form": "original"}]}]
@@ -155,10 +155,67 @@ app_fn! {
         run(app, &c, e, vec![(o, json!({"action": "receive"}))]).await;
         codes.insert("online_received", c);
 
+        // 766 3.3 / 4.1 / 4.2: online, with every component digitized and an e-result.
+        let (c, e) = file(app, &p.citizen, "025190000214", Some(KIM_BOI)).await;
+        let e = run(app, &c, e, vec![(o, json!({"action": "receive"}))]).await;
+        let (ct, body) = upload_form(true);
+        let r = call(app, TestRequest::post().uri(&format!("/api/v1/dossiers/{c}/attachments")).insert_header(bearer(o)).insert_header(("content-type", ct)).set_payload(body)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let etag = call(app, TestRequest::get().uri(&format!("/api/v1/dossiers/{c}")).insert_header(bearer(o))).await.header("etag").unwrap().to_string();
+        let _ = e;
+        run(app, &c, etag, vec![(o, assign()), (s, propose()), (l, approve())]).await;
+        let (ct, body) = result_form();
+        let r = call(app, TestRequest::post().uri(&format!("/api/v1/dossiers/{c}/digital-results")).insert_header(bearer(l)).insert_header(("content-type", ct)).set_payload(body)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        codes.insert("online_with_e_result", c);
+
+        // A withdrawal counts from the applicant's request (status 7, not confirmed yet).
+        let (c, e) = file(app, o, "025190000215", None).await;
+        run(app, &c, e, vec![(o, assign()), (o, json!({"action": "request_withdrawal", "comment": "Công dân xin rút"}))]).await;
+        codes.insert("withdrawal_requested", c);
+
+        // Paused before its due date: on time while waiting.
+        let (c, e) = file(app, o, "025190000216", None).await;
+        run(app, &c, e, vec![(o, assign()), (s, supplement())]).await;
+        codes.insert("paused_on_time", c);
+
+        // Supplement never provided: once its deadline passed, the leader stops it.
+        let (c, e) = file(app, o, "025190000217", None).await;
+        let e = run(app, &c, e, vec![(o, assign()), (s, supplement())]).await;
+        let r = call(app, TestRequest::post().uri(&format!("/api/v1/dossiers/{c}/transitions")).insert_header(bearer(l)).insert_header(("if-match", e.clone())).set_json(json!({"action": "stop", "reason": "Không bổ sung"}))).await;
+        assert_eq!(r.problem_code(), "dossier.supplement_deadline_not_passed");
+        let yesterday = (motcua::domain::calendar::today() - chrono::Duration::days(1)).to_string();
+        ctx.with_conn(|conn| {
+            use motcua::db::schema::dossiers;
+            let lc: String = dossiers::table.filter(dossiers::code.eq(&c)).select(dossiers::lifecycle).first(conn).unwrap();
+            let lc = lc.replace(&format!("\"deadline\":\"{deadline}\""), &format!("\"deadline\":\"{yesterday}\""));
+            diesel::update(dossiers::table.filter(dossiers::code.eq(&c))).set(dossiers::lifecycle.eq(lc)).execute(conn).unwrap();
+        });
+        run(app, &c, e, vec![(l, json!({"action": "stop", "reason": "Không bổ sung"}))]).await;
+        codes.insert("supplement_expired_stopped", c);
+
         let (c, _) = file(app, &p.other_officer, "025190000213", None).await;
         codes.insert("hoa_binh", c);
         codes
     }
+}
+
+/// A digital result (PDF and its metadata) for `POST /dossiers/{code}/digital-results`.
+fn result_form() -> (String, Vec<u8>) {
+    let boundary = "----motcua-reports-result";
+    let meta = json!({
+        "document_type": "Giấy xác nhận tình trạng hôn nhân", "number_symbol": "125/XN-UBND",
+        "summary": "Xác nhận tình trạng hôn nhân", "signer_name": "Trần Văn Minh", "signer_title": "Phó Chủ tịch UBND xã",
+        "issued_on": "2026-11-20", "valid_until": null, "scope": "Dùng để đăng ký kết hôn",
+        "signature": {"type": "chuyen_dung_cong_vu", "certificate_serial": "5404FFFE", "certificate_subject": "CN=Trần Văn Minh",
+                      "certificate_issuer": "CN=Cục Chứng thực số", "signed_at": "2026-11-20T02:30:00Z"}
+    });
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{meta}\r\n").as_bytes());
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kq.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
+    body.extend_from_slice(PDF);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 fn upload_form(digitized: bool) -> (String, Vec<u8>) {
@@ -212,14 +269,16 @@ struct Raw {
     supplement_requests: i32,
     #[diesel(sql_type = Integer)]
     extensions: i32,
+    #[diesel(sql_type = Text)]
+    result_type: String,
 }
 
 /// The counters of a commune, counted straight from the raw rows (all dossiers are from
 /// today, so the period is simply "everything").
 fn recount(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64> {
     let sql = match ctx.backend() {
-        motcua::db::Backend::Postgres => "SELECT id, status, channel, lifecycle, received_at, due_at, finished_at, paused_at, supplement_requests, extensions FROM dossiers WHERE commune_code = $1",
-        motcua::db::Backend::Sqlite => "SELECT id, status, channel, lifecycle, received_at, due_at, finished_at, paused_at, supplement_requests, extensions FROM dossiers WHERE commune_code = ?",
+        motcua::db::Backend::Postgres => "SELECT d.id, d.status, d.channel, d.lifecycle, d.received_at, d.due_at, d.finished_at, d.paused_at, d.supplement_requests, d.extensions, v.result_type FROM dossiers d JOIN procedure_versions v ON v.id = d.procedure_version_id WHERE d.commune_code = $1",
+        motcua::db::Backend::Sqlite => "SELECT d.id, d.status, d.channel, d.lifecycle, d.received_at, d.due_at, d.finished_at, d.paused_at, d.supplement_requests, d.extensions, v.result_type FROM dossiers d JOIN procedure_versions v ON v.id = d.procedure_version_id WHERE d.commune_code = ?",
     };
     let rows: Vec<Raw> = ctx.with_conn(|c| {
         diesel::sql_query(sql)
@@ -238,6 +297,13 @@ fn recount(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64> {
             .load(c)
             .unwrap()
     });
+    let results: Vec<(String, String)> = ctx.with_conn(|c| {
+        use motcua::db::schema::digital_results as r;
+        r::table.select((r::dossier_id, r::status)).load::<(Option<String>, String)>(c).unwrap()
+    })
+    .into_iter()
+    .filter_map(|(d, s)| d.map(|d| (d, s)))
+    .collect();
     let now = Utc::now().naive_utc();
     let mut n: BTreeMap<String, i64> = BTreeMap::new();
     let mut bump = |k: &str| *n.entry(k.to_string()).or_default() += 1;
@@ -255,8 +321,20 @@ fn recount(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64> {
         }
         assert!(d.received_at.is_some());
         bump("received");
+        // Decision 766/QĐ-TTg of 23 June 2022, formula document.
+        let paper = d.result_type == "paper" || d.result_type == "both";
+        let e_result = results.iter().any(|r| r.0 == d.id && r.1 != "revoked");
+        if paper {
+            bump("paper_result");
+            if e_result {
+                bump("results_digitized"); // 4.1
+            }
+        }
         if d.channel == "online" {
             bump("online");
+            if !paper || e_result {
+                bump("online_counted"); // 3.3
+            }
         }
         let late_by_requests = d.supplement_requests > 1;
         match d.finished_at {
@@ -269,7 +347,11 @@ fn recount(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64> {
             }
             None => {
                 bump("in_progress");
-                let past_due = d.paused_at.is_none() && d.due_at.is_some_and(|due| due < now);
+                // Paused: late only if the pause began after the due date.
+                let past_due = d.due_at.is_some_and(|due| match d.paused_at {
+                    Some(paused) => paused > due,
+                    None => due < now,
+                });
                 bump(if late_by_requests || past_due {
                     "open_overdue"
                 } else {
@@ -283,6 +365,8 @@ fn recount(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64> {
                 bump("withdrawn")
             }
             "stopped" => bump("stopped"),
+            // A withdrawal counts from the request.
+            "withdrawal_requested" => bump("withdrawn"),
             _ => {}
         }
         if d.supplement_requests >= 1 {
@@ -309,7 +393,8 @@ fn recount(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64> {
                 bump("components_digitized");
             }
         }
-        if !mine.is_empty() && mine.iter().all(|x| *x) {
+        // 4.2: every component file and the result file.
+        if !mine.is_empty() && mine.iter().all(|x| *x) && e_result {
             bump("dossiers_digitized");
         }
     }
@@ -359,12 +444,15 @@ both_backends! {
         let expected = recount(&ctx, KIM_BOI);
         assert_eq!(reported(&r.body), expected, "aggregates vs recount");
         // The shapes all showed up: the recount is not trivially empty.
-        for k in ["finished_on_time", "finished_late", "withdrawn", "stopped", "refused", "awaiting_intake", "open_overdue", "open_on_time", "supplement_repeated", "extended", "dossiers_digitized", "satisfied", "dissatisfied", "online"] {
+        for k in ["finished_on_time", "finished_late", "withdrawn", "stopped", "refused", "awaiting_intake", "open_overdue", "open_on_time", "supplement_repeated", "extended", "dossiers_digitized", "satisfied", "dissatisfied", "online", "online_counted", "paper_result", "results_digitized"] {
             assert!(expected.get(k).copied().unwrap_or(0) > 0, "{k} missing from the generated data: {expected:?}");
         }
-        assert_eq!(expected["received"], 10);
+        assert_eq!(expected["received"], 14);
         assert_eq!(expected["finished_late"], 2, "late by due date and by a second supplement request");
-        assert_eq!(expected["open_overdue"], 1, "a paused clock is not overdue");
+        assert_eq!(expected["open_overdue"], 2, "the apology one, and the one paused after its due date");
+        assert_eq!(expected["withdrawn"], 2, "confirmed, and only requested");
+        assert_eq!((expected["online"], expected["online_counted"]), (2, 1), "online without an e-result does not count for 3.3");
+        assert_eq!((expected["paper_result"], expected["results_digitized"], expected["dossiers_digitized"]), (14, 1, 1));
 
         // Whole months come from the monthly sums, the edge days from the daily ones: the
         // same cohort whichever way the period is cut.
@@ -379,7 +467,14 @@ both_backends! {
         // 766 2.1 numbers and the dossiers behind them.
         let ind = |code: &str| r.body["indicators"].as_array().unwrap().iter().find(|i| i["code"] == code).unwrap().clone();
         let on_time = ind("2.1");
-        assert_eq!(on_time["denominator"], 10);
+        assert_eq!(on_time["denominator"], 14);
+        assert_eq!((ind("4.1")["numerator"].as_i64(), ind("4.1")["denominator"].as_i64()), (Some(1), Some(14)));
+        assert_eq!(ind("3.3")["measure"], "online_counted");
+        assert_eq!((ind("4.2")["numerator"].as_i64(), ind("4.2")["denominator"].as_i64()), (Some(1), Some(14)));
+        assert!(r.body["indicators"].as_array().unwrap().iter().all(|i| i["code"] != "4.6"));
+        let behind = get(&app, &p.officer, &format!("/api/v1/reports/communes/{KIM_BOI}/dossiers?measure=online_counted&{range}")).await;
+        assert_eq!(behind.body["items"][0]["code"], codes["online_with_e_result"].as_str());
+        assert_eq!(behind.body["items"].as_array().unwrap().len(), 1);
         assert_eq!(on_time["numerator"].as_i64().unwrap(), expected["finished_on_time"] + expected["open_on_time"]);
         let total: f64 = r.body["groups"].as_array().unwrap().iter().map(|g| g["max_points"].as_f64().unwrap()).sum();
         assert_eq!(total, 100.0);
@@ -391,25 +486,28 @@ both_backends! {
         want.sort();
         assert_eq!(late_codes, want);
         let overdue = get(&app, &p.officer, &format!("/api/v1/reports/communes/{KIM_BOI}/dossiers?measure=open_overdue&{range}")).await;
-        assert_eq!(overdue.body["items"][0]["code"], codes["open_overdue"].as_str());
-        assert_eq!(overdue.body["items"].as_array().unwrap().len(), 1);
+        let mut overdue_codes: Vec<&str> = overdue.body["items"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+        overdue_codes.sort();
+        let mut want = vec![codes["open_overdue"].as_str(), codes["paused_past_due"].as_str()];
+        want.sort();
+        assert_eq!(overdue_codes, want);
         // Paging.
         let page = get(&app, &p.officer, &format!("/api/v1/reports/communes/{KIM_BOI}/dossiers?measure=received&limit=4&{range}")).await;
         assert_eq!((page.body["items"].as_array().unwrap().len(), page.body["next_offset"].as_i64()), (4, Some(4)));
-        let last = get(&app, &p.officer, &format!("/api/v1/reports/communes/{KIM_BOI}/dossiers?measure=received&limit=4&offset=8&{range}")).await;
+        let last = get(&app, &p.officer, &format!("/api/v1/reports/communes/{KIM_BOI}/dossiers?measure=received&limit=4&offset=12&{range}")).await;
         assert_eq!((last.body["items"].as_array().unwrap().len(), last.body["next_offset"].as_i64()), (2, None));
 
         // Breakdowns add up to the totals.
         let by = get(&app, &p.officer, &format!("/api/v1/reports/communes/{KIM_BOI}?{range}&by=channel")).await;
         let rows = by.body["breakdown"].as_array().unwrap();
         let received: i64 = rows.iter().map(|k| k["counters"]["received"].as_i64().unwrap()).sum();
-        assert_eq!(received, 10);
-        assert!(rows.iter().any(|k| k["key"] == "online" && k["counters"]["received"] == 1));
+        assert_eq!(received, 14);
+        assert!(rows.iter().any(|k| k["key"] == "online" && k["counters"]["received"] == 2));
 
         // The province sums its communes and ranks them all.
         let prov = get(&app, &supervisor, &format!("/api/v1/reports/provinces/25?{range}")).await;
         assert_eq!(prov.status, 200, "{}", prov.body);
-        assert_eq!(prov.body["counters"]["received"], 11);
+        assert_eq!(prov.body["counters"]["received"], 15);
         let ranking = prov.body["ranking"].as_array().unwrap();
         assert_eq!(ranking.len() as i64, prov.body["communes"].as_i64().unwrap());
         let kim_boi = ranking.iter().find(|c| c["code"] == KIM_BOI).unwrap();
@@ -421,7 +519,7 @@ both_backends! {
         // A rebuild from the raw tables lands on the same numbers.
         let before = r.body["counters"].clone();
         let n = ctx.with_conn(|c| motcua::db::models::indicator::rebuild(c).unwrap());
-        assert_eq!(n, 13);
+        assert_eq!(n, 17);
         let again = get(&app, &p.officer, &format!("/api/v1/reports/communes/{KIM_BOI}?{range}")).await;
         assert_eq!(again.body["counters"], before);
 
@@ -432,7 +530,7 @@ both_backends! {
         let r = call(&app, TestRequest::post().uri(&format!("/api/v1/digitization-records/{rec_id}/review")).insert_header(bearer(&p.leader)).set_json(json!({"decision": "reject", "reason": "Ảnh mờ"}))).await;
         assert!(r.status.is_success(), "{}", r.body);
         let after = get(&app, &p.officer, &format!("/api/v1/reports/communes/{KIM_BOI}?{range}")).await;
-        assert_eq!(after.body["counters"]["components_digitized"], 0);
+        assert_eq!(after.body["counters"]["components_digitized"], 1);
         assert_eq!(reported(&after.body), recount_with_rejections(&ctx, KIM_BOI));
     }
 
@@ -558,8 +656,7 @@ fn recount_with_rejections(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64
         } else {
             n.insert("components_digitized".into(), v);
         }
-        // The one digitized dossier had one component.
-        n.remove("dossiers_digitized");
+        // The rejected component's dossier had no result file: 4.2 is unchanged.
     }
     n
 }

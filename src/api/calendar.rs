@@ -1,6 +1,6 @@
 //! The legal working-day calendar: holidays, government adjustments, appointment dates.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -9,11 +9,16 @@ use validator::Validate;
 use super::extract::ValidJson;
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
-use crate::db::models::calendar::{kind_str, load_calendar, AdjustmentRow};
+use crate::db::models::calendar::{
+    kind_str, load_calendar, load_calendar_for, AdjustmentRow, HolidayRuleSetting,
+};
+use crate::db::schema::{province_day_counting, provinces};
+use crate::domain::calendar::{holiday_rule, DayCounting, HolidayRule, HOLIDAY_RULES};
 use crate::domain::calendar::{AdjustmentKind, DueDate, HolidayKind, ProcessingTime, SkipReason};
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use diesel::prelude::*;
 
 /// Years the lunar computations support.
 const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
@@ -263,6 +268,216 @@ pub async fn delete_adjustment(
     Ok(HttpResponse::NoContent().finish())
 }
 
+// ---------------------------------------------------------------- holiday rules
+
+/// A statutory holiday rule, its legal basis and whether it is on.
+#[derive(Serialize, ToSchema)]
+pub struct HolidayRuleView {
+    #[schema(example = "culture_day")]
+    pub id: String,
+    #[schema(example = "Ngày Văn hóa Việt Nam")]
+    pub name: String,
+    /// The day(s), in words.
+    pub days: String,
+    pub legal_basis: String,
+    /// First year the rule gives a day off (`null`: always).
+    pub from_year: Option<i32>,
+    /// Date the legal basis entered into force, if known.
+    pub in_force_from: Option<NaiveDate>,
+    /// The legal basis is still to be confirmed against the official text.
+    pub to_confirm: bool,
+    /// Whether deadlines count the rule's days as holidays.
+    pub enabled: bool,
+    /// Why an operator switched it on or off, and when.
+    pub reason: Option<String>,
+    pub changed_at: Option<DateTime<Utc>>,
+}
+
+fn rule_view(r: &HolidayRule, setting: Option<&HolidayRuleSetting>) -> HolidayRuleView {
+    HolidayRuleView {
+        id: r.id.to_string(),
+        name: r.name.to_string(),
+        days: r.days.to_string(),
+        legal_basis: r.legal_basis.to_string(),
+        from_year: (r.from_year != i32::MIN).then_some(r.from_year),
+        in_force_from: r
+            .in_force_from
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        to_confirm: r.to_confirm,
+        enabled: setting.is_none_or(|s| s.enabled),
+        reason: setting.map(|s| s.reason.clone()),
+        changed_at: setting.map(|s| s.changed_at.and_utc()),
+    }
+}
+
+/// Statutory holiday rules.
+///
+/// Public. The public holidays of the Labour Code as effective-dated rules with their legal
+/// basis; `to_confirm` marks a rule whose basis was not checked against the official text
+/// (24/11, Ngày Văn hóa Việt Nam, from 2026). A rule switched off (`enabled: false`) no
+/// longer makes its days holidays in any deadline computed afterwards.
+#[utoipa::path(tag = "calendar", responses(
+    (status = 200, body = Vec<HolidayRuleView>),
+))]
+#[get("/calendar/holiday-rules")]
+pub async fn list_holiday_rules(
+    state: web::Data<AppState>,
+) -> ApiResult<web::Json<Vec<HolidayRuleView>>> {
+    let settings = state.db(|conn| Ok(HolidayRuleSetting::all(conn)?)).await?;
+    Ok(web::Json(
+        HOLIDAY_RULES
+            .iter()
+            .map(|r| rule_view(r, settings.iter().find(|s| s.rule_id == r.id)))
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"enabled": false, "reason": "NQ 28/2026/QH16 chưa có hiệu lực theo văn bản chính thức"}))]
+pub struct HolidayRuleChange {
+    pub enabled: bool,
+    /// Why (shown with the rule): 1–500 characters.
+    #[validate(length(min = 1, max = 500))]
+    pub reason: String,
+}
+
+/// Switch a statutory holiday rule on or off.
+///
+/// **Roles:** `system_admin`. Takes effect for every deadline computed afterwards, without a
+/// release; dossiers already received keep the due date they were given.
+#[utoipa::path(tag = "calendar", security(("bearer" = [])), request_body = HolidayRuleChange,
+    params(("id" = String, Path, description = "Rule id, e.g. `culture_day`")),
+    responses(
+    (status = 200, body = HolidayRuleView),
+    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such rule", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[put("/calendar/holiday-rules/{id}")]
+pub async fn set_holiday_rule(
+    state: web::Data<AppState>,
+    auth: Authorized<SystemAdmins>,
+    id: web::Path<String>,
+    body: ValidJson<HolidayRuleChange>,
+) -> ApiResult<web::Json<HolidayRuleView>> {
+    let rule = holiday_rule(&id)
+        .ok_or_else(|| ApiError::not_found("quy tắc ngày nghỉ lễ", "Holiday rule"))?;
+    let setting = HolidayRuleSetting {
+        rule_id: rule.id.to_string(),
+        enabled: body.0.enabled,
+        reason: nfc(body.0.reason.trim()),
+        changed_by: auth.user_id.clone(),
+        changed_at: crate::clock::now().naive_utc(),
+    };
+    let saved = setting.clone();
+    state.db_tx(move |conn| Ok(setting.save(conn)?)).await?;
+    log::info!(
+        "holiday rule {} enabled={} by {}",
+        saved.rule_id,
+        saved.enabled,
+        auth.user_id
+    );
+    Ok(web::Json(rule_view(rule, Some(&saved))))
+}
+
+// ---------------------------------------------------------------- day counting
+
+/// How a province counts periods of working days.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum DayCountingView {
+    /// Civil Code 2015 Art. 147(2), 148(1): the day of reception is not counted; N working
+    /// days end at closing time of the N-th working day after it (the default).
+    CivilCode,
+    /// 8 working hours a day counted from the reception instant, where a provincial
+    /// regulation requires it.
+    WorkingHours,
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"counting": "working_hours", "legal_basis": "Quyết định số …/2025/QĐ-UBND tỉnh …"}))]
+pub struct DayCountingChange {
+    pub counting: DayCountingView,
+    /// The provincial regulation that requires it (1–500 characters).
+    #[validate(length(min = 1, max = 500))]
+    pub legal_basis: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProvinceDayCountingView {
+    pub province_code: String,
+    pub counting: DayCountingView,
+    pub legal_basis: Option<String>,
+}
+
+/// Set how a province counts periods of working days.
+///
+/// **Roles:** `system_admin`. The default is the Civil Code; `working_hours` is the
+/// documented option for provinces whose regulation requires it. Applies to dossiers
+/// received afterwards; due dates already given do not move.
+#[utoipa::path(tag = "calendar", security(("bearer" = [])), request_body = DayCountingChange,
+    params(("code" = String, Path, description = "Province code (2 digits)")),
+    responses(
+    (status = 200, body = ProvinceDayCountingView),
+    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[put("/calendar/day-counting/{code}")]
+pub async fn set_day_counting(
+    state: web::Data<AppState>,
+    auth: Authorized<SystemAdmins>,
+    code: web::Path<String>,
+    body: ValidJson<DayCountingChange>,
+) -> ApiResult<web::Json<ProvinceDayCountingView>> {
+    let code = code.into_inner();
+    let input = body.0;
+    let counting = match input.counting {
+        DayCountingView::CivilCode => DayCounting::CivilCode,
+        DayCountingView::WorkingHours => DayCounting::WorkingHours,
+    };
+    let legal_basis = nfc(input.legal_basis.trim());
+    let user = auth.user_id.clone();
+    let (c, lb) = (code.clone(), legal_basis.clone());
+    state
+        .db_tx(move |conn| {
+            let exists = provinces::table.find(&c).count().get_result::<i64>(conn)? == 1;
+            if !exists {
+                return Err(ApiError::not_found("tỉnh", "Province"));
+            }
+            diesel::delete(province_day_counting::table.find(&c)).execute(conn)?;
+            diesel::insert_into(province_day_counting::table)
+                .values((
+                    province_day_counting::province_code.eq(&c),
+                    province_day_counting::counting.eq(counting.as_str()),
+                    province_day_counting::legal_basis.eq(&lb),
+                    province_day_counting::changed_by.eq(&user),
+                    province_day_counting::changed_at.eq(crate::clock::now().naive_utc()),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    log::info!(
+        "day counting of province {code} set to {} by {}",
+        counting.as_str(),
+        auth.user_id
+    );
+    Ok(web::Json(ProvinceDayCountingView {
+        province_code: code,
+        counting: input.counting,
+        legal_basis: Some(legal_basis),
+    }))
+}
+
 /// Unit of a statutory processing time.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
 #[serde(rename_all = "snake_case")]
@@ -381,19 +596,26 @@ impl From<DueDate> for DueDateView {
     }
 }
 
-/// The calendar's processing time for a catalog case.
-pub fn case_processing_time(t: &crate::domain::catalog::ProcessingTime) -> ProcessingTime {
+/// The calendar's processing time for a catalog case of a procedure in `field` (lĩnh
+/// vực): a same-day case gets the 15:00 cut-off of the law for certification and civil
+/// status, and 15:00 when the catalog gives none (`same_day_cutoff`).
+pub fn case_processing_time(
+    field: &str,
+    t: &crate::domain::catalog::ProcessingTime,
+) -> ProcessingTime {
     use crate::domain::catalog::TimeUnit as U;
     match t.unit {
         U::WorkingDays => ProcessingTime::WorkingDays(t.value),
         U::WorkingHours => ProcessingTime::WorkingHours(t.value),
         U::CalendarDays => ProcessingTime::CalendarDays(t.value),
+        U::CalendarMonths => ProcessingTime::CalendarMonths(t.value),
         U::SameDay => ProcessingTime::SameDay {
-            cutoff: t
-                .cutoff
-                .as_deref()
-                .and_then(|c| NaiveTime::parse_from_str(c, "%H:%M").ok())
-                .unwrap_or_else(|| NaiveTime::from_hms_opt(17, 0, 0).expect("valid time")),
+            cutoff: crate::domain::calendar::same_day_cutoff(
+                field,
+                t.cutoff
+                    .as_deref()
+                    .and_then(|c| NaiveTime::parse_from_str(c, "%H:%M").ok()),
+            ),
         },
     }
 }
@@ -413,6 +635,9 @@ pub struct DueDateQuery {
     pub cutoff: Option<String>,
     /// Reception instant, RFC 3339 (default: now).
     pub received_at: Option<DateTime<Utc>>,
+    /// Province (2 digits) whose day counting applies (Civil Code by default; a province
+    /// may count 8 working hours a day by its own regulation).
+    pub province: Option<String>,
 }
 
 /// Compute an appointment date, with the explanation.
@@ -480,7 +705,10 @@ pub async fn due_date(
     }
     let (calendar, time) = state
         .db(move |conn| {
-            let calendar = load_calendar(conn)?;
+            let calendar = match q.province.as_deref() {
+                Some(p) => load_calendar_for(conn, p)?,
+                None => load_calendar(conn)?,
+            };
             let time = match direct {
                 Some(t) => t,
                 None => {
@@ -499,7 +727,7 @@ pub async fn due_date(
                     .ok_or_else(|| {
                         ApiError::not_found("trường hợp của thủ tục", "Procedure case")
                     })?;
-                    case_processing_time(&case.processing_time)
+                    case_processing_time(&version.field, &case.processing_time)
                 }
             };
             Ok((calendar, time))

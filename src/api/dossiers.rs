@@ -14,7 +14,7 @@ use super::extract::{
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::{AnyRole, DossierIntake};
 use crate::auth::{Authorized, Principal, Role};
-use crate::db::models::calendar::load_calendar;
+use crate::db::models::calendar::{load_calendar, load_calendar_for};
 use crate::db::models::dossier::{next_dossier_seq, Dossier, DossierEvent, NewDossierEvent};
 use crate::db::models::idempotency;
 use crate::db::models::procedure::{version_in_force_at, Procedure, ProcedureVersion, Publication};
@@ -150,6 +150,22 @@ pub struct LifecycleRecord {
     pub returned_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub supplement: Option<SupplementRequest>,
+    /// The apology slip was issued later than one working day before the due date.
+    #[serde(default)]
+    pub late_apology: bool,
+    /// The lawful extension of a certification (Decree 23/2015/NĐ-CP Art. 21), if any.
+    #[serde(default)]
+    pub certification_extension: Option<CertificationExtension>,
+}
+
+/// A certification deadline extended under Decree 23/2015/NĐ-CP Art. 21.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
+pub struct CertificationExtension {
+    /// 1 or 2 working days.
+    pub days: u32,
+    pub reason: String,
+    /// The due instant before the extension.
+    pub previous_due_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
@@ -339,7 +355,14 @@ pub fn timeliness(d: &Dossier, now: DateTime<Utc>) -> Timeliness {
         }
         (None, Some(_)) => Timeliness::FinishedOnTime,
         (None, None) => Timeliness::NotStarted,
-        (Some(_), None) if d.paused_at.is_some() => Timeliness::Paused,
+        // A pause stops the clock; it does not make a dossier that was already late on time.
+        (Some(due), None) if d.paused_at.is_some() => {
+            if d.paused_at.is_some_and(|p| p > due) {
+                Timeliness::Overdue
+            } else {
+                Timeliness::Paused
+            }
+        }
         (Some(due), None) => {
             if now.naive_utc() > due {
                 Timeliness::Overdue
@@ -359,11 +382,6 @@ fn actor_of(p: &Principal) -> Actor {
     Actor::parse(p.role.as_str()).unwrap_or(Actor::ProvinceSupervisor)
 }
 
-/// An apology extension is for a dossier that is late or due within one working day.
-fn extension_due(calendar: &WorkCalendar, due: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    calendar.working_minutes_between(now, due) <= calendar.hours.daily_minutes()
-}
-
 pub fn view(
     d: Dossier,
     procedure_name: String,
@@ -372,10 +390,25 @@ pub fn view(
 ) -> ApiResult<DossierView> {
     let rec = record_of(&d)?;
     let mut allowed_actions = lifecycle::allowed_actions(&rec.state, actor_of(caller));
-    let may_extend = d
-        .due_at
-        .is_some_and(|due| extension_due(calendar, utc(due), crate::clock::now()));
-    allowed_actions.retain(|a| *a != Action::Extend || may_extend);
+    let now = crate::clock::now();
+    // One apology slip per dossier; an extension of chứng thực only for certification;
+    // stop / refuse while waiting for papers only once the supplement deadline passed.
+    let may_extend = d.due_at.is_some() && rec.state.apologies == 0 && d.extensions == 0;
+    let may_extend_certification = d.due_at.is_some()
+        && !rec.state.certification_extended
+        && lifecycle::is_certification_procedure("", &procedure_name);
+    let supplement_expired = rec
+        .supplement
+        .as_ref()
+        .is_some_and(|s| lifecycle::supplement_deadline_passed(s.deadline, local_date(now)));
+    let waiting = rec.state.status == Status::SupplementRequested;
+    allowed_actions.retain(|a| match a {
+        Action::Extend => may_extend,
+        Action::ExtendCertification => may_extend_certification,
+        Action::Stop | Action::Refuse if waiting => supplement_expired,
+        _ => true,
+    });
+    let _ = calendar;
     let status = Status::parse(&d.status)
         .ok_or_else(|| ApiError::internal(format!("bad status {}", d.status)))?;
     let contact = rec.applicant_contact.clone().unwrap_or_default();
@@ -477,7 +510,7 @@ fn processing_time_of(
                 version.id
             ))
         })?;
-    Ok(case_processing_time(&case.processing_time))
+    Ok(case_processing_time(&version.field, &case.processing_time))
 }
 
 fn check_identity(applicant: &ApplicantInput) -> ApiResult<()> {
@@ -866,7 +899,7 @@ pub async fn create_dossier(
             let received = intake.channel != Channel::Online;
             let mut state_ = if received { LifecycleState::received() } else { LifecycleState::submitted() };
             state_.step = ProcessingStep::Unassigned;
-            let calendar = load_calendar(conn)?;
+            let calendar = load_calendar_for(conn, &intake.commune.province_code)?;
             let due_at = if received {
                 Some(calendar.due(now, &processing_time_of(&intake.version, &intake.case.code)?).due_at.naive_utc())
             } else {
@@ -892,6 +925,8 @@ pub async fn create_dossier(
                 delivery: None,
                 returned_at: None,
                 supplement: None,
+                late_apology: false,
+                certification_extension: None,
             };
             let full_name = nfc(applicant.full_name.trim());
             let nowd = now.naive_utc();
@@ -1276,6 +1311,10 @@ pub struct TransitionRequest {
     pub deadline: Option<NaiveDate>,
     /// Required by `extend`: the new appointment date promised on the apology slip.
     pub new_due_date: Option<NaiveDate>,
+    /// Required by `extend_certification`: 1 or 2 working days (Decree 23/2015/NĐ-CP
+    /// Art. 21).
+    #[validate(range(min = 1, max = 2))]
+    pub extension_days: Option<u32>,
     /// For `return_result`: how the result was handed over (default `counter`).
     pub delivery: Option<Delivery>,
 }
@@ -1288,6 +1327,7 @@ impl TransitionRequest {
             "missing_items" => self.missing_items.as_ref().is_some_and(|v| !v.is_empty()),
             "deadline" => self.deadline.is_some(),
             "new_due_date" => self.new_due_date.is_some(),
+            "extension_days" => self.extension_days.is_some(),
             _ => true,
         }
     }
@@ -1331,9 +1371,24 @@ fn apply(
         return Err(ApiError::validation(errors));
     }
     let mut rec = record_of(d)?;
+    // Dossiers stored before the apology count was kept carry it in `extensions`.
+    rec.state.apologies = rec.state.apologies.max(d.extensions.max(0) as u32);
     let from = rec.state.status;
-    let outcome =
+    let mut outcome =
         lifecycle::transition(&rec.state, &req.action, actor_of(p)).map_err(transition_error)?;
+    if from == Status::SupplementRequested && matches!(req.action, Action::Stop | Action::Refuse) {
+        let passed = rec
+            .supplement
+            .as_ref()
+            .is_some_and(|s| lifecycle::supplement_deadline_passed(s.deadline, local_date(now)));
+        if !passed {
+            return Err(ApiError::conflict(
+                "dossier.supplement_deadline_not_passed",
+                "Hạn bổ sung hồ sơ chưa qua: chỉ dừng xử lý hoặc từ chối khi người nộp không bổ sung đúng hạn.",
+                "The supplement deadline has not passed: stop or refuse only when the papers were not supplied in time.",
+            ));
+        }
+    }
     super::fees::check_fees_allow(conn, d, req.action, from)?;
     let nowd = now.naive_utc();
 
@@ -1398,13 +1453,6 @@ fn apply(
                     "The dossier has no deadline yet.",
                 )
             })?;
-            if !extension_due(calendar, due, now) {
-                return Err(ApiError::conflict(
-                    "dossier.not_late",
-                    "Chỉ gia hạn (phiếu xin lỗi) khi hồ sơ đã hoặc sắp quá hạn (còn không quá một ngày làm việc).",
-                    "An extension (apology slip) is only for a dossier that is late or due within one working day.",
-                ));
-            }
             if new_date <= local_date(due) || rec.promised_due_date.is_some_and(|p| new_date <= p) {
                 return Err(ApiError::invalid_field(
                     "new_due_date",
@@ -1412,8 +1460,39 @@ fn apply(
                     "The new date must be after the current appointment date.",
                 ));
             }
+            // Due at the latest one working day before the due date: a later slip is still
+            // recorded, flagged.
+            if now > calendar.apology_deadline(due) {
+                outcome.flags.push(Flag::LateApology);
+                rec.late_apology = true;
+            }
             rec.promised_due_date = Some(new_date);
             d.extensions += 1;
+        }
+        Action::ExtendCertification => {
+            let version = ProcedureVersion::find(conn, &d.procedure_version_id)?
+                .ok_or_else(|| ApiError::internal("procedure version missing"))?;
+            if !lifecycle::is_certification_procedure(&version.field, &version.name) {
+                return Err(ApiError::conflict(
+                    "dossier.not_certification",
+                    "Chỉ kéo dài thời hạn theo Điều 21 Nghị định 23/2015/NĐ-CP với hồ sơ chứng thực.",
+                    "Only a certification dossier may be extended under Decree 23/2015 Art. 21.",
+                ));
+            }
+            let due = d.due_at.map(utc).ok_or_else(|| {
+                ApiError::conflict(
+                    "dossier.no_deadline",
+                    "Hồ sơ chưa có hạn giải quyết.",
+                    "The dossier has no deadline yet.",
+                )
+            })?;
+            let days = req.extension_days.unwrap_or(1);
+            d.due_at = Some(calendar.extend_by_working_days(due, days).naive_utc());
+            rec.certification_extension = Some(CertificationExtension {
+                days,
+                reason: nfc(req.reason.as_deref().unwrap_or_default().trim()),
+                previous_due_at: due,
+            });
         }
         Action::ReturnResult => {
             rec.delivery = Some(req.delivery.unwrap_or(Delivery::Counter));
@@ -1436,7 +1515,8 @@ fn apply(
         d.paused_at = None;
         rec.supplement = None;
     }
-    if outcome.finishes && d.finished_at.is_none() {
+    // A withdrawal requested before the request itself ended processing is closed here.
+    if (outcome.finishes || req.action == Action::ConfirmWithdrawal) && d.finished_at.is_none() {
         d.finished_at = Some(nowd);
     }
     rec.state = outcome.new_state;
@@ -1451,6 +1531,7 @@ fn apply(
         .map(|f| match f {
             Flag::RepeatedSupplementRequest => "repeated_supplement_request",
             Flag::LateWithApology => "late_with_apology",
+            Flag::LateApology => "late_apology",
         })
         .collect();
     // The row first, then its event: appending refreshes the indicator facts, which read
@@ -1520,7 +1601,7 @@ pub async fn transition(
             if d.version != if_match.0 {
                 return Err(ApiError::precondition_failed());
             }
-            let calendar = load_calendar(conn)?;
+            let calendar = load_calendar_for(conn, &d.province_code)?;
             apply(conn, &calendar, &p, &mut d, &req, crate::clock::now())?;
             d.version = if_match.0 + 1;
             let name = procedure_name(conn, &d.procedure_version_id)?;

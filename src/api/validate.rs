@@ -97,6 +97,8 @@ mod tests {
         assert!(province_code("25").is_ok());
         assert!(province_code("2a").is_err());
         assert!(personal_id("025190000123").is_ok());
-        assert!(personal_id("999190000123").is_err());
+        // 999: a country code of a birth registered abroad (Law on Identification 2023).
+        assert!(personal_id("999190000123").is_ok());
+        assert!(personal_id("097190000123").is_err());
     }
 }

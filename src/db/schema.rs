@@ -193,6 +193,28 @@ diesel::table! {
     }
 }
 
+// ---- Legal counting (migration 2025-07-01-000016_legal_counting) ----
+
+diesel::table! {
+    province_day_counting (province_code) {
+        province_code -> Text,
+        counting -> Text,
+        legal_basis -> Text,
+        changed_by -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    holiday_rule_settings (rule_id) {
+        rule_id -> Text,
+        enabled -> Bool,
+        reason -> Text,
+        changed_by -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(communes -> provinces (province_code));
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::joinable!(dossier_attachments -> dossiers (dossier_id));
@@ -551,6 +573,11 @@ diesel::allow_tables_to_appear_in_same_query!(dossiers, digitization_records);
 diesel::allow_tables_to_appear_in_same_query!(dossier_attachments, digitization_records);
 
 // ---- Indicators (migration 2025-07-01-000009_indicators) ----
+// The counter columns `online_counted` and `paper_result` (migration
+// 2025-07-01-000016_legal_counting) exist in dossier_facts, indicator_daily and
+// indicator_monthly but are not declared here: diesel's `table!` takes at most 32 columns
+// without the 64-column feature, and these tables are only read and written through
+// `sql_query` by column name (`Counters::NAMES`, src/db/models/indicator.rs).
 
 diesel::table! {
     dossier_facts (dossier_id) {

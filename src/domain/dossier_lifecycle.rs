@@ -18,10 +18,12 @@
 //! 4 ─request_supplement─▶ 5 ─submit_supplement─▶ 4      (legal clock paused in this 5)
 //! 4 ─request_payment─▶ 6 ─confirm_payment─▶ 4
 //! 4 ─stop─▶ 8            4 (result_approved) ─mark_result_ready─▶ 9 ─return_result─▶ 10
+//! 5 (from 4) ─stop─▶ 8   5 (from 1) ─refuse─▶ 3      (supplement deadline passed)
 //! {1,2,4,5,6} ─request_withdrawal─▶ 7 ─confirm_withdrawal─▶ 8
 //! inside 4: unassigned ─assign─▶ assigned ─propose_result─▶ result_proposed
 //!           ─approve_result─▶ result_approved; reject_proposal: result_proposed → assigned
 //! terminal: 3, 8, 10.   extend (apology slip): in 2, 4, 5 (from 4), 6; no status change.
+//! extend_certification (chứng thực, up to 2 working days): in 2, 4, 6; no status change.
 //! ```
 //!
 //! # Who may do what
@@ -29,7 +31,7 @@
 //! | Action | Legal in | Citizen | Portal client | Reception officer | Specialist | Leader |
 //! |---|---|:-:|:-:|:-:|:-:|:-:|
 //! | `receive` | 1 | | | ✓ | | |
-//! | `refuse` | 1 | | | ✓ | | |
+//! | `refuse` | 1; 5 from intake, supplement deadline passed | | | ✓ | | |
 //! | `request_supplement` | 1 (intake) | | | ✓ | | |
 //! | `request_supplement` | 4, step unassigned/assigned | | | | ✓ | ✓ |
 //! | `submit_supplement` | 5 | ✓ | ✓ | ✓ | | |
@@ -43,10 +45,11 @@
 //! | `reject_proposal` | 4, step result_proposed | | | | | ✓ |
 //! | `mark_result_ready` | 4, step result_approved | | | ✓ | | |
 //! | `return_result` | 9 | | | ✓ | | |
-//! | `stop` | 4 | | | | | ✓ |
+//! | `stop` | 4; 5 from 4, supplement deadline passed | | | | | ✓ |
 //! | `request_withdrawal` | 1, 2, 4, 5, 6 | ✓ | ✓ | ✓ | | |
 //! | `confirm_withdrawal` | 7 | | | ✓ | | |
-//! | `extend` | 2, 4, 5 (from 4), 6 | | | ✓ | ✓ | ✓ |
+//! | `extend` | 2, 4, 5 (from 4), 6; once per dossier | | | ✓ | ✓ | ✓ |
+//! | `extend_certification` | 2, 4, 6; once per dossier | | | ✓ | ✓ | ✓ |
 //!
 //! `commune_admin` and `system_admin` administer (accounts, catalog, calendar) and do not
 //! process dossiers, so that every processing step is signed by someone doing that job;
@@ -79,7 +82,23 @@
 //! - `extend` is gated on status and role only; "overdue or about to be" needs the clock
 //!   and the holiday calendar and is the caller's check. In 5 it is allowed only for a
 //!   dossier that was already received (an intake supplement has no due date yet).
-//! - `finishes` is set on entering 3, 8 or 9 (not 10: 9 already ended processing).
+//! - `finishes` is set on entering 3, 7, 8 (not from 7) or 9 (not 10: 9 already ended
+//!   processing; not 8 from 7: the request already did). A
+//!   withdrawal ends processing when the applicant asks for it (7), not when the officer
+//!   confirms it: the time the counter takes to confirm is not the commune's lateness.
+//! - Apology slip (phiếu xin lỗi và hẹn lại): at most once per dossier; a second one is
+//!   [`TransitionError::ApologyAlreadyIssued`] (409). It is due at the latest one working
+//!   day before the due date; one issued later is still recorded, flagged
+//!   [`Flag::LateApology`] by the caller, who holds the clock and the calendar
+//!   ([`crate::domain::calendar::WorkCalendar::apology_deadline`]). Provincial one-stop
+//!   regulations under Decree 118/2025 (e.g. Lai Châu QĐ 88/2025/QĐ-UBND).
+//! - Lawful extension of chứng thực (Decree 23/2015/NĐ-CP Art. 21): up to 2 working days,
+//!   with its reason, once per dossier; it moves the due date and does not make the
+//!   dossier late. Only for certification procedures (the caller checks the field).
+//! - Supplement never provided: once the supplement deadline has passed (the caller's
+//!   check, [`supplement_deadline_passed`]), a dossier waiting in 5 is stopped (from
+//!   processing, → 8; the pause ends then) or refused (an online dossier not yet received,
+//!   → 3).
 //! - A dossier sent back for supplements at intake (1→5) leaves 5 only by a supplement or
 //!   a withdrawal: the national transitions have no refusal from 5 (to confirm).
 //! - A leader may propose and approve the same result: small communes have one leader
@@ -328,12 +347,15 @@ pub enum Action {
     /// The counter confirms the withdrawal (7→8).
     ConfirmWithdrawal,
     /// Issue an apology slip with a new date; the status does not change and the dossier
-    /// still counts as late.
+    /// still counts as late. Once per dossier.
     Extend,
+    /// Extend a certification (chứng thực) by up to 2 working days with a reason (Decree
+    /// 23/2015/NĐ-CP Art. 21): the due date moves and the dossier is not late.
+    ExtendCertification,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Receive,
         Action::Refuse,
         Action::RequestSupplement,
@@ -351,6 +373,7 @@ impl Action {
         Action::RequestWithdrawal,
         Action::ConfirmWithdrawal,
         Action::Extend,
+        Action::ExtendCertification,
     ];
 
     /// The API string, identical to the serde name.
@@ -373,6 +396,7 @@ impl Action {
             Action::RequestWithdrawal => "request_withdrawal",
             Action::ConfirmWithdrawal => "confirm_withdrawal",
             Action::Extend => "extend",
+            Action::ExtendCertification => "extend_certification",
         }
     }
 
@@ -400,6 +424,7 @@ impl Action {
             Action::RequestWithdrawal => "Yêu cầu rút hồ sơ",
             Action::ConfirmWithdrawal => "Xác nhận rút hồ sơ",
             Action::Extend => "Gia hạn, hẹn lại ngày trả kết quả",
+            Action::ExtendCertification => "Kéo dài thời hạn chứng thực",
         }
     }
 
@@ -411,6 +436,7 @@ impl Action {
             Action::RequestSupplement => &["missing_items", "deadline"],
             Action::Assign => &["assignee_id"],
             Action::Extend => &["new_due_date", "reason"],
+            Action::ExtendCertification => &["extension_days", "reason"],
             _ => &[],
         }
     }
@@ -504,6 +530,8 @@ pub enum Flag {
     RepeatedSupplementRequest,
     /// An apology slip was issued: the new date is a promise, the dossier stays late.
     LateWithApology,
+    /// The apology slip was issued later than one working day before the due date.
+    LateApology,
 }
 
 /// What the rules need to know about a dossier; stored with it (status in its own column,
@@ -523,6 +551,12 @@ pub struct LifecycleState {
     /// Where the applicant asked to withdraw from; for history and reports.
     #[serde(default)]
     pub status_before_withdrawal: Option<Status>,
+    /// Apology slips issued (at most one).
+    #[serde(default)]
+    pub apologies: u32,
+    /// The certification deadline was extended (Decree 23/2015 Art. 21; at most once).
+    #[serde(default)]
+    pub certification_extended: bool,
 }
 
 impl LifecycleState {
@@ -543,6 +577,8 @@ impl LifecycleState {
             supplement_requests: 0,
             return_status_after_supplement: None,
             status_before_withdrawal: None,
+            apologies: 0,
+            certification_extended: false,
         }
     }
 
@@ -604,6 +640,10 @@ pub enum TransitionError {
     RoleNotPermitted { action: Action, actor: Actor },
     /// The dossier is refused, stopped or returned: nothing more happens to it (409).
     Terminal(Status),
+    /// An apology slip with a new date was already issued: a new date is given once (409).
+    ApologyAlreadyIssued,
+    /// The certification deadline was already extended (409).
+    CertificationAlreadyExtended,
 }
 
 impl TransitionError {
@@ -612,6 +652,10 @@ impl TransitionError {
             TransitionError::NotAllowedInStatus { .. } => "dossier.transition_not_allowed",
             TransitionError::RoleNotPermitted { .. } => "dossier.action_forbidden_for_role",
             TransitionError::Terminal(_) => "dossier.terminal",
+            TransitionError::ApologyAlreadyIssued => "dossier.apology_already_issued",
+            TransitionError::CertificationAlreadyExtended => {
+                "dossier.certification_already_extended"
+            }
         }
     }
 
@@ -628,7 +672,9 @@ impl TransitionError {
         match self {
             TransitionError::NotAllowedInStatus { allowed, .. } => Some(allowed),
             TransitionError::Terminal(_) => Some(&[]),
-            TransitionError::RoleNotPermitted { .. } => None,
+            TransitionError::RoleNotPermitted { .. }
+            | TransitionError::ApologyAlreadyIssued
+            | TransitionError::CertificationAlreadyExtended => None,
         }
     }
 
@@ -648,6 +694,14 @@ impl TransitionError {
                 "Hồ sơ đã kết thúc (“{}”); không thể thực hiện thêm thao tác.",
                 status.label_vi()
             ),
+            TransitionError::ApologyAlreadyIssued => {
+                "Hồ sơ đã có phiếu xin lỗi và hẹn lại ngày trả kết quả; chỉ được hẹn lại một lần."
+                    .to_string()
+            }
+            TransitionError::CertificationAlreadyExtended => {
+                "Thời hạn chứng thực của hồ sơ đã được kéo dài; chỉ được kéo dài một lần."
+                    .to_string()
+            }
         }
     }
 
@@ -672,6 +726,12 @@ impl fmt::Display for TransitionError {
             TransitionError::Terminal(status) => write!(
                 f,
                 "the dossier is '{status}', a final status; no further action is possible"
+            ),
+            TransitionError::ApologyAlreadyIssued => f.write_str(
+                "an apology slip with a new date was already issued; a new date is given only once",
+            ),
+            TransitionError::CertificationAlreadyExtended => f.write_str(
+                "the certification deadline was already extended; it is extended only once",
             ),
         }
     }
@@ -703,7 +763,27 @@ pub fn transition(
     if !role_may(actor, action, state.status) {
         return Err(TransitionError::RoleNotPermitted { action, actor });
     }
+    if action == Action::Extend && state.apologies >= 1 {
+        return Err(TransitionError::ApologyAlreadyIssued);
+    }
+    if action == Action::ExtendCertification && state.certification_extended {
+        return Err(TransitionError::CertificationAlreadyExtended);
+    }
     Ok(outcome)
+}
+
+/// Whether a procedure is a certification (chứng thực, Decree 23/2015/NĐ-CP), by its field
+/// (lĩnh vực) or, when the field is not at hand, its name.
+pub fn is_certification_procedure(field: &str, name: &str) -> bool {
+    let f = crate::domain::text::fold(field);
+    let n = crate::domain::text::fold(name);
+    f.contains("chung thuc") || n.starts_with("chung thuc")
+}
+
+/// Whether a supplement deadline (a Vietnam date, the last day to supply the papers) has
+/// passed on `today`: from the day after it.
+pub fn supplement_deadline_passed(deadline: chrono::NaiveDate, today: chrono::NaiveDate) -> bool {
+    today > deadline
 }
 
 /// What `actor` may do to the dossier now, in [`Action::ALL`] order. Empty in a terminal
@@ -715,7 +795,17 @@ pub fn allowed_actions(state: &LifecycleState, actor: Actor) -> Vec<Action> {
     Action::ALL
         .into_iter()
         .filter(|&a| role_may(actor, a, state.status) && legal_move(state, a).is_some())
+        .filter(|&a| !used_up(state, a))
         .collect()
+}
+
+/// A once-per-dossier action that was already taken.
+fn used_up(state: &LifecycleState, action: Action) -> bool {
+    match action {
+        Action::Extend => state.apologies >= 1,
+        Action::ExtendCertification => state.certification_extended,
+        _ => false,
+    }
 }
 
 /// The role table of the module doc. Status matters only where one action belongs to
@@ -739,12 +829,13 @@ fn role_may(actor: Actor, action: Action, status: Status) -> bool {
             | A::ReturnResult
             | A::RequestWithdrawal
             | A::ConfirmWithdrawal
-            | A::Extend => true,
+            | A::Extend
+            | A::ExtendCertification => true,
             A::ProposeResult | A::ApproveResult | A::RejectProposal | A::Stop => false,
         },
         Actor::Specialist => match action {
             A::RequestSupplement => status == Status::Processing,
-            A::RequestPayment | A::ProposeResult | A::Extend => true,
+            A::RequestPayment | A::ProposeResult | A::Extend | A::ExtendCertification => true,
             _ => false,
         },
         Actor::Leader => match action {
@@ -755,7 +846,8 @@ fn role_may(actor: Actor, action: Action, status: Status) -> bool {
             | A::RejectProposal
             | A::Stop
             | A::Assign
-            | A::Extend => true,
+            | A::Extend
+            | A::ExtendCertification => true,
             _ => false,
         },
         Actor::CommuneAdmin | Actor::SystemAdmin | Actor::ProvinceSupervisor => false,
@@ -831,6 +923,20 @@ fn legal_move(s: &LifecycleState, action: Action) -> Option<Outcome> {
             next.status = St::Stopped;
             finishes = true;
         }
+        // Supplement never provided (deadline checked by the caller): stop a dossier
+        // paused during processing, ending the pause…
+        (St::SupplementRequested, A::Stop) if s.supplement_return_status() == St::Processing => {
+            next.status = St::Stopped;
+            next.return_status_after_supplement = None;
+            resumes = s.clock_paused();
+            finishes = true;
+        }
+        // …or refuse an online dossier sent back at intake, never received.
+        (St::SupplementRequested, A::Refuse) if s.supplement_return_status() == St::Submitted => {
+            next.status = St::Refused;
+            next.return_status_after_supplement = None;
+            finishes = true;
+        }
         (
             St::Submitted
             | St::Received
@@ -843,16 +949,21 @@ fn legal_move(s: &LifecycleState, action: Action) -> Option<Outcome> {
             next.status_before_withdrawal = Some(s.status);
             next.return_status_after_supplement = None;
             resumes = s.clock_paused();
-        }
-        (St::WithdrawalRequested, A::ConfirmWithdrawal) => {
-            next.status = St::Stopped;
+            // The withdrawal counts from the applicant's request.
             finishes = true;
         }
+        // Processing already ended at the request (7); the confirmation only closes it.
+        (St::WithdrawalRequested, A::ConfirmWithdrawal) => next.status = St::Stopped,
         (St::Received | St::Processing | St::AwaitingPayment, A::Extend) => {
+            next.apologies = s.apologies.saturating_add(1);
             out_flags.push(Flag::LateWithApology);
         }
         (St::SupplementRequested, A::Extend) if s.supplement_return_status() == St::Processing => {
+            next.apologies = s.apologies.saturating_add(1);
             out_flags.push(Flag::LateWithApology);
+        }
+        (St::Received | St::Processing | St::AwaitingPayment, A::ExtendCertification) => {
+            next.certification_extended = true;
         }
         _ => return None,
     }
@@ -876,8 +987,12 @@ mod tests {
     // steps: "*" any, else letters U(nassigned) A(ssigned) P(roposed) V (approved)
     // to: national code, or "ret" (where the supplement returns)
     // step': "=" unchanged, else a letter
-    // effects: S supplement request, B back from supplement, W withdrawal request,
-    //          F finishes, X apology extension, - nothing else
+    // effects: S supplement request, B back from supplement, W withdrawal request (which
+    //          finishes: it counts from the request), F finishes, X apology extension
+    //          (once), C certification extension (once), T stop of a paused dossier
+    //          (finishes, resumes the clock), R refusal of a dossier waiting at intake
+    //          (finishes), - nothing else
+    // "5r1": a 5 whose supplement returns to intake
     // actors: C citizen, P portal client, R reception officer, S specialist, L leader
     const EXPECTED: &str = "
         1    *   receive             2    U  -  R
@@ -888,6 +1003,7 @@ mod tests {
         2    *   assign              4    A  -  RL
         2    *   request_withdrawal  7    =  W  CPR
         2    *   extend              2    =  X  RSL
+        2    *   extend_certification 2   =  C  RSL
         4    UA  assign              4    A  -  L
         4    UA  request_supplement  5    =  S  SL
         4    *   request_payment     6    =  -  RSL
@@ -898,13 +1014,17 @@ mod tests {
         4    *   stop                8    =  F  L
         4    *   request_withdrawal  7    =  W  CPR
         4    *   extend              4    =  X  RSL
+        4    *   extend_certification 4   =  C  RSL
         5    *   submit_supplement   ret  =  B  CPR
         5    *   request_withdrawal  7    =  W  CPR
         5r4  *   extend              5    =  X  RSL
+        5r4  *   stop                8    =  T  L
+        5r1  *   refuse              3    =  R  R
         6    *   confirm_payment     4    =  -  R
         6    *   request_withdrawal  7    =  W  CPR
         6    *   extend              6    =  X  RSL
-        7    *   confirm_withdrawal  8    =  F  R
+        6    *   extend_certification 6   =  C  RSL
+        7    *   confirm_withdrawal  8    =  -  R
         9    *   return_result       10   =  -  R
     ";
 
@@ -913,6 +1033,7 @@ mod tests {
     struct Row {
         from: u8,
         only_return_to_processing: bool,
+        only_return_to_intake: bool,
         steps: Vec<ProcessingStep>,
         action: Action,
         to: Option<u8>,
@@ -951,10 +1072,12 @@ mod tests {
             .map(|l| {
                 let f: Vec<&str> = l.split_whitespace().collect();
                 assert_eq!(f.len(), 7, "row {l}");
-                let (from, only_return_to_processing) = match f[0].strip_suffix("r4") {
-                    Some(code) => (code.parse().unwrap(), true),
-                    None => (f[0].parse().unwrap(), false),
-                };
+                let (from, only_return_to_processing, only_return_to_intake) =
+                    match (f[0].strip_suffix("r4"), f[0].strip_suffix("r1")) {
+                        (Some(code), _) => (code.parse().unwrap(), true, false),
+                        (_, Some(code)) => (code.parse().unwrap(), false, true),
+                        _ => (f[0].parse().unwrap(), false, false),
+                    };
                 let steps = if f[1] == "*" {
                     ProcessingStep::ALL.to_vec()
                 } else {
@@ -969,12 +1092,13 @@ mod tests {
                 Row {
                     from,
                     only_return_to_processing,
+                    only_return_to_intake,
                     steps,
                     action,
                     to,
                     step_to,
                     effect,
-                    finishes: effect == 'F',
+                    finishes: matches!(effect, 'F' | 'W' | 'T' | 'R'),
                     actors: f[6].chars().map(actor_letter).collect(),
                 }
             })
@@ -997,6 +1121,7 @@ mod tests {
                     && r.action == action
                     && r.steps.contains(&s.step)
                     && (!r.only_return_to_processing || returns_to_processing(s))
+                    && (!r.only_return_to_intake || !returns_to_processing(s))
             })
             .collect();
         assert!(found.len() <= 1, "table has overlapping rows");
@@ -1009,7 +1134,13 @@ mod tests {
         }
         Action::ALL
             .into_iter()
-            .filter(|&a| matching(rows, s, a).is_some_and(|r| r.actors.contains(&actor)))
+            .filter(|&a| {
+                matching(rows, s, a).is_some_and(|r| {
+                    r.actors.contains(&actor)
+                        && !(r.effect == 'X' && s.apologies >= 1)
+                        && !(r.effect == 'C' && s.certification_extended)
+                })
+            })
             .collect()
     }
 
@@ -1037,6 +1168,12 @@ mod tests {
         };
         if !row.actors.contains(&actor) {
             return Err(TransitionError::RoleNotPermitted { action, actor });
+        }
+        if row.effect == 'X' && s.apologies >= 1 {
+            return Err(TransitionError::ApologyAlreadyIssued);
+        }
+        if row.effect == 'C' && s.certification_extended {
+            return Err(TransitionError::CertificationAlreadyExtended);
         }
         let paused_now = code(s.status) == 5 && returns_to_processing(s);
         let mut n = s.clone();
@@ -1072,7 +1209,16 @@ mod tests {
                 o.new_state.return_status_after_supplement = None;
                 o.resumes_clock = paused_now;
             }
-            'X' => o.flags.push(Flag::LateWithApology),
+            'X' => {
+                o.new_state.apologies = s.apologies + 1;
+                o.flags.push(Flag::LateWithApology);
+            }
+            'C' => o.new_state.certification_extended = true,
+            'T' => {
+                o.resumes_clock = paused_now;
+                o.new_state.return_status_after_supplement = None;
+            }
+            'R' => o.new_state.return_status_after_supplement = None,
             'F' | '-' => {}
             other => panic!("bad effect {other}"),
         }
@@ -1092,13 +1238,19 @@ mod tests {
             for step in ProcessingStep::ALL {
                 for &ret in returns {
                     for supplement_requests in [0, 1, 2] {
-                        v.push(LifecycleState {
-                            status,
-                            step,
-                            supplement_requests,
-                            return_status_after_supplement: ret,
-                            status_before_withdrawal: None,
-                        });
+                        for (apologies, certification_extended) in
+                            [(0, false), (1, false), (0, true), (1, true)]
+                        {
+                            v.push(LifecycleState {
+                                status,
+                                step,
+                                supplement_requests,
+                                return_status_after_supplement: ret,
+                                status_before_withdrawal: None,
+                                apologies,
+                                certification_extended,
+                            });
+                        }
                     }
                 }
             }
@@ -1129,7 +1281,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(checked, 10 * 4 * 3 * 17 * 8 + 2 * 4 * 3 * 17 * 8);
+        assert_eq!(checked, (10 * 4 * 3 * 18 * 8 + 2 * 4 * 3 * 18 * 8) * 4);
         assert!(ok > 0);
     }
 
@@ -1287,7 +1439,8 @@ mod tests {
                     A::Assign,
                     A::RequestPayment,
                     A::Stop,
-                    A::Extend
+                    A::Extend,
+                    A::ExtendCertification
                 ]
             );
         }
@@ -1367,6 +1520,104 @@ mod tests {
         assert!(o.finishes);
     }
 
+    /// Apology slip and new date (phiếu xin lỗi và hẹn lại): at most once per dossier —
+    /// provincial one-stop regulations under Decree 118/2025/NĐ-CP (e.g. Lai Châu QĐ
+    /// 88/2025/QĐ-UBND); a second one is refused with its own problem code.
+    #[test]
+    fn apology_once_per_dossier_decree_118_2025_provincial_regulations() {
+        let s = LifecycleState::at(Status::Processing);
+        let o = transition(&s, &Action::Extend, Actor::Specialist).unwrap();
+        assert_eq!(o.new_state.apologies, 1);
+        assert_eq!(o.flags, vec![Flag::LateWithApology]);
+        let e = transition(&o.new_state, &Action::Extend, Actor::Leader).unwrap_err();
+        assert_eq!(e, TransitionError::ApologyAlreadyIssued);
+        assert_eq!(
+            (e.code(), e.http_status()),
+            ("dossier.apology_already_issued", 409)
+        );
+        assert!(e.message_vi().contains("một lần"));
+        // No longer offered.
+        assert!(!allowed_actions(&o.new_state, Actor::Leader).contains(&Action::Extend));
+        // A stored lifecycle without the field reads as no apology yet.
+        let old: LifecycleState =
+            serde_json::from_value(serde_json::json!({"status": "processing"})).unwrap();
+        assert_eq!((old.apologies, old.certification_extended), (0, false));
+    }
+
+    /// Decree 23/2015/NĐ-CP Art. 21: a certification may lawfully be extended (up to 2
+    /// working days, the caller checks the amount) — its own action, once, not late.
+    #[test]
+    fn certification_extension_decree_23_2015_art_21() {
+        for st in [
+            Status::Received,
+            Status::Processing,
+            Status::AwaitingPayment,
+        ] {
+            let o = transition(
+                &LifecycleState::at(st),
+                &Action::ExtendCertification,
+                Actor::ReceptionOfficer,
+            )
+            .unwrap();
+            assert_eq!(o.new_state.status, st);
+            assert!(o.new_state.certification_extended);
+            assert!(o.flags.is_empty(), "a lawful extension is not an apology");
+            assert!(!o.finishes && !o.pauses_clock);
+            let e =
+                transition(&o.new_state, &Action::ExtendCertification, Actor::Leader).unwrap_err();
+            assert_eq!(e.code(), "dossier.certification_already_extended");
+        }
+        assert_eq!(
+            Action::ExtendCertification.required_fields(),
+            &["extension_days", "reason"]
+        );
+        assert!(transition(
+            &LifecycleState::at(Status::Submitted),
+            &Action::ExtendCertification,
+            Actor::ReceptionOfficer
+        )
+        .is_err());
+    }
+
+    /// Supplement never provided (Decree 118/2025/NĐ-CP one-stop rules, 766 §2.1): after
+    /// the deadline a dossier paused in processing is stopped (the pause ends), one sent
+    /// back at intake is refused; a withdrawal counts from the applicant's request.
+    #[test]
+    fn supplement_never_provided_and_withdrawal_from_request() {
+        let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        assert!(!supplement_deadline_passed(d(3, 10), d(3, 10)));
+        assert!(supplement_deadline_passed(d(3, 10), d(3, 11)));
+        let paused = LifecycleState {
+            return_status_after_supplement: Some(Status::Processing),
+            supplement_requests: 1,
+            ..LifecycleState::at(Status::SupplementRequested)
+        };
+        let o = transition(&paused, &Action::Stop, Actor::Leader).unwrap();
+        assert_eq!(o.new_state.status, Status::Stopped);
+        assert!(o.finishes && o.resumes_clock);
+        assert!(transition(&paused, &Action::Refuse, Actor::ReceptionOfficer).is_err());
+        let intake = LifecycleState {
+            return_status_after_supplement: Some(Status::Submitted),
+            supplement_requests: 1,
+            ..LifecycleState::at(Status::SupplementRequested)
+        };
+        let o = transition(&intake, &Action::Refuse, Actor::ReceptionOfficer).unwrap();
+        assert_eq!(o.new_state.status, Status::Refused);
+        assert!(o.finishes && !o.resumes_clock);
+        assert!(transition(&intake, &Action::Stop, Actor::Leader).is_err());
+        let o = transition(
+            &LifecycleState::at(Status::Processing),
+            &Action::RequestWithdrawal,
+            Actor::Citizen,
+        )
+        .unwrap();
+        assert_eq!(o.new_state.status, Status::WithdrawalRequested);
+        assert!(
+            o.finishes,
+            "a withdrawal counts from the request (status 7)"
+        );
+    }
+
     #[test]
     fn full_online_path_with_clock_effects() {
         use Action as A;
@@ -1421,7 +1672,8 @@ mod tests {
             outs[2].new_state.status_before_withdrawal,
             Some(Status::SupplementRequested)
         );
-        assert!(outs[3].finishes);
+        assert!(outs[2].finishes, "the withdrawal counts from the request");
+        assert!(!outs[3].finishes);
         assert_eq!(s.status, Status::Stopped);
     }
 
@@ -1509,7 +1761,7 @@ mod tests {
         assert_eq!(values.len(), 10);
         assert!(values.contains(&serde_json::json!("awaiting_payment")));
         let action = serde_json::to_value(Action::schema()).unwrap();
-        assert_eq!(action["enum"].as_array().unwrap().len(), 17);
+        assert_eq!(action["enum"].as_array().unwrap().len(), 18);
         assert!(serde_json::to_value(Actor::schema()).unwrap()["enum"].is_array());
     }
 
@@ -1595,7 +1847,10 @@ mod tests {
                             finished = true;
                             prop_assert!(matches!(
                                 o.new_state.status,
-                                Status::Refused | Status::Stopped | Status::ResultReady
+                                Status::Refused
+                                    | Status::Stopped
+                                    | Status::ResultReady
+                                    | Status::WithdrawalRequested
                             ));
                         }
                         s = o.new_state;

@@ -105,6 +105,36 @@ pub struct Exemption {
     pub reason: String,
 }
 
+/// The groups exempt from the residence registration fee (lệ phí đăng ký cư trú):
+/// Circular 75/2022/TT-BTC Art. 4 as amended by Circular 71/2025/TT-BTC Art. 1(3). Each
+/// shipped residence schedule (seeds/fee-schedules.json) lists exactly these categories.
+pub const RESIDENCE_FEE_EXEMPT_CATEGORIES: [(&str, &str); 9] = [
+    ("child_under_16", "Trẻ em (người dưới 16 tuổi)"),
+    ("elderly", "Người cao tuổi"),
+    ("person_with_disability", "Người khuyết tật"),
+    (
+        "meritorious_person",
+        "Người có công với cách mạng và thân nhân của người có công với cách mạng",
+    ),
+    (
+        "ethnic_minority_difficult_commune",
+        "Đồng bào dân tộc thiểu số ở các xã có điều kiện kinh tế - xã hội đặc biệt khó khăn",
+    ),
+    (
+        "border_commune_resident",
+        "Công dân thường trú tại các xã biên giới",
+    ),
+    (
+        "special_zone_resident",
+        "Công dân thường trú tại các đặc khu",
+    ),
+    ("poor_household", "Thành viên hộ nghèo"),
+    (
+        "orphan_16_to_18",
+        "Công dân từ đủ 16 tuổi đến dưới 18 tuổi mồ côi cả cha và mẹ",
+    ),
+];
+
 /// The amount and how it was reached.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Computation {
@@ -660,6 +690,35 @@ mod tests {
         ];
         for (n, want) in cases {
             assert_eq!(amount_in_words(n), want, "{n}");
+        }
+    }
+
+    /// Circular 75/2022/TT-BTC Art. 4 as amended by Circular 71/2025/TT-BTC Art. 1(3):
+    /// nine exempt groups, each in every shipped residence-registration schedule.
+    #[test]
+    fn residence_fee_exemptions_nine_groups_tt75_2022_art4_as_amended_by_tt71_2025() {
+        let seeds: serde_json::Value =
+            serde_json::from_str(include_str!("../../seeds/fee-schedules.json")).unwrap();
+        let residence: Vec<&serde_json::Value> = seeds
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| ["1.004222", "1.010038"].contains(&s["procedure_code"].as_str().unwrap()))
+            .collect();
+        assert_eq!(residence.len(), 2);
+        for s in residence {
+            let exemptions: Vec<Exemption> =
+                serde_json::from_value(s["exemptions"].clone()).unwrap();
+            let categories: Vec<&str> = exemptions.iter().map(|e| e.category.as_str()).collect();
+            let expected: Vec<&str> = RESIDENCE_FEE_EXEMPT_CATEGORIES
+                .iter()
+                .map(|(c, _)| *c)
+                .collect();
+            assert_eq!(categories, expected, "{}", s["name"]);
+            for (e, (_, label)) in exemptions.iter().zip(RESIDENCE_FEE_EXEMPT_CATEGORIES) {
+                assert!(e.reason.starts_with(label), "{}", e.reason);
+                assert!(e.reason.contains("75/2022") && e.reason.contains("71/2025"));
+            }
         }
     }
 }

@@ -90,11 +90,31 @@ pub enum Gender {
     Female,
 }
 
+/// Whether digits 1–3 of a personal ID are a code of a country where the birth was
+/// registered abroad (at a Vietnamese mission), rather than a province code.
+///
+/// Law on Identification 2023 (26/2023/QH15) Art. 12 and Decree 70/2024/NĐ-CP (as Decree
+/// 137/2015 Art. 13 as amended by Decree 37/2021 before it): the first three digits are
+/// "mã tỉnh, thành phố trực thuộc trung ương **hoặc mã quốc gia** nơi công dân đăng ký
+/// khai sinh". Province codes are the 63 codes of the list above, all in 001–096; a code
+/// from 100 to 999 is taken as a country code. The country list itself (an appendix of
+/// the Ministry of Public Security's circular) is to be confirmed against the official
+/// text, so every code of that range is accepted rather than refusing a real citizen.
+/// Codes 000–099 that are not a province stay refused (they are the province range).
+pub fn is_abroad_registration_code(code: &str) -> bool {
+    code.len() == 3
+        && code.bytes().all(|b| b.is_ascii_digit())
+        && code.parse::<u16>().is_ok_and(|n| (100..=999).contains(&n))
+}
+
 /// What a valid personal ID says about its holder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonalIdInfo {
-    /// Digits 1–3: birth-registration province code, e.g. `"025"`.
+    /// Digits 1–3: birth-registration province code, e.g. `"025"`, or the code of the
+    /// country where the birth was registered (see `registered_abroad`).
     pub province_code: String,
+    /// Digits 1–3 are a country code: the birth was registered abroad.
+    pub registered_abroad: bool,
     pub gender: Gender,
     /// Full birth year, from the century digit and digits 5–6.
     pub birth_year: i32,
@@ -174,7 +194,8 @@ impl std::error::Error for IdError {}
 ///
 /// Layout per Decree 137/2015/NĐ-CP art. 13 and Circular 07/2016/TT-BCA art. 7 (Decree
 /// 70/2024/NĐ-CP no longer restates it; Law on Identification 2023 art. 12 keeps 12
-/// digits): digits 1–3 birth-registration province, digit 4 century and
+/// digits): digits 1–3 birth-registration province or country code (births registered
+/// abroad, [`is_abroad_registration_code`]), digit 4 century and
 /// gender (0/1 = 1900s male/female, 2/3 = 2000s, 4/5 = 2100s, 6/7 = 2200s, 8/9 = 2300s),
 /// digits 5–6 the last two digits of the birth year, digits 7–12 a random serial (no
 /// check digit). When `birth_year` is given, the encoded year must equal it.
@@ -189,7 +210,8 @@ pub fn validate_personal_id(id: &str, birth_year: Option<i32>) -> Result<Persona
         return Err(IdError::NotTwelveDigits);
     }
     let province_code = &id[0..3];
-    if birth_registration_province(province_code).is_none() {
+    let registered_abroad = birth_registration_province(province_code).is_none();
+    if registered_abroad && !is_abroad_registration_code(province_code) {
         return Err(IdError::UnknownProvince(province_code.to_string()));
     }
     let digit = |i: usize| i32::from(b[i] - b'0');
@@ -207,6 +229,7 @@ pub fn validate_personal_id(id: &str, birth_year: Option<i32>) -> Result<Persona
     }
     Ok(PersonalIdInfo {
         province_code: province_code.to_string(),
+        registered_abroad,
         gender,
         birth_year: found,
     })
@@ -320,7 +343,6 @@ mod tests {
             ("003085012345", None, UnknownProvince("003".into())),
             ("097085012345", None, UnknownProvince("097".into())),
             ("099085012345", None, UnknownProvince("099".into())),
-            ("100085012345", None, UnknownProvince("100".into())),
             (
                 "001085012345",
                 Some(1986),
@@ -341,6 +363,35 @@ mod tests {
         for (id, by, want) in cases {
             assert_eq!(validate_personal_id(id, *by), Err(want.clone()), "{id:?}");
         }
+    }
+
+    /// Law on Identification 2023 Art. 12 and Decree 70/2024/NĐ-CP: the first three
+    /// digits are the province **or the country code** where the birth was registered.
+    #[test]
+    fn country_code_prefix_for_births_registered_abroad_identification_law_2023_art_12() {
+        let info = validate_personal_id("250090012345", Some(1990)).unwrap();
+        assert!(info.registered_abroad);
+        assert_eq!(info.province_code, "250");
+        assert_eq!(info.birth_year, 1990);
+        for code in ["100", "392", "840", "999"] {
+            let id = format!("{code}185012345");
+            let info = validate_personal_id(&id, None).unwrap();
+            assert!(info.registered_abroad, "{id}");
+        }
+        // A province code is a province, not a country.
+        assert!(
+            !validate_personal_id("025090000123", None)
+                .unwrap()
+                .registered_abroad
+        );
+        // The province range 000–099 outside the list is still refused.
+        assert_eq!(
+            validate_personal_id("097085012345", None),
+            Err(IdError::UnknownProvince("097".into()))
+        );
+        assert!(!is_abroad_registration_code("099"));
+        assert!(!is_abroad_registration_code("1000"));
+        assert!(!is_abroad_registration_code("1a0"));
     }
 
     #[test]

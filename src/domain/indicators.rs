@@ -1,4 +1,4 @@
-//! Indicators (Decision 766/QĐ-TTg): what one dossier contributes to a commune's counters,
+//! Indicators (Decision 766/QĐ-TTg of 23 June 2022): what one dossier contributes to a commune's counters,
 //! and the indicator values and points computed from summed counters. Pure rules; the
 //! database keeps the per-dossier facts and daily sums (src/db/indicators.rs).
 //!
@@ -73,6 +73,12 @@ counters! {
     awaiting_intake,
     /// Received dossiers filed online (`KenhThucHien = 2`).
     online,
+    /// Of those, the ones 766 3.3 counts: where the procedure's result is a paper document,
+    /// only with an electronic result issued.
+    online_counted,
+    /// Received dossiers of procedures whose result is a paper document (catalog
+    /// `result_type` `paper` or `both`): the denominator of 766 4.1.
+    paper_result,
     /// Received dossiers filed by post (`KenhThucHien = 3`).
     post,
     /// Received and still open (split into on time / overdue when a report is read).
@@ -99,11 +105,12 @@ counters! {
     components_digitized,
     /// Of those, satisfied by reuse (a digital result or an earlier dossier's component).
     components_reused,
-    /// Received dossiers with components, all of them digitized (766 4.2, component side).
+    /// Received dossiers with every component file and the result file digitized (766 4.2).
     dossiers_digitized,
     /// Received dossiers with at least one reused component (766 4.3).
     data_reused,
-    /// Resolved dossiers with a digital result that is not revoked (766 4.1).
+    /// Dossiers of paper-result procedures with an electronic result that is not revoked
+    /// (766 4.1 numerator).
     results_digitized,
     /// Received dossiers with fees assessed above zero.
     fee_bearing,
@@ -126,6 +133,8 @@ pub fn label_vi(name: &str) -> &'static str {
         "refused" => "Từ chối tiếp nhận",
         "awaiting_intake" => "Chờ tiếp nhận (trực tuyến)",
         "online" => "Tiếp nhận trực tuyến",
+        "online_counted" => "Trực tuyến được tính (chỉ tiêu 3.3)",
+        "paper_result" => "Hồ sơ TTHC có kết quả bản giấy",
         "post" => "Tiếp nhận qua bưu chính",
         "in_progress" => "Đang xử lý",
         "finished_on_time" => "Đã giải quyết đúng hạn",
@@ -139,7 +148,7 @@ pub fn label_vi(name: &str) -> &'static str {
         "components" => "Thành phần hồ sơ",
         "components_digitized" => "Thành phần được số hóa",
         "components_reused" => "Thành phần tái sử dụng",
-        "dossiers_digitized" => "Hồ sơ số hóa đầy đủ thành phần",
+        "dossiers_digitized" => "Hồ sơ số hóa đầy đủ thành phần và kết quả",
         "data_reused" => "Hồ sơ tái sử dụng dữ liệu",
         "results_digitized" => "Kết quả điện tử",
         "fee_bearing" => "Hồ sơ có phí, lệ phí",
@@ -159,6 +168,8 @@ pub fn label_vi(name: &str) -> &'static str {
 pub struct FactInputs {
     pub status: String,
     pub channel: String,
+    /// The procedure's result is a paper document (catalog `result_type` `paper`/`both`).
+    pub paper_result: bool,
     /// The stopped dossier was withdrawn (its lifecycle remembers the status it left).
     pub withdrawn: bool,
     pub submitted_at: NaiveDateTime,
@@ -193,15 +204,21 @@ pub fn finished_on_time(
     supplement_requests <= 1 && due_at.is_none_or(|due| finished_at <= due)
 }
 
-/// Whether an open dossier is overdue at `as_of`: past its due date while the clock runs
-/// (a supplement pause stops it), or already asked for a supplement more than once.
+/// Whether an open dossier is overdue at `as_of`: past its due date while the clock runs,
+/// or paused for a supplement only after its due date had passed (a pause stops the clock,
+/// it does not make a late dossier on time), or already asked for a supplement more than
+/// once (766 §2.1).
 pub fn open_overdue(
     due_at: Option<NaiveDateTime>,
-    paused: bool,
+    paused_at: Option<NaiveDateTime>,
     supplement_requests: i64,
     as_of: NaiveDateTime,
 ) -> bool {
-    supplement_requests > 1 || (!paused && due_at.is_some_and(|due| due < as_of))
+    supplement_requests > 1
+        || due_at.is_some_and(|due| match paused_at {
+            Some(paused) => paused > due,
+            None => due < as_of,
+        })
 }
 
 /// What one dossier contributes to its cohort's counters.
@@ -226,6 +243,9 @@ pub fn facts(i: &FactInputs) -> Counters {
     }
     c.received = 1;
     c.online = b(i.channel == "online");
+    c.paper_result = b(i.paper_result);
+    // 766 3.3: an online dossier of a paper-result procedure counts only with an e-result.
+    c.online_counted = b(c.online == 1 && (!i.paper_result || i.digital_results > 0));
     c.post = b(i.channel == "post");
     match i.finished_at {
         None => c.in_progress = 1,
@@ -238,7 +258,11 @@ pub fn facts(i: &FactInputs) -> Counters {
     let finished = i.finished_at.is_some();
     let resolved = finished && matches!(status, Some(Status::ResultReady | Status::Returned));
     c.resolved = b(resolved);
-    c.withdrawn = b(finished && status == Some(Status::Stopped) && i.withdrawn);
+    // A withdrawal ends processing at the applicant's request (status 7), before the
+    // counter confirms it (8).
+    c.withdrawn = b(finished
+        && (status == Some(Status::WithdrawalRequested)
+            || (status == Some(Status::Stopped) && i.withdrawn)));
     // A refusal after reception is not a path of the state machine; should one be imported,
     // it ends processing like a stop.
     c.stopped = b(finished && !resolved && c.withdrawn == 0);
@@ -248,9 +272,12 @@ pub fn facts(i: &FactInputs) -> Counters {
     c.components = i.components;
     c.components_digitized = i.components_digitized;
     c.components_reused = i.components_reused;
-    c.dossiers_digitized = b(i.components > 0 && i.components_digitized >= i.components);
+    // 766 4.2: every component file and the result file.
+    c.dossiers_digitized =
+        b(i.components > 0 && i.components_digitized >= i.components && i.digital_results > 0);
     c.data_reused = b(i.components_reused > 0);
-    c.results_digitized = b(resolved && i.digital_results > 0);
+    // 766 4.1: a result-file link, over the dossiers of paper-result procedures.
+    c.results_digitized = b(i.paper_result && i.digital_results > 0);
     c.fee_bearing = b(i.fee_total > 0);
     c.paid_online = b(i.fee_total > 0 && i.online_payments > 0);
     c.synced = b(i.synced);
@@ -423,7 +450,7 @@ pub fn indicators(c: &Counters, open: &OpenSplit, certifications: i64) -> Vec<In
     let sync_rate = ratio(c.synced, c.received).unwrap_or(0.0);
     let on_time = c.finished_on_time + open.open_on_time;
     let overdue = c.finished_late + open.open_overdue;
-    let online_effective = (c.online as f64 * sync_rate).round() as i64;
+    let online_effective = (c.online_counted as f64 * sync_rate).round() as i64;
     // 5.4: 100% − (overdue % + dissatisfied %), as a count so the rate stays n ÷ d.
     let satisfaction_n = (c.received - overdue - c.dissatisfied).max(0);
     let catalog_note = "Published and updated on time, full content: scored on the procedure catalog by the ministry/province portal, not on dossiers.";
@@ -457,8 +484,8 @@ pub fn indicators(c: &Counters, open: &OpenSplit, certifications: i64) -> Vec<In
             "3.3",
             "CLGQ",
             "Hồ sơ trực tuyến",
-            "online × sync rate ÷ received; full at ≥ 50%",
-            Some("online"),
+            "online_counted × sync rate ÷ received (an online dossier of a paper-result procedure counts only with an e-result); full at ≥ 50%",
+            Some("online_counted"),
             online_effective,
             c.received,
             0.5,
@@ -467,16 +494,16 @@ pub fn indicators(c: &Counters, open: &OpenSplit, certifications: i64) -> Vec<In
         unmeasured(
             "3.4",
             "TTTT",
-            "TTHC có phí được tích hợp thanh toán trực tuyến",
+            "TTHC phát sinh giao dịch thanh toán trực tuyến",
             2.0,
-            "Scored on the catalog's payment integration by the national platform.",
+            "Scored by the national payment platform per procedure.",
         ),
         unmeasured(
             "3.5",
             "TTTT",
-            "TTHC phát sinh giao dịch thanh toán trực tuyến",
+            "TTHC có phí được tích hợp thanh toán trực tuyến",
             2.0,
-            "Scored by the national payment platform per procedure.",
+            "Scored on the catalog's payment integration by the national platform.",
         ),
         measured(
             "3.6",
@@ -492,12 +519,19 @@ pub fn indicators(c: &Counters, open: &OpenSplit, certifications: i64) -> Vec<In
         unmeasured(
             "5.1",
             "MDHL",
-            "Xử lý phản ánh, kiến nghị đúng hạn",
+            "Phản ánh, kiến nghị được phân loại",
+            0.0,
+            "Complaints (PAKN) are handled outside motcua; the dashboard publishes no separate points for this item (to confirm).",
+        ),
+        unmeasured(
+            "5.2",
+            "MDHL",
+            "Tiến độ xử lý phản ánh, kiến nghị",
             6.0,
             "Complaints (PAKN) are handled outside motcua.",
         ),
         unmeasured(
-            "5.2",
+            "5.3",
             "MDHL",
             "Mức độ hài lòng xử lý phản ánh, kiến nghị",
             6.0,
@@ -518,18 +552,18 @@ pub fn indicators(c: &Counters, open: &OpenSplit, certifications: i64) -> Vec<In
             "4.1",
             "MDSH",
             "Hồ sơ có kết quả điện tử",
-            "results_digitized ÷ resolved",
+            "results_digitized ÷ paper_result (dossiers of procedures whose result is a paper document)",
             Some("results_digitized"),
             c.results_digitized,
-            c.resolved,
+            c.paper_result,
             1.0,
             6.0,
         ),
         measured(
             "4.2",
             "MDSH",
-            "Số hóa thành phần hồ sơ",
-            "dossiers_digitized ÷ received; full at ≥ 80%",
+            "Số hóa hồ sơ (thành phần và kết quả)",
+            "dossiers_digitized ÷ received (every component file and the result file); full at ≥ 80%",
             Some("dossiers_digitized"),
             c.dossiers_digitized,
             c.received,
@@ -571,16 +605,9 @@ pub fn indicators(c: &Counters, open: &OpenSplit, certifications: i64) -> Vec<In
         unmeasured(
             "4.5",
             "MDSH",
-            "Hồ sơ khai thác CSDL quốc gia về dân cư",
-            2.0,
-            "Needs VNeID-verified accounts or population-database lookups, not connected.",
-        ),
-        unmeasured(
-            "4.6",
-            "MDSH",
-            "TTHC khai thác CSDL quốc gia về dân cư",
-            2.0,
-            "Needs population-database lookups, not connected.",
+            "Hồ sơ, TTHC khai thác CSDL quốc gia về dân cư",
+            4.0,
+            "Both population-database items (dossiers and procedures): needs VNeID-verified accounts or population-database lookups, not connected.",
         ),
     ]
 }
@@ -685,17 +712,34 @@ mod tests {
             );
         }
         let as_of = t("2026-03-06 00:00");
-        assert!(open_overdue(due, false, 0, as_of));
+        let paused_before = Some(t("2026-03-04 09:00"));
+        assert!(open_overdue(due, None, 0, as_of));
         assert!(
-            !open_overdue(due, true, 1, as_of),
-            "a paused clock is not late"
+            !open_overdue(due, paused_before, 1, as_of),
+            "a clock paused before the due date is not late"
         );
         assert!(
-            open_overdue(due, true, 2, as_of),
+            open_overdue(due, paused_before, 2, as_of),
             "a second request is late"
         );
-        assert!(!open_overdue(due, false, 0, t("2026-03-05 10:00")));
-        assert!(!open_overdue(None, false, 0, as_of));
+        assert!(!open_overdue(due, None, 0, t("2026-03-05 10:00")));
+        assert!(!open_overdue(None, None, 0, as_of));
+    }
+
+    /// 766 §2.1 (Decision 766/QĐ-TTg of 23 June 2022): a dossier paused for a supplement
+    /// after its due date had passed is late, not "paused on time".
+    #[test]
+    fn paused_after_due_date_is_overdue_decision_766_2_1() {
+        let due = Some(t("2026-03-05 10:00"));
+        let as_of = t("2026-03-04 00:00");
+        assert!(open_overdue(due, Some(t("2026-03-05 10:01")), 1, as_of));
+        assert!(!open_overdue(due, Some(t("2026-03-05 10:00")), 1, as_of));
+        assert!(!open_overdue(
+            due,
+            Some(t("2026-03-05 09:00")),
+            1,
+            t("2026-04-01 00:00")
+        ));
     }
 
     #[test]
@@ -710,6 +754,14 @@ mod tests {
         i.status = "stopped".into();
         let c = facts(&i);
         assert_eq!((c.resolved, c.stopped, c.withdrawn), (0, 1, 0));
+        // A withdrawal counts from the applicant's request (status 7).
+        let mut w = received("withdrawal_requested");
+        w.finished_at = Some(t("2026-03-04 08:00"));
+        let c = facts(&w);
+        assert_eq!(
+            (c.withdrawn, c.stopped, c.finished_on_time, c.in_progress),
+            (1, 0, 1, 0)
+        );
         i.withdrawn = true;
         let c = facts(&i);
         assert_eq!((c.stopped, c.withdrawn, c.finished_on_time), (0, 1, 1));
@@ -734,6 +786,7 @@ mod tests {
         let mut i = received("returned");
         i.finished_at = Some(t("2026-03-04 08:00"));
         i.channel = "online".into();
+        i.paper_result = true;
         i.components = 3;
         i.components_digitized = 3;
         i.components_reused = 1;
@@ -805,6 +858,8 @@ mod tests {
         let c = Counters {
             received: 10,
             online: 6,
+            online_counted: 6,
+            paper_result: 8,
             synced: 10,
             finished_on_time: 7,
             finished_late: 1,
@@ -852,6 +907,104 @@ mod tests {
                 .map(|i| i.max_points)
                 .sum();
             assert_eq!(sum, max, "{g}");
+        }
+    }
+
+    /// Decision 766/QĐ-TTg (23 June 2022), formula document: 3.3 counts an online dossier
+    /// of a paper-result procedure only with an e-result; 4.1 is over the dossiers of
+    /// paper-result procedures; 4.2 needs every component file and the result file.
+    #[test]
+    fn indicators_3_3_4_1_4_2_decision_766_of_2022() {
+        let mut i = received("processing");
+        i.channel = "online".into();
+        i.paper_result = true;
+        i.components = 2;
+        i.components_digitized = 2;
+        let c = facts(&i);
+        assert_eq!(
+            (
+                c.online,
+                c.online_counted,
+                c.paper_result,
+                c.results_digitized,
+                c.dossiers_digitized
+            ),
+            (1, 0, 1, 0, 0),
+            "paper result without an e-result: not counted in 3.3, 4.1 or 4.2"
+        );
+        i.digital_results = 1;
+        let c = facts(&i);
+        assert_eq!(
+            (c.online_counted, c.results_digitized, c.dossiers_digitized),
+            (1, 1, 1)
+        );
+        // Electronic-result procedure: online always counts; not in 4.1's denominator.
+        i.paper_result = false;
+        i.digital_results = 0;
+        let c = facts(&i);
+        assert_eq!(
+            (c.online_counted, c.paper_result, c.results_digitized),
+            (1, 0, 0)
+        );
+        // Components digitized but one missing: 4.2 not met even with a result file.
+        i.digital_results = 1;
+        i.components_digitized = 1;
+        assert_eq!(facts(&i).dossiers_digitized, 0);
+        // 4.1's denominator is paper_result, not resolved; 3.3 uses online_counted.
+        let c = Counters {
+            received: 10,
+            online: 8,
+            online_counted: 4,
+            synced: 10,
+            resolved: 2,
+            paper_result: 5,
+            results_digitized: 5,
+            ..Default::default()
+        };
+        let ind = indicators(&c, &OpenSplit::default(), 0);
+        let get = |code| ind.iter().find(|i| i.code == code).unwrap();
+        assert_eq!(
+            (get("4.1").numerator, get("4.1").denominator),
+            (Some(5), Some(5))
+        );
+        assert_eq!(get("3.3").numerator, Some(4));
+        assert_eq!(get("3.3").measure, Some("online_counted"));
+        assert_eq!(get("3.3").points, Some(9.6));
+    }
+
+    /// Numbering of the 766 formula document: 3.5 is the fee-procedure integration, 5.1
+    /// PAKN classified, 5.2 PAKN progress, 5.3 PAKN satisfaction, 4.5 both population-
+    /// database items; there is no 4.6.
+    #[test]
+    fn indicator_labels_follow_decision_766_numbering() {
+        let ind = indicators(&Counters::default(), &OpenSplit::default(), 0);
+        let name = |code| ind.iter().find(|i| i.code == code).map(|i| i.name);
+        assert_eq!(
+            name("3.5"),
+            Some("TTHC có phí được tích hợp thanh toán trực tuyến")
+        );
+        assert_eq!(
+            name("3.4"),
+            Some("TTHC phát sinh giao dịch thanh toán trực tuyến")
+        );
+        assert_eq!(name("5.1"), Some("Phản ánh, kiến nghị được phân loại"));
+        assert_eq!(name("5.2"), Some("Tiến độ xử lý phản ánh, kiến nghị"));
+        assert_eq!(
+            name("5.3"),
+            Some("Mức độ hài lòng xử lý phản ánh, kiến nghị")
+        );
+        assert_eq!(
+            name("4.5"),
+            Some("Hồ sơ, TTHC khai thác CSDL quốc gia về dân cư")
+        );
+        assert_eq!(name("4.6"), None);
+        let four_five = ind.iter().find(|i| i.code == "4.5").unwrap();
+        assert_eq!(four_five.max_points, 4.0);
+        // Every measure named by an indicator is a counter (the drill-down lists it).
+        for i in &ind {
+            if let Some(m) = i.measure {
+                assert!(Counters::NAMES.contains(&m), "{m}");
+            }
         }
     }
 

@@ -3,9 +3,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::calendar_adjustments;
+use crate::db::schema::{calendar_adjustments, holiday_rule_settings, province_day_counting};
 use crate::db::DbConn;
-use crate::domain::calendar::{Adjustment, AdjustmentKind, WorkCalendar};
+use crate::domain::calendar::{Adjustment, AdjustmentKind, DayCounting, WorkCalendar};
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
 #[diesel(table_name = calendar_adjustments)]
@@ -60,10 +60,63 @@ pub fn kind_str(kind: AdjustmentKind) -> &'static str {
     }
 }
 
-/// The working calendar with every stored adjustment (a small table: a few rows a year).
+/// The working calendar with every stored adjustment (a small table: a few rows a year)
+/// and the holiday rules an operator switched off, counting working days by the Civil Code.
 pub fn load_calendar(conn: &mut DbConn) -> QueryResult<WorkCalendar> {
     let rows: Vec<AdjustmentRow> = calendar_adjustments::table
         .select(AdjustmentRow::as_select())
         .load(conn)?;
-    Ok(WorkCalendar::default().with_adjustments(rows.iter().map(AdjustmentRow::to_domain)))
+    let disabled: Vec<String> = holiday_rule_settings::table
+        .filter(holiday_rule_settings::enabled.eq(false))
+        .select(holiday_rule_settings::rule_id)
+        .load(conn)?;
+    Ok(WorkCalendar::default()
+        .with_adjustments(rows.iter().map(AdjustmentRow::to_domain))
+        .with_disabled_rules(disabled))
+}
+
+/// [`load_calendar`] with the day counting of a province (`province_day_counting`; the
+/// Civil Code when the province has no row or an unknown value).
+pub fn load_calendar_for(conn: &mut DbConn, province_code: &str) -> QueryResult<WorkCalendar> {
+    let calendar = load_calendar(conn)?;
+    let counting = province_day_counting::table
+        .find(province_code)
+        .select(province_day_counting::counting)
+        .first::<String>(conn)
+        .optional()?
+        .and_then(|c| DayCounting::parse(&c))
+        .unwrap_or_default();
+    Ok(calendar.with_counting(counting))
+}
+
+/// A holiday rule switched on or off by an operator.
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone, Debug)]
+#[diesel(table_name = holiday_rule_settings)]
+pub struct HolidayRuleSetting {
+    pub rule_id: String,
+    pub enabled: bool,
+    pub reason: String,
+    pub changed_by: String,
+    pub changed_at: NaiveDateTime,
+}
+
+impl HolidayRuleSetting {
+    pub fn all(conn: &mut DbConn) -> QueryResult<Vec<HolidayRuleSetting>> {
+        holiday_rule_settings::table
+            .select(HolidayRuleSetting::as_select())
+            .load(conn)
+    }
+
+    /// Inserts or replaces the setting of its rule.
+    pub fn save(&self, conn: &mut DbConn) -> QueryResult<()> {
+        let updated = diesel::update(holiday_rule_settings::table.find(&self.rule_id))
+            .set(self)
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(holiday_rule_settings::table)
+                .values(self)
+                .execute(conn)?;
+        }
+        Ok(())
+    }
 }

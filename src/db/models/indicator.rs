@@ -160,6 +160,8 @@ struct InputRow {
     online_payments: i64,
     #[diesel(sql_type = Bool)]
     synced: bool,
+    #[diesel(sql_type = Bool)]
+    paper_result: bool,
     #[diesel(sql_type = Nullable<Text>)]
     rating: Option<String>,
     #[diesel(embed)]
@@ -186,6 +188,7 @@ impl InputRow {
         let inputs = FactInputs {
             status: self.status.clone(),
             channel: self.channel.clone(),
+            paper_result: self.paper_result,
             withdrawn,
             submitted_at: self.submitted_at,
             received_at: self.received_at,
@@ -240,6 +243,8 @@ fn inputs_sql(filter: &str) -> String {
            (SELECT COUNT(*) FROM payments p WHERE p.dossier_id = d.id AND p.method = 'online' AND p.status = 'succeeded') AS online_payments, \
            EXISTS (SELECT 1 FROM portal_outbox o WHERE o.dossier_id = d.id AND o.service = '{service}' AND o.status || '' = 'sent') AS synced, \
            (SELECT g.rating FROM dossier_ratings g WHERE g.dossier_id = d.id) AS rating, \
+           EXISTS (SELECT 1 FROM procedure_versions v WHERE v.id = d.procedure_version_id \
+                   AND v.result_type IN ('paper', 'both')) AS paper_result, \
            f.commune_code AS old_commune_code, f.province_code AS old_province_code, f.day AS old_day, \
            f.procedure_code AS old_procedure_code, f.channel AS old_channel, {old} \
          FROM dossiers d LEFT JOIN dossier_facts f ON f.dossier_id = d.id {filter}",
@@ -369,9 +374,17 @@ impl<Conn> RunQueryDsl<Conn> for CachedById<'_> {}
 /// delivered messages, rating or stored facts; the fee assessment, `fee_total`, is made
 /// before the creation event), and no other transaction can see the row to lock it.
 pub fn record_new(conn: &mut DbConn, d: &Dossier, fee_total: i64) -> QueryResult<()> {
+    // 766 3.3 and 4.1 need to know whether the procedure's result is a paper document.
+    let paper_result = crate::db::schema::procedure_versions::table
+        .find(&d.procedure_version_id)
+        .select(crate::db::schema::procedure_versions::result_type)
+        .first::<String>(conn)
+        .optional()?
+        .is_some_and(|t| t == "paper" || t == "both");
     let inputs = FactInputs {
         status: d.status.clone(),
         channel: d.channel.clone(),
+        paper_result,
         submitted_at: d.submitted_at,
         received_at: d.received_at,
         due_at: d.due_at,
@@ -754,7 +767,7 @@ impl OpenDossier {
     pub fn overdue(&self, as_of: NaiveDateTime) -> bool {
         open_overdue(
             self.due_at,
-            self.paused_at.is_some(),
+            self.paused_at,
             i64::from(self.supplement_requests),
             as_of,
         )
@@ -819,7 +832,7 @@ pub fn open_counts(
     as_of: NaiveDateTime,
 ) -> QueryResult<Vec<OpenCount>> {
     let sql = format!(
-        "SELECT commune_code, COUNT(*) AS open,            CAST(COALESCE(SUM(CASE WHEN supplement_requests > 1 OR (paused_at IS NULL AND due_at < {})                                   THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue          FROM dossiers WHERE {} = {} AND finished_at IS NULL AND received_at >= {} AND received_at < {}          GROUP BY commune_code",
+        "SELECT commune_code, COUNT(*) AS open,            CAST(COALESCE(SUM(CASE WHEN supplement_requests > 1 OR (paused_at IS NULL AND due_at < {}) OR paused_at > due_at                                   THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue          FROM dossiers WHERE {} = {} AND finished_at IS NULL AND received_at >= {} AND received_at < {}          GROUP BY commune_code",
         ph(conn, 1),
         scope.column(),
         ph(conn, 2),

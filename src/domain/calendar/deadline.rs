@@ -2,17 +2,23 @@
 //!
 //! Sources and practice:
 //! - The time limit of a procedure (thời hạn giải quyết) is published per case in
-//!   working days, hours, calendar days or months; one-stop software stores it in hours
-//!   with 8 h = 1 working day, counts only office hours, and skips weekends and holidays.
+//!   working days, hours, calendar days or months.
+//! - A period of working days follows the Civil Code 2015, Art. 147(2) and 148(1): the day
+//!   of reception is not counted, and a period of N working days ends at the end of office
+//!   hours of the N-th working day after it ([`DayCounting::CivilCode`], the default).
+//!   Much one-stop software instead stores durations in hours with 8 h = 1 working day
+//!   and counts office hours from the reception instant; a province whose regulation
+//!   requires that keeps it as an option ([`DayCounting::WorkingHours`]).
 //! - Reception outside office hours counts from the next working instant (practice of
 //!   the one-stop software: after 17:00 → next morning, before 07:00 → 07:00, lunch →
 //!   13:30; online dossiers submitted after hours are handled the next working day).
 //! - Calendar periods follow the Civil Code 2015, Arts. 147–148: the period starts the
 //!   day after the triggering day, and when its last day is a weekly rest day or a public
 //!   holiday it ends at the end of the next working day.
-//! - Same-day procedures: certification of copies (chứng thực) is done the day the
-//!   request is received, or the next working day if it is received after 15:00
-//!   (Decree 23/2015/NĐ-CP, Art. 7).
+//! - Same-day procedures: certification (chứng thực, Decree 23/2015/NĐ-CP Art. 7) and
+//!   civil-status registration (hộ tịch, Luật Hộ tịch 2014 Art. 5(3)) are done the day the
+//!   request is received, or the next working day if it is received after 15:00. A request
+//!   received at exactly 15:00:00 is not "after 15:00": it is done the same day.
 //! - A supplement request stops the clock; when the applicant supplies the papers the due
 //!   date moves by the paused time (newDue = oldDue + (resume − request)), counted here in
 //!   working time.
@@ -167,6 +173,55 @@ impl WorkingHours {
     }
 }
 
+/// How a period of working days ("N ngày làm việc") is counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayCounting {
+    /// Civil Code 2015 Art. 147(2), 148(1): the day of reception is not counted; the
+    /// period ends at closing time of the N-th working day after it (Monday 10:00 + 3
+    /// working days = Thursday 17:00).
+    #[default]
+    CivilCode,
+    /// N × the daily working minutes counted from the reception instant in office hours
+    /// (Monday 10:00 + 3 working days = Thursday 10:00): a per-province option for
+    /// regulations that require it.
+    WorkingHours,
+}
+
+impl DayCounting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayCounting::CivilCode => "civil_code",
+            DayCounting::WorkingHours => "working_hours",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [DayCounting::CivilCode, DayCounting::WorkingHours]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// The cutoff of same-day procedures in law: 15:00 (chứng thực: Decree 23/2015/NĐ-CP Art.
+/// 7; hộ tịch: Luật Hộ tịch 2014 Art. 5(3)).
+pub fn same_day_legal_cutoff() -> NaiveTime {
+    hm(15, 0)
+}
+
+/// The cutoff of a same-day case of a procedure in `field` (lĩnh vực), with the catalog's
+/// own cutoff if any. Certification and civil-status fields take at most 15:00 whatever
+/// the catalog says; other fields take the catalog's cutoff, and 15:00 when none is given.
+pub fn same_day_cutoff(field: &str, catalog_cutoff: Option<NaiveTime>) -> NaiveTime {
+    let legal = same_day_legal_cutoff();
+    let f = crate::domain::text::fold(field);
+    if f.contains("chung thuc") || f.contains("ho tich") {
+        catalog_cutoff.map_or(legal, |c| c.min(legal))
+    } else {
+        catalog_cutoff.unwrap_or(legal)
+    }
+}
+
 /// The statutory time limit of a procedure case.
 ///
 /// Serialised as `{"unit": "working_days", "value": 3}`,
@@ -174,7 +229,7 @@ impl WorkingHours {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "unit", content = "value", rename_all = "snake_case")]
 pub enum ProcessingTime {
-    /// "Ngày làm việc": N × the daily working minutes, counted in office hours.
+    /// "Ngày làm việc": N working days, counted by the calendar's [`DayCounting`].
     WorkingDays(u32),
     /// "Giờ" (working hours): N × 60 working minutes.
     WorkingHours(u32),
@@ -185,9 +240,10 @@ pub enum ProcessingTime {
     /// month's last day if it has no such day — Civil Code 2015 Art. 148), at closing
     /// time, moved forward like calendar days.
     CalendarMonths(u32),
-    /// Done the day it is received if received on a working day before `cutoff`, else by
-    /// the end of the next working day (chứng thực: cutoff 15:00, Decree 23/2015 Art. 7).
-    /// A cutoff later than closing time acts as closing time.
+    /// Done the day it is received if received on a working day at or before `cutoff`
+    /// (and before closing), else by the end of the next working day (chứng thực and hộ
+    /// tịch: cutoff 15:00, Decree 23/2015 Art. 7, Luật Hộ tịch 2014 Art. 5(3)). A cutoff
+    /// later than closing time acts as closing time.
     SameDay { cutoff: NaiveTime },
 }
 
@@ -356,6 +412,53 @@ impl WorkCalendar {
         }
     }
 
+    /// The latest instant an apology slip with a new date (phiếu xin lỗi và hẹn lại) is
+    /// due for a dossier due at `due_at`: closing time of the last working day before the
+    /// due date ("at the latest one working day before the due date"; provincial one-stop
+    /// regulations under Decree 118/2025/NĐ-CP).
+    pub fn apology_deadline(&self, due_at: DateTime<Utc>) -> DateTime<Utc> {
+        let mut days = Days::new(self);
+        let Some(mut d) = to_local(due_at).map(|t| t.date()) else {
+            return due_at;
+        };
+        loop {
+            match d.pred_opt() {
+                Some(p) => d = p,
+                None => return DateTime::<Utc>::MIN_UTC,
+            }
+            if days.is_working(d) {
+                break;
+            }
+        }
+        from_local(d.and_time(self.hours.afternoon_end)).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// `due_at` moved by `n` working days (a lawful extension, e.g. chứng thực by up to 2
+    /// working days, Decree 23/2015/NĐ-CP Art. 21): the end of the `n`-th working day after
+    /// the due date (Civil Code counting), or `n` working days of office hours from it.
+    pub fn extend_by_working_days(&self, due_at: DateTime<Utc>, n: u32) -> DateTime<Utc> {
+        let n = n.min(MAX_PROCESSING_DAYS);
+        match self.counting {
+            DayCounting::CivilCode => {
+                let Some(mut day) = to_local(due_at).map(|t| t.date()) else {
+                    return due_at;
+                };
+                for _ in 0..n {
+                    match self.next_working_day(day) {
+                        Some(next) => day = next,
+                        None => return DateTime::<Utc>::MAX_UTC,
+                    }
+                }
+                from_local(day.and_time(self.hours.afternoon_end))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC)
+                    .max(due_at)
+            }
+            DayCounting::WorkingHours => {
+                self.add_working_minutes(due_at, i64::from(n) * self.hours.daily_minutes())
+            }
+        }
+    }
+
     fn working_time_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> TimeDelta {
         let mut w = Walker::new(self, false);
         match (to_local(a), to_local(b)) {
@@ -407,6 +510,34 @@ fn compute_due(
         ))
     };
     let due = match *time {
+        ProcessingTime::WorkingDays(n) if w.days.calendar().counting == DayCounting::CivilCode => {
+            explanation.push(format!(
+                "Thời hạn: {n} ngày làm việc, không tính ngày tiếp nhận; kết thúc vào cuối \
+                 giờ làm việc của ngày làm việc thứ {n} sau ngày tiếp nhận (Bộ luật Dân sự \
+                 2015, Điều 147 khoản 2, Điều 148 khoản 1)."
+            ));
+            if n > MAX_PROCESSING_DAYS {
+                cap_note(explanation);
+            }
+            let reception_day = received.date();
+            let mut day = if n == 0 {
+                // Zero days: by the end of the reception day, if it can still be worked.
+                if received_kind.is_working() && received.time() < hours.afternoon_end {
+                    reception_day
+                } else {
+                    w.next_working_day(reception_day)?
+                }
+            } else {
+                reception_day
+            };
+            if !received_kind.is_working() {
+                w.record(reception_day, &received_kind);
+            }
+            for _ in 0..n.min(MAX_PROCESSING_DAYS) {
+                day = w.next_working_day(day)?;
+            }
+            day.and_time(hours.afternoon_end)
+        }
         ProcessingTime::WorkingDays(n) => {
             let minutes = i64::from(n.min(MAX_PROCESSING_DAYS)) * daily;
             explanation.push(format!(
@@ -447,13 +578,17 @@ fn compute_due(
         ProcessingTime::SameDay { cutoff } => {
             let cutoff = cutoff.min(hours.afternoon_end);
             explanation.push(format!(
-                "Thời hạn: trong ngày nếu tiếp nhận trước {} của ngày làm việc; \
-                 tiếp nhận từ {} hoặc vào ngày nghỉ thì trong ngày làm việc tiếp theo.",
+                "Thời hạn: trong ngày nếu tiếp nhận đến {} của ngày làm việc; \
+                 tiếp nhận sau {} hoặc vào ngày nghỉ thì trong ngày làm việc tiếp theo.",
                 fmt_time(cutoff),
                 fmt_time(cutoff)
             ));
             let date = received.date();
-            let day = if received_kind.is_working() && received.time() < cutoff {
+            // "Sau 15 giờ": 15:00:00 itself is still the same day.
+            let day = if received_kind.is_working()
+                && received.time() <= cutoff
+                && received.time() < hours.afternoon_end
+            {
                 date
             } else {
                 w.next_working_day(date)?
@@ -650,6 +785,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The working-hours option: the existing table of cases documents it.
+    fn hours_rule() -> WorkCalendar {
+        WorkCalendar::default().with_counting(DayCounting::WorkingHours)
+    }
+
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
@@ -676,7 +816,7 @@ mod tests {
     fn official_2025() -> WorkCalendar {
         // As announced for public servants: Tết 27/1–31/1 (3/2 worked), and for 30/4 the
         // swap of Saturday 26/4 with Friday 2/5.
-        WorkCalendar::default().with_adjustments([
+        hours_rule().with_adjustments([
             Adjustment::day_off(d(2025, 1, 27), "Nghỉ Tết Nguyên Đán"),
             Adjustment::working_day(d(2025, 2, 3), "Đi làm"),
             Adjustment::working_day(d(2025, 4, 26), "Làm bù cho ngày 02/5"),
@@ -695,7 +835,7 @@ mod tests {
     }
 
     fn cases() -> Vec<Case> {
-        let def = WorkCalendar::default;
+        let def = hours_rule;
         let same_day = ProcessingTime::same_day_certification();
         vec![
             Case {
@@ -999,12 +1139,12 @@ mod tests {
                 skipped: vec![],
             },
             Case {
-                name: "same day, at 15:00 → next working day",
+                name: "same day, at 15:00:00 exactly → still that day (not after 15:00)",
                 calendar: def(),
                 received: at(2025, 1, 7, 15, 0),
                 time: same_day,
                 clock_start: "2025-01-07 15:00",
-                due: "2025-01-08 17:00",
+                due: "2025-01-07 17:00",
                 skipped: vec![],
             },
             Case {
@@ -1090,7 +1230,7 @@ mod tests {
 
     #[test]
     fn skipped_days_carry_names() {
-        let cal = WorkCalendar::default();
+        let cal = hours_rule();
         let due = cal.due(at(2022, 4, 29, 16, 0), &WorkingDays(1));
         // 30/4/2022 Saturday, 1/5 Sunday → compensatory Monday 2/5 and Tuesday 3/5.
         assert_eq!(local(due.due_at), "2022-05-04 16:00");
@@ -1119,7 +1259,7 @@ mod tests {
 
     #[test]
     fn explanation_text() {
-        let cal = WorkCalendar::default();
+        let cal = hours_rule();
         let due = cal.due(at(2025, 1, 3, 17, 30), &WorkingDays(3));
         assert_eq!(
             due.explanation,
@@ -1162,7 +1302,7 @@ mod tests {
 
     #[test]
     fn serialises_snake_case() {
-        let cal = WorkCalendar::default();
+        let cal = hours_rule();
         let due = cal.due(at(2025, 1, 29, 9, 0), &WorkingDays(3));
         let json = serde_json::to_value(&due).unwrap();
         assert_eq!(
@@ -1256,7 +1396,7 @@ mod tests {
     #[test]
     fn other_working_hours() {
         let h = WorkingHours::new(hm(7, 30), hm(11, 30), hm(13, 30), hm(17, 30)).unwrap();
-        let cal = WorkCalendar::new(h);
+        let cal = WorkCalendar::new(h).with_counting(DayCounting::WorkingHours);
         let due = cal.due(at(2025, 1, 3, 17, 15), &WorkingDays(1));
         assert_eq!(local(due.clock_starts_at), "2025-01-03 17:15");
         assert_eq!(local(due.due_at), "2025-01-06 17:15");
@@ -1285,7 +1425,7 @@ mod tests {
 
     #[test]
     fn working_minutes_between_cases() {
-        let cal = WorkCalendar::default();
+        let cal = hours_rule();
         let fri16 = at(2025, 1, 3, 16, 0);
         let mon8 = at(2025, 1, 6, 8, 0);
         assert_eq!(cal.working_minutes_between(fri16, mon8), 120);
@@ -1324,7 +1464,7 @@ mod tests {
 
     #[test]
     fn add_working_minutes_cases() {
-        let cal = WorkCalendar::default();
+        let cal = hours_rule();
         let mon7 = at(2025, 1, 6, 7, 0);
         assert_eq!(local(cal.add_working_minutes(mon7, 0)), "2025-01-06 07:00");
         assert_eq!(
@@ -1363,7 +1503,7 @@ mod tests {
 
     #[test]
     fn pause_cases() {
-        let cal = WorkCalendar::default();
+        let cal = hours_rule();
         let due = at(2025, 1, 8, 16, 0);
         // One working day paused → one working day later.
         assert_eq!(
@@ -1405,7 +1545,7 @@ mod tests {
 
     #[test]
     fn extremes_do_not_panic() {
-        let cal = WorkCalendar::default();
+        let cal = hours_rule();
         for t in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
             for pt in [
                 WorkingDays(u32::MAX),
@@ -1464,11 +1604,12 @@ mod tests {
                 Adjustment::working_day(date, "Làm việc")
             }
         });
-        prop_oneof![
-            Just(WorkCalendar::default()),
-            proptest::collection::vec(adjustment, 0..40)
-                .prop_map(|a| WorkCalendar::default().with_adjustments(a)),
-        ]
+        let counting = prop_oneof![
+            Just(DayCounting::CivilCode),
+            Just(DayCounting::WorkingHours)
+        ];
+        (counting, proptest::collection::vec(adjustment, 0..40))
+            .prop_map(|(c, a)| WorkCalendar::default().with_counting(c).with_adjustments(a))
     }
 
     fn in_working_time(cal: &WorkCalendar, t: DateTime<Utc>) -> bool {
@@ -1484,6 +1625,134 @@ mod tests {
             CalendarMonths(n) => CalendarMonths(n + k),
             SameDay { cutoff } => SameDay { cutoff },
         }
+    }
+
+    /// Decree 23/2015/NĐ-CP Art. 21: up to 2 working days more for a certification;
+    /// apology slip at the latest one working day before the due date (provincial one-stop
+    /// regulations under Decree 118/2025/NĐ-CP).
+    #[test]
+    fn certification_extension_and_apology_deadline_decree_23_2015_art_21() {
+        let cal = WorkCalendar::default();
+        // Due Thursday 9/1/2025 17:00 → +2 working days = Monday 13/1 17:00.
+        let due = at(2025, 1, 9, 17, 0);
+        assert_eq!(
+            local(cal.extend_by_working_days(due, 2)),
+            "2025-01-13 17:00"
+        );
+        assert_eq!(
+            local(cal.extend_by_working_days(due, 0)),
+            "2025-01-09 17:00"
+        );
+        // Working-hours option: 2 × 8 h from the due instant.
+        let h = hours_rule();
+        assert_eq!(
+            local(h.extend_by_working_days(at(2025, 1, 9, 10, 0), 2)),
+            "2025-01-13 10:00"
+        );
+        // Apology: at the latest at closing of the working day before the due date.
+        assert_eq!(local(cal.apology_deadline(due)), "2025-01-08 17:00");
+        // Due Monday 6/1/2025: the working day before is Friday 3/1.
+        assert_eq!(
+            local(cal.apology_deadline(at(2025, 1, 6, 17, 0))),
+            "2025-01-03 17:00"
+        );
+        // Due Tuesday 4/2/2025 after Tết: the last working day before is Monday 27/1.
+        assert_eq!(
+            local(cal.apology_deadline(at(2025, 2, 4, 17, 0))),
+            "2025-01-27 17:00"
+        );
+    }
+
+    // ---- Civil Code counting (the default) ----
+
+    /// Civil Code 2015 Art. 147(2), 148(1): the reception day is not counted; N working
+    /// days end at closing time of the N-th working day after it.
+    #[test]
+    fn civil_code_working_days_civil_code_2015_art_147_148() {
+        let cal = WorkCalendar::default();
+        assert_eq!(cal.counting, DayCounting::CivilCode);
+        let due = |r, n| local(cal.due(r, &WorkingDays(n)).due_at);
+        // The issue's example: Monday 10:00 + 3 days = Thursday 17:00 (not 10:00), so a
+        // result returned Thursday 14:00 is on time.
+        assert_eq!(due(at(2025, 1, 6, 10, 0), 3), "2025-01-09 17:00");
+        // Reception time within the day does not matter.
+        assert_eq!(due(at(2025, 1, 6, 7, 0), 3), "2025-01-09 17:00");
+        assert_eq!(due(at(2025, 1, 6, 16, 59), 3), "2025-01-09 17:00");
+        // After closing or on a weekend: still the next working days after that day.
+        assert_eq!(due(at(2025, 1, 6, 18, 0), 1), "2025-01-07 17:00");
+        assert_eq!(due(at(2025, 1, 3, 16, 0), 1), "2025-01-06 17:00");
+        assert_eq!(due(at(2025, 1, 4, 9, 0), 1), "2025-01-06 17:00");
+        // Holidays are skipped: received Friday 24/1/2025, Tết 28/1–1/2, 3/2 compensatory.
+        let d3 = cal.due(at(2025, 1, 24, 9, 0), &WorkingDays(3));
+        assert_eq!(local(d3.due_at), "2025-02-05 17:00");
+        assert_eq!(
+            skipped(&d3),
+            vec![
+                (d(2025, 1, 25), Weekend),
+                (d(2025, 1, 26), Weekend),
+                (d(2025, 1, 28), PublicHoliday),
+                (d(2025, 1, 29), PublicHoliday),
+                (d(2025, 1, 30), PublicHoliday),
+                (d(2025, 1, 31), PublicHoliday),
+                (d(2025, 2, 1), PublicHoliday),
+                (d(2025, 2, 2), Weekend),
+                (d(2025, 2, 3), CompensatoryDayOff),
+            ]
+        );
+        assert!(d3.explanation.iter().any(|e| e.contains("Điều 147")));
+        // Zero days: the end of the reception day, or of the next working day.
+        assert_eq!(due(at(2025, 1, 6, 10, 0), 0), "2025-01-06 17:00");
+        assert_eq!(due(at(2025, 1, 6, 17, 0), 0), "2025-01-07 17:00");
+        // The working-hours option counts 3 × 8 h from the instant.
+        let hours = hours_rule();
+        assert_eq!(
+            local(hours.due(at(2025, 1, 6, 10, 0), &WorkingDays(3)).due_at),
+            "2025-01-09 10:00"
+        );
+        // Hours stay hours under either counting.
+        assert_eq!(
+            local(cal.due(at(2025, 1, 7, 10, 0), &Hours(4)).due_at),
+            "2025-01-07 16:00"
+        );
+        assert_eq!(
+            DayCounting::parse("working_hours"),
+            Some(DayCounting::WorkingHours)
+        );
+        assert_eq!(
+            DayCounting::parse("civil_code"),
+            Some(DayCounting::CivilCode)
+        );
+        assert_eq!(DayCounting::parse("x"), None);
+    }
+
+    /// Decree 23/2015/NĐ-CP Art. 7 (chứng thực) and Luật Hộ tịch 2014 Art. 5(3) (hộ tịch):
+    /// received after 15:00 → the next working day. 15:00:00 exactly is not "after 15:00".
+    #[test]
+    fn same_day_cutoff_15_00_decree_23_2015_art_7_civil_status_law_2014_art_5() {
+        let cal = WorkCalendar::default();
+        let t = ProcessingTime::same_day_certification();
+        let due = |h, m, s| {
+            let r = from_local(d(2025, 1, 7).and_hms_opt(h, m, s).unwrap()).unwrap();
+            local(cal.due(r, &t).due_at)
+        };
+        assert_eq!(due(14, 59, 59), "2025-01-07 17:00");
+        assert_eq!(due(15, 0, 0), "2025-01-07 17:00");
+        assert_eq!(due(15, 0, 1), "2025-01-08 17:00");
+        assert_eq!(due(16, 30, 0), "2025-01-08 17:00");
+        // A fraction of a second after 15:00 is after 15:00.
+        let r = from_local(d(2025, 1, 7).and_hms_milli_opt(15, 0, 0, 1).unwrap()).unwrap();
+        assert_eq!(local(cal.due(r, &t).due_at), "2025-01-08 17:00");
+        // Which cutoff a case gets.
+        let c = |h, m| Some(hm(h, m));
+        assert_eq!(same_day_cutoff("Hộ tịch", None), hm(15, 0));
+        assert_eq!(same_day_cutoff("Hộ tịch", c(17, 0)), hm(15, 0));
+        assert_eq!(same_day_cutoff("Chứng thực", c(16, 0)), hm(15, 0));
+        assert_eq!(same_day_cutoff("Chứng thực", c(11, 0)), hm(11, 0));
+        assert_eq!(same_day_cutoff("Đăng ký, quản lý cư trú", None), hm(15, 0));
+        assert_eq!(
+            same_day_cutoff("Đăng ký, quản lý cư trú", c(16, 30)),
+            hm(16, 30)
+        );
     }
 
     proptest! {
@@ -1516,6 +1785,7 @@ mod tests {
 
         #[test]
         fn working_time_due_matches_add_working_minutes(cal in calendar(), received in instant_2020_2035(), n in 0u32..80) {
+            let cal = cal.with_counting(DayCounting::WorkingHours);
             let days = cal.due(received, &WorkingDays(n));
             prop_assert_eq!(days.due_at, cal.add_working_minutes(received, i64::from(n) * 480));
             let hours = cal.due(received, &Hours(n));
@@ -1624,7 +1894,9 @@ mod tests {
             let cutoff = hm(h, m);
             let due = cal.due(received, &SameDay { cutoff });
             let l = to_local(received).unwrap();
-            let today = cal.is_working_day(l.date()) && l.time() < cutoff.min(cal.hours.afternoon_end());
+            let today = cal.is_working_day(l.date())
+                && l.time() <= cutoff
+                && l.time() < cal.hours.afternoon_end();
             if today {
                 prop_assert_eq!(due.due_date, l.date());
             } else {

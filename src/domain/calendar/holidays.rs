@@ -19,9 +19,9 @@
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::deadline::WorkingHours;
+use super::deadline::{DayCounting, WorkingHours};
 use super::lunar::lunar_to_solar;
 
 /// 1/1 — Labour Code 2019 Art. 112(1)(a).
@@ -36,6 +36,112 @@ pub const REUNIFICATION_DAY: &str = "Ngày Giải phóng miền Nam, thống nh�
 pub const LABOUR_DAY: &str = "Ngày Quốc tế Lao động";
 /// 2/9 and one adjacent day — Art. 112(1)(đ).
 pub const NATIONAL_DAY: &str = "Quốc khánh";
+/// 24/11 — reported added to Art. 112 by NQ 28/2026/QH16 (in force 01/07/2026).
+pub const CULTURE_DAY: &str = "Ngày Văn hóa Việt Nam";
+
+/// A statutory holiday as an effective-dated rule with its legal basis.
+///
+/// The computation of [`statutory_holidays`] follows these rules; an operator can switch
+/// one off ([`WorkCalendar::disabled_rules`], stored in `holiday_rule_settings`) without a
+/// release, e.g. if a reported amendment turns out not to be in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HolidayRule {
+    /// Stable id, e.g. `culture_day`.
+    pub id: &'static str,
+    pub name: &'static str,
+    /// The day(s), in words.
+    pub days: &'static str,
+    pub legal_basis: &'static str,
+    /// First solar year the rule gives a day off (the rule's days before its entry into
+    /// force are not holidays).
+    pub from_year: i32,
+    /// Date the legal basis entered into force.
+    pub in_force_from: Option<&'static str>,
+    /// The legal basis was not checked against the official text ("to confirm").
+    pub to_confirm: bool,
+}
+
+/// Statutory holiday rules (Labour Code 2019 Art. 112(1) and its predecessors), in the
+/// order of the article.
+pub const HOLIDAY_RULES: [HolidayRule; 8] = [
+    HolidayRule {
+        id: "new_year",
+        name: NEW_YEAR,
+        days: "1/1",
+        legal_basis: "Bộ luật Lao động 2019, Điều 112 khoản 1 điểm a",
+        from_year: i32::MIN,
+        in_force_from: None,
+        to_confirm: false,
+    },
+    HolidayRule {
+        id: "lunar_new_year",
+        name: LUNAR_NEW_YEAR,
+        days: "5 ngày (4 trước 2013): ngày cuối năm âm lịch và mùng 1–4 (mặc định; Thủ tướng quyết định hằng năm)",
+        legal_basis: "Bộ luật Lao động 2019, Điều 112 khoản 1 điểm b và khoản 3",
+        from_year: i32::MIN,
+        in_force_from: None,
+        to_confirm: false,
+    },
+    HolidayRule {
+        id: "hung_kings",
+        name: HUNG_KINGS,
+        days: "10/3 âm lịch",
+        legal_basis: "Bộ luật Lao động 2019, Điều 112 khoản 1 điểm c (từ 2007: Luật sửa đổi Bộ luật Lao động 2007)",
+        from_year: 2007,
+        in_force_from: None,
+        to_confirm: false,
+    },
+    HolidayRule {
+        id: "reunification_day",
+        name: REUNIFICATION_DAY,
+        days: "30/4",
+        legal_basis: "Bộ luật Lao động 2019, Điều 112 khoản 1 điểm d",
+        from_year: i32::MIN,
+        in_force_from: None,
+        to_confirm: false,
+    },
+    HolidayRule {
+        id: "labour_day",
+        name: LABOUR_DAY,
+        days: "1/5",
+        legal_basis: "Bộ luật Lao động 2019, Điều 112 khoản 1 điểm d",
+        from_year: i32::MIN,
+        in_force_from: None,
+        to_confirm: false,
+    },
+    HolidayRule {
+        id: "national_day",
+        name: NATIONAL_DAY,
+        days: "2/9",
+        legal_basis: "Bộ luật Lao động 2019, Điều 112 khoản 1 điểm đ",
+        from_year: i32::MIN,
+        in_force_from: None,
+        to_confirm: false,
+    },
+    HolidayRule {
+        id: "national_day_second_day",
+        name: NATIONAL_DAY,
+        days: "1/9 (mặc định) hoặc 3/9 theo quyết định hằng năm",
+        legal_basis: "Bộ luật Lao động 2019, Điều 112 khoản 1 điểm đ và khoản 3",
+        from_year: 2021,
+        in_force_from: Some("2021-01-01"),
+        to_confirm: false,
+    },
+    HolidayRule {
+        id: "culture_day",
+        name: CULTURE_DAY,
+        days: "24/11",
+        legal_basis: "Bộ luật Lao động 2019, Điều 112 như được sửa đổi bởi Nghị quyết 28/2026/QH16 (theo tin Chính phủ; chưa đối chiếu văn bản chính thức)",
+        from_year: 2026,
+        in_force_from: Some("2026-07-01"),
+        to_confirm: true,
+    },
+];
+
+/// The rule with this id.
+pub fn holiday_rule(id: &str) -> Option<&'static HolidayRule> {
+    HOLIDAY_RULES.iter().find(|r| r.id == id)
+}
 
 /// What kind of entry a [`Holiday`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -97,6 +203,20 @@ impl Adjustment {
     }
 }
 
+/// The government's decisions for 2026 that differ from the computed default, as shipped
+/// in migration `2025-07-01-000016_legal_counting` (TB 9441/TB-BNV): Monday 31/8 off,
+/// Saturday 22/8 worked. Tết 16–20/2/2026 and 1–2/9/2026 are the computed defaults.
+pub fn government_decisions_2026() -> Vec<Adjustment> {
+    let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).expect("valid date");
+    vec![
+        Adjustment::working_day(d(8, 22), "Làm bù cho ngày nghỉ 31/8/2026"),
+        Adjustment::day_off(
+            d(8, 31),
+            "Nghỉ hoán đổi Quốc khánh (làm bù thứ Bảy 22/8/2026)",
+        ),
+    ]
+}
+
 /// What a date is for a state agency.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -151,14 +271,40 @@ pub struct WorkCalendar {
     pub hours: WorkingHours,
     #[serde(default)]
     pub adjustments: BTreeMap<NaiveDate, Adjustment>,
+    /// How a period of working days is counted (Civil Code by default).
+    #[serde(default)]
+    pub counting: DayCounting,
+    /// Ids of [`HOLIDAY_RULES`] an operator switched off.
+    #[serde(default)]
+    pub disabled_rules: BTreeSet<String>,
 }
 
 impl WorkCalendar {
     pub fn new(hours: WorkingHours) -> Self {
         WorkCalendar {
             hours,
-            adjustments: BTreeMap::new(),
+            ..WorkCalendar::default()
         }
+    }
+
+    /// The same calendar counting working-day periods by `counting`.
+    pub fn with_counting(mut self, counting: DayCounting) -> Self {
+        self.counting = counting;
+        self
+    }
+
+    /// The same calendar with these holiday rules switched off.
+    pub fn with_disabled_rules<S: Into<String>>(
+        mut self,
+        ids: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.disabled_rules.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// The statutory holidays of a year under this calendar's enabled rules.
+    pub fn statutory_holidays(&self, year: i32) -> Vec<Holiday> {
+        statutory_holidays_with(year, &self.disabled_rules)
     }
 
     /// Adds adjustments (a later one for the same date replaces an earlier one).
@@ -178,7 +324,8 @@ impl WorkCalendar {
     /// holidays and compensatory days, with the year's adjustments replacing or adding
     /// entries.
     pub fn holidays(&self, year: i32) -> Vec<Holiday> {
-        let mut by_date: BTreeMap<NaiveDate, Holiday> = statutory_holidays(year)
+        let mut by_date: BTreeMap<NaiveDate, Holiday> = self
+            .statutory_holidays(year)
             .into_iter()
             .map(|h| (h.date, h))
             .collect();
@@ -264,7 +411,7 @@ impl<'a> Days<'a> {
             };
         }
         if self.year != Some(date.year()) {
-            self.statutory = statutory_holidays(date.year());
+            self.statutory = self.calendar.statutory_holidays(date.year());
             self.year = Some(date.year());
         }
         if let Ok(i) = self.statutory.binary_search_by_key(&date, |h| h.date) {
@@ -307,26 +454,36 @@ fn is_weekend(date: NaiveDate) -> bool {
 /// day, after it, that is neither a weekend nor a holiday nor already a compensatory day;
 /// holidays are processed in date order. So a 5-day Tết that covers a weekend is
 /// followed by two compensatory days. Compensatory days never cross into the next year
-/// (the last holiday of a year is in September).
+/// (the last holiday of a year is 24/11 from 2026, in September before; a 24/11 on a
+/// weekend is compensated by 26/11 at the latest).
 ///
 /// Lunar holidays are omitted for years outside [`super::lunar::SUPPORTED_YEARS`].
 pub fn statutory_holidays(year: i32) -> Vec<Holiday> {
+    statutory_holidays_with(year, &BTreeSet::new())
+}
+
+/// [`statutory_holidays`] without the rules whose ids are in `disabled`. A rule applies
+/// from its `from_year` ([`HOLIDAY_RULES`]).
+pub fn statutory_holidays_with(year: i32, disabled: &BTreeSet<String>) -> Vec<Holiday> {
+    let applies =
+        |id: &str| !disabled.contains(id) && holiday_rule(id).is_some_and(|r| year >= r.from_year);
     let mut public: Vec<(NaiveDate, &'static str)> = Vec::new();
-    let mut solar = |month: u32, day: u32, name: &'static str| {
-        if let Some(date) = NaiveDate::from_ymd_opt(year, month, day) {
-            public.push((date, name));
+    let mut solar = |id: &str, month: u32, day: u32, name: &'static str| {
+        if applies(id) {
+            if let Some(date) = NaiveDate::from_ymd_opt(year, month, day) {
+                public.push((date, name));
+            }
         }
     };
-    solar(1, 1, NEW_YEAR);
-    solar(4, 30, REUNIFICATION_DAY);
-    solar(5, 1, LABOUR_DAY);
-    solar(9, 2, NATIONAL_DAY);
-    if year >= 2021 {
-        solar(9, 1, NATIONAL_DAY);
-    }
+    solar("new_year", 1, 1, NEW_YEAR);
+    solar("reunification_day", 4, 30, REUNIFICATION_DAY);
+    solar("labour_day", 5, 1, LABOUR_DAY);
+    solar("national_day", 9, 2, NATIONAL_DAY);
+    solar("national_day_second_day", 9, 1, NATIONAL_DAY);
+    solar("culture_day", 11, 24, CULTURE_DAY);
     // Tết: 5 days since the Labour Code 2012 (in force 01/05/2013), 4 before.
     let tet_days_after_eve: u32 = if year >= 2013 { 4 } else { 3 };
-    if let Some(tet) = lunar_to_solar(year, 1, 1, false) {
+    if let Some(tet) = lunar_to_solar(year, 1, 1, false).filter(|_| applies("lunar_new_year")) {
         if let Some(eve) = tet.pred_opt() {
             public.push((eve, LUNAR_NEW_YEAR));
         }
@@ -339,7 +496,7 @@ pub fn statutory_holidays(year: i32) -> Vec<Holiday> {
         }
     }
     // Giỗ Tổ Hùng Vương: a paid holiday since the 2007 amendment of the Labour Code.
-    if year >= 2007 {
+    if applies("hung_kings") {
         if let Some(date) = lunar_to_solar(year, 3, 10, false) {
             public.push((date, HUNG_KINGS));
         }
@@ -434,10 +591,27 @@ mod tests {
         );
     }
 
+    /// Labour Code 2019 Art. 112(1): 11 days from 2021; 12 from 2026 with 24/11 (Ngày Văn
+    /// hóa Việt Nam) as reported added by NQ 28/2026/QH16, in force 01/07/2026 — to
+    /// confirm against the official text; switching the rule off gives 11 again.
     #[test]
-    fn eleven_public_days_every_year_since_2021() {
-        for year in 2021..=2099 {
+    fn eleven_public_days_2021_2025_twelve_from_2026_labour_code_art_112_nq_28_2026() {
+        for year in 2021..=2025 {
             assert_eq!(public(year).len(), 11, "{year}");
+        }
+        for year in 2026..=2099 {
+            assert_eq!(public(year).len(), 12, "{year}");
+            assert!(public(year).contains(&(d(year, 11, 24), CULTURE_DAY.to_owned())));
+            let off: BTreeSet<String> = ["culture_day".to_string()].into();
+            let without: Vec<Holiday> = statutory_holidays_with(year, &off);
+            assert_eq!(
+                without
+                    .iter()
+                    .filter(|h| h.kind == HolidayKind::Public)
+                    .count(),
+                11,
+                "{year}"
+            );
         }
         for year in 2013..=2020 {
             assert_eq!(public(year).len(), 10, "{year}");
@@ -642,7 +816,9 @@ mod tests {
 
     #[test]
     fn national_day_on_third_of_september_via_adjustments() {
-        // A year where the PM picks 2/9 + 3/9 (2026: Wednesday 2/9, Thursday 3/9).
+        // How a year where the PM picks 2/9 + 3/9 is entered (dates of 2026, a Wednesday
+        // and Thursday, used as an example only: the real 2026 decision, TB 9441/TB-BNV,
+        // is 1–2/9 plus Monday 31/8 — see `government_decisions_2026`).
         let cal = WorkCalendar::default().with_adjustments([
             Adjustment::working_day(d(2026, 9, 1), "Đi làm (nghỉ Quốc khánh vào 03/9)"),
             Adjustment::day_off(d(2026, 9, 3), NATIONAL_DAY),
@@ -651,6 +827,66 @@ mod tests {
         assert!(!cal.is_working_day(d(2026, 9, 2)));
         assert!(!cal.is_working_day(d(2026, 9, 3)));
         assert!(cal.is_working_day(d(2026, 9, 4)));
+    }
+
+    /// The rules table: every rule has a legal basis; only 24/11 is "to confirm".
+    #[test]
+    fn holiday_rules_have_legal_basis_and_culture_day_is_to_confirm() {
+        for r in HOLIDAY_RULES {
+            assert!(!r.legal_basis.is_empty(), "{}", r.id);
+            assert_eq!(holiday_rule(r.id), Some(&r));
+        }
+        let culture = holiday_rule("culture_day").unwrap();
+        assert!(culture.to_confirm && culture.legal_basis.contains("28/2026/QH16"));
+        assert_eq!(culture.in_force_from, Some("2026-07-01"));
+        assert_eq!(HOLIDAY_RULES.iter().filter(|r| r.to_confirm).count(), 1);
+        // 24/11/2025 is an ordinary Monday; 24/11/2026 a Tuesday off.
+        let cal = WorkCalendar::default();
+        assert!(cal.is_working_day(d(2025, 11, 24)));
+        assert_eq!(
+            cal.day_kind(d(2026, 11, 24)),
+            DayKind::Holiday {
+                name: CULTURE_DAY.into()
+            }
+        );
+        // An operator switches the rule off: a working day again, no release needed.
+        let off = WorkCalendar::default().with_disabled_rules(["culture_day"]);
+        assert!(off.is_working_day(d(2026, 11, 24)));
+        // 24/11/2029 is a Saturday: compensated on Monday 26/11.
+        assert_eq!(
+            cal.day_kind(d(2029, 11, 26)),
+            DayKind::Compensatory {
+                name: CULTURE_DAY.into()
+            }
+        );
+        // Switching off Giỗ Tổ removes its compensatory day too (2026: Sunday 26/4).
+        let no_hung = WorkCalendar::default().with_disabled_rules(["hung_kings"]);
+        assert!(!no_hung.is_working_day(d(2026, 4, 26)));
+        assert!(no_hung.is_working_day(d(2026, 4, 27)));
+    }
+
+    /// The 2026 government decisions shipped as data (migration
+    /// 2025-07-01-000016_legal_counting, TB 9441/TB-BNV): Tết 16–20/2/2026 (the computed
+    /// default), National Day 1–2/9/2026 plus Monday 31/8 off against Saturday 22/8 worked.
+    #[test]
+    fn government_decisions_2026_tb_9441_tb_bnv() {
+        let cal = WorkCalendar::default().with_adjustments(government_decisions_2026());
+        for day in 16..=20 {
+            assert!(!cal.is_working_day(d(2026, 2, day)), "Tết {day}/2");
+        }
+        assert!(cal.is_working_day(d(2026, 2, 23)));
+        assert!(cal.is_working_day(d(2026, 2, 13)));
+        assert!(cal.is_working_day(d(2026, 8, 22)));
+        assert_eq!(
+            cal.day_kind(d(2026, 8, 31)),
+            DayKind::GovernmentDayOff {
+                name: "Nghỉ hoán đổi Quốc khánh (làm bù thứ Bảy 22/8/2026)".into()
+            }
+        );
+        assert!(!cal.is_working_day(d(2026, 9, 1)));
+        assert!(!cal.is_working_day(d(2026, 9, 2)));
+        assert!(cal.is_working_day(d(2026, 9, 3)));
+        assert_eq!(cal.next_working_day(d(2026, 8, 28)), Some(d(2026, 9, 3)));
     }
 
     #[test]

@@ -10,9 +10,11 @@
 //! local dates. [`to_local`] and [`from_local`] are the only conversions used.
 //!
 //! Conventions (details on each item):
-//! - Durations in working time are counted in working minutes; one working day is the
-//!   configured daily working time (480 minutes by default: 07:00–11:30, 13:30–17:00),
-//!   as in the one-stop software in use (durations stored in hours, 8 h = 1 day).
+//! - Periods of working days follow the Civil Code 2015 (Art. 147(2), 148(1)): the day of
+//!   reception is not counted and the period ends at closing time of its last working day
+//!   ([`DayCounting::CivilCode`]); the per-province option [`DayCounting::WorkingHours`]
+//!   counts one working day as the configured daily working time (480 minutes by default:
+//!   07:00–11:30, 13:30–17:00) from the reception instant, as much one-stop software does.
 //! - The clock starts at the first working instant at or after reception: before opening
 //!   → opening; during lunch → afternoon start; after closing or on a non-working day →
 //!   next working morning.
@@ -26,11 +28,13 @@ pub mod holidays;
 pub mod lunar;
 
 pub use self::deadline::{
-    DueDate, InvalidWorkingHours, ProcessingTime, SkipReason, SkippedDay, WorkingHours,
-    MAX_PROCESSING_DAYS,
+    same_day_cutoff, same_day_legal_cutoff, DayCounting, DueDate, InvalidWorkingHours,
+    ProcessingTime, SkipReason, SkippedDay, WorkingHours, MAX_PROCESSING_DAYS,
 };
 pub use self::holidays::{
-    statutory_holidays, Adjustment, AdjustmentKind, DayKind, Holiday, HolidayKind, WorkCalendar,
+    government_decisions_2026, holiday_rule, statutory_holidays, statutory_holidays_with,
+    Adjustment, AdjustmentKind, DayKind, Holiday, HolidayKind, HolidayRule, WorkCalendar,
+    HOLIDAY_RULES,
 };
 pub use self::lunar::{lunar_to_solar, solar_to_lunar, LunarDate};
 

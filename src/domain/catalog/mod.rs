@@ -26,6 +26,9 @@ pub enum TimeUnit {
     CalendarDays,
     /// Giờ làm việc: hours of the working day (8 hours = 1 working day).
     WorkingHours,
+    /// Tháng: calendar months (Civil Code 2015 Art. 148: the same day of the month, or
+    /// the month's last day), a due date on a day off moving forward.
+    CalendarMonths,
     /// Trong ngày: settled the day it is received (before `cutoff` when there is one).
     SameDay,
 }
@@ -104,7 +107,7 @@ macro_rules! named {
     };
 }
 
-named!(TimeUnit { WorkingDays => "working_days", CalendarDays => "calendar_days", WorkingHours => "working_hours", SameDay => "same_day" });
+named!(TimeUnit { WorkingDays => "working_days", CalendarDays => "calendar_days", WorkingHours => "working_hours", CalendarMonths => "calendar_months", SameDay => "same_day" });
 named!(OnlineLevel { Full => "full", Partial => "partial", None => "none" });
 named!(DocumentForm { Original => "original", Copy => "copy", OriginalOrCopy => "original_or_copy" });
 named!(ResultType { Paper => "paper", Electronic => "electronic", Both => "both" });

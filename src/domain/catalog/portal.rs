@@ -41,17 +41,52 @@ fn level(v: &str) -> &'static str {
     }
 }
 
-fn unit(v: &str) -> &'static str {
+/// The portal's time units (DOMAIN.md §2: `Giờ|Ngày|Ngày làm việc|Tháng`, plus "Trong
+/// ngày"), folded; `None` for a unit this catalog cannot represent.
+fn unit(v: &str) -> Option<&'static str> {
     let u = crate::domain::text::fold(v);
+    let u = u.trim();
     if u.contains("trong ngay") {
-        "same_day"
-    } else if u.contains("gio") {
-        "working_hours"
-    } else if u.contains("lam viec") || u.is_empty() {
-        "working_days"
+        Some("same_day")
+    } else if u.starts_with("gio") {
+        Some("working_hours")
+    } else if u.starts_with("thang") {
+        Some("calendar_months")
+    } else if u.is_empty() || u.contains("ngay lam viec") {
+        Some("working_days")
+    } else if u == "ngay" {
+        Some("calendar_days")
     } else {
-        "calendar_days"
+        None
     }
+}
+
+/// A portal time limit (`ThoiHanGiaiQuyet`, `DonViTinh`) as this catalog's processing time
+/// `(value, unit)`, or why it cannot be mapped (reported, never guessed):
+/// - "Tháng" is calendar months; "Giờ" stays hours; "Ngày" calendar days; "Ngày làm
+///   việc" (or no unit) working days; "Trong ngày" same day.
+/// - Fractional working days are kept as working hours (0.5 day = 4 working hours, one
+///   working day being 8 hours); any other fraction is not representable.
+/// - A zero amount is a same-day procedure.
+pub fn map_processing_time(amount: f64, unit_text: &str) -> Result<(u32, &'static str), String> {
+    let unit = unit(unit_text).ok_or_else(|| format!("đơn vị '{}'", unit_text.trim()))?;
+    if unit == "same_day" {
+        return Ok((0, unit));
+    }
+    if !amount.is_finite() || amount < 0.0 || amount > 1000.0 {
+        return Err(format!("thời hạn {amount} {}", unit_text.trim()));
+    }
+    if amount == 0.0 {
+        return Ok((0, "same_day"));
+    }
+    if amount.fract() == 0.0 {
+        return Ok((amount as u32, unit));
+    }
+    let hours = amount * 8.0;
+    if unit == "working_days" && hours.fract() == 0.0 {
+        return Ok((hours as u32, "working_hours"));
+    }
+    Err(format!("thời hạn {amount} {}", unit_text.trim()))
 }
 
 fn online(v: Option<&Value>) -> &'static str {
@@ -111,17 +146,19 @@ fn documents(v: &Value) -> Vec<Value> {
 }
 
 fn case(v: &Value, i: usize) -> Value {
-    let days = number(v, "ThoiHanGiaiQuyet").unwrap_or(0.0);
-    let unit = unit(&text(v, &["DonViTinh"]));
-    let value = if unit == "same_day" {
-        0
-    } else {
-        days.round().max(0.0) as u32
+    let amount = number(v, "ThoiHanGiaiQuyet").unwrap_or(0.0);
+    let unit_text = text(v, &["DonViTinh"]);
+    // An unmapped unit or amount goes through as it is, so that the import reports it at
+    // its row and field instead of guessing.
+    let processing_time = match map_processing_time(amount, &unit_text) {
+        Ok((value, unit)) => json!({"value": value, "unit": unit}),
+        Err(_) if unit(&unit_text).is_none() => json!({"value": amount, "unit": unit_text}),
+        Err(_) => json!({"value": amount, "unit": unit(&unit_text)}),
     };
     json!({
         "code": slug(&text(v, &["MaTruongHop"]), i),
         "name": match text(v, &["TenTruongHop"]) { n if n.is_empty() => crate::domain::catalog::DEFAULT_CASE_NAME.to_string(), n => n },
-        "processing_time": {"value": value, "unit": if value == 0 && unit != "same_day" { "same_day" } else { unit }},
+        "processing_time": processing_time,
         "online_level": online(v.get("MucDo")),
         "documents": documents(v),
     })
@@ -241,6 +278,77 @@ mod tests {
         assert_eq!(
             c["documents"][1],
             json!({"name": "Giấy tờ chỗ ở hợp pháp", "form": "copy", "count": 1, "required": false})
+        );
+    }
+
+    /// Units of the national catalog (DOMAIN.md §2: Giờ | Ngày | Ngày làm việc | Tháng):
+    /// months are calendar months (Civil Code 2015 Art. 148), 0.5 day = 4 working hours,
+    /// hours stay hours, and anything else is reported, not guessed.
+    #[test]
+    fn portal_units_months_fractions_hours_civil_code_art_148() {
+        assert_eq!(
+            map_processing_time(1.0, "Tháng"),
+            Ok((1, "calendar_months"))
+        );
+        assert_eq!(
+            map_processing_time(3.0, "tháng"),
+            Ok((3, "calendar_months"))
+        );
+        assert_eq!(
+            map_processing_time(0.5, "Ngày làm việc"),
+            Ok((4, "working_hours"))
+        );
+        assert_eq!(
+            map_processing_time(1.5, "Ngày làm việc"),
+            Ok((12, "working_hours"))
+        );
+        assert_eq!(map_processing_time(2.5, ""), Ok((20, "working_hours")));
+        assert_eq!(
+            map_processing_time(7.0, "Ngày làm việc"),
+            Ok((7, "working_days"))
+        );
+        assert_eq!(map_processing_time(4.0, "Giờ"), Ok((4, "working_hours")));
+        assert_eq!(
+            map_processing_time(8.0, "Giờ làm việc"),
+            Ok((8, "working_hours"))
+        );
+        assert_eq!(map_processing_time(30.0, "Ngày"), Ok((30, "calendar_days")));
+        assert_eq!(map_processing_time(0.0, "Trong ngày"), Ok((0, "same_day")));
+        assert!(map_processing_time(2.0, "Tuần").is_err());
+        assert!(map_processing_time(1.5, "Tháng").is_err());
+        assert!(map_processing_time(0.5, "Ngày").is_err());
+        assert!(map_processing_time(1.5, "Giờ").is_err());
+        assert!(map_processing_time(f64::NAN, "Ngày").is_err());
+        // Through the import: a month is a month, half a day four hours, and an unknown
+        // unit is reported at its field.
+        let portal = json!([
+            {"MaTTHC": "1.000001", "TenTTHC": "A", "TenLinhVuc": "X", "LoaiKetQua": "Giấy",
+             "TruongHop": [{"MaTruongHop": "a", "ThoiHanGiaiQuyet": 1, "DonViTinh": "Tháng"},
+                           {"MaTruongHop": "b", "ThoiHanGiaiQuyet": "0,5", "DonViTinh": "Ngày làm việc"}]},
+            {"MaTTHC": "1.000002", "TenTTHC": "B", "TenLinhVuc": "X", "LoaiKetQua": "Giấy",
+             "ThoiHanGiaiQuyet": 2, "DonViTinh": "Tuần"}
+        ]);
+        let bytes = to_import_json(portal.to_string().as_bytes()).unwrap();
+        let parsed =
+            crate::domain::catalog::parse_import(crate::domain::catalog::FileFormat::Json, &bytes);
+        let first = parsed.items[0].content.as_ref().expect("first imports");
+        assert_eq!(
+            first.cases[0].processing_time.unit,
+            crate::domain::catalog::TimeUnit::CalendarMonths
+        );
+        assert_eq!(first.cases[0].processing_time.value, 1);
+        assert_eq!(
+            first.cases[1].processing_time.unit,
+            crate::domain::catalog::TimeUnit::WorkingHours
+        );
+        assert_eq!(first.cases[1].processing_time.value, 4);
+        let second = &parsed.items[1];
+        assert!(second.content.is_none());
+        assert_eq!(second.issues[0].field, "cases[0].processing_time.unit");
+        assert!(
+            second.issues[0].message.en.contains("Tuần"),
+            "{:?}",
+            second.issues[0]
         );
     }
 
