@@ -1,0 +1,3 @@
+//! Use cases: plain command and result types over a `&mut DbConn`, no HTTP types.
+
+pub mod access_log;
