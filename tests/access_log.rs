@@ -36,7 +36,7 @@ app_fn! {
         }
     }
 
-    /// Files a dossier (at the counter for an officer, online for a citizen) and returns its code.
+    // Files a dossier (at the counter for an officer, online for a citizen) and returns its code.
     async fn file(app: &S, token: &str, commune: &str) -> String {
         let body = json!({
             "procedure_code": PROCEDURE, "commune_code": commune,

@@ -432,11 +432,10 @@ impl ChainReport {
 
 pub const MAX_BREAKS: usize = 100;
 
-/// Checks one chain given its entries in sequence order and its head. Pure, so that every
+/// Walks entries of one chain in sequence order (called page by page). Pure, so that every
 /// kind of tampering is unit-tested without a database.
-pub fn check_chain<'a>(
+pub fn check_entries<'a>(
     entries: impl IntoIterator<Item = &'a Entry>,
-    head: Option<(i64, &str)>,
     breaks: &mut Vec<Break>,
     state: &mut ChainState,
 ) {
@@ -478,6 +477,10 @@ pub fn check_chain<'a>(
         state.last_id = Some(e.id.clone());
         state.expected = e.seq + 1;
     }
+}
+
+/// After the last entry: the chain's head must name it.
+pub fn check_head(head: Option<(i64, &str)>, breaks: &mut Vec<Break>, state: &ChainState) {
     let Some((head_seq, head_hash)) = head else {
         if state.count > 0 {
             push(
@@ -579,11 +582,10 @@ pub fn verify(conn: &mut DbConn, commune: Option<&str>) -> QueryResult<Vec<Chain
                 .load(conn)?;
             let Some(last) = page.last() else { break };
             after = last.seq;
-            check_chain(&page, None, &mut breaks, &mut state);
+            check_entries(&page, &mut breaks, &mut state);
         }
-        // The head check alone (no more entries).
         let head_ref = head.as_ref().map(|(s, h)| (*s, h.as_str()));
-        check_chain(std::iter::empty(), head_ref, &mut breaks, &mut state);
+        check_head(head_ref, &mut breaks, &state);
         reports.push(ChainReport {
             commune_code: c,
             entries: state.count,
@@ -842,8 +844,8 @@ mod tests {
     fn check(entries: &[Entry], head: Option<(i64, &str)>) -> Vec<Break> {
         let mut breaks = Vec::new();
         let mut state = ChainState::default();
-        check_chain(entries, None, &mut breaks, &mut state);
-        check_chain(std::iter::empty(), head, &mut breaks, &mut state);
+        check_entries(entries, &mut breaks, &mut state);
+        check_head(head, &mut breaks, &state);
         breaks
     }
 
