@@ -85,6 +85,23 @@ enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// Check the personal-data access log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain of every commune (or one) and report where it breaks: a
+    /// deleted entry, an edited one, a broken link, entries missing at the end. Exits 1 when
+    /// any chain is broken.
+    Verify {
+        /// Only this commune's chain.
+        #[arg(long)]
+        commune: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -201,6 +218,9 @@ fn main() -> ExitCode {
                 password_stdin: _,
             } => create_user(&cli.config, username, role, commune, province, full_name),
         },
+        Command::Audit {
+            command: AuditCommand::Verify { commune },
+        } => with_migrated_conn(&cli.config, |conn| audit_verify(conn, commune.as_deref())),
         Command::Serve => serve(cli.config, cli.demo, cli.insecure_sandbox_payments),
     };
     match result {
@@ -211,6 +231,48 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `motcua audit verify`: one line per chain, one per break; exit 1 when any is broken.
+fn audit_verify(conn: &mut db::DbConn, commune: Option<&str>) -> Result<(), String> {
+    use motcua::service::access_log;
+    let reports = access_log::verify(conn, commune).map_err(|e| e.to_string())?;
+    let mut broken = 0;
+    let mut out = std::io::stdout().lock();
+    for r in &reports {
+        if r.is_valid() {
+            let _ = writeln!(
+                out,
+                "ok      commune {}: {} entries",
+                r.commune_code, r.entries
+            );
+            continue;
+        }
+        broken += 1;
+        for b in &r.breaks {
+            let id = b
+                .entry_id
+                .as_deref()
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "BROKEN  commune {}: entry {}{id}: {}",
+                r.commune_code, b.seq, b.problem
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} chain(s) checked, {} entries, {broken} broken",
+        reports.len(),
+        reports.iter().map(|r| r.entries).sum::<i64>()
+    );
+    let _ = out.flush();
+    if broken > 0 {
+        return Err(format!("{broken} access-log chain(s) broken"));
+    }
+    Ok(())
 }
 
 fn pool_for(config: &Config) -> DbPool {

@@ -31,6 +31,8 @@ pub struct AppState {
     pub sealer: Arc<crate::domain::sealing::Sealer>,
     /// Set once this process has applied (or verified) the migrations.
     pub migrated: Arc<AtomicBool>,
+    /// Group-commit writer of the personal-data access log (`service::access_log`).
+    pub access_log: Arc<crate::service::access_log::Writer>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             portal_client: crate::portal::from_config(&config),
             payment_gateway,
             backend: Backend::from_url(&config.database_url),
+            access_log: Arc::new(crate::service::access_log::Writer::start(pool.clone())),
             pool,
             sessions: Arc::new(SessionCache::new(std::time::Duration::from_secs(
                 config.session_cache_ttl_secs,

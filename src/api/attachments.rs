@@ -500,23 +500,29 @@ pub async fn list(
 ) -> ApiResult<web::Json<Vec<AttachmentView>>> {
     let p = auth.principal.clone();
     let code = code.into_inner();
-    let rows = state
+    let (rows, read) = state
         .db(move |conn| {
             let d = load_visible(conn, &p, &code)?;
-            Ok(dossier_attachments::table
-                .inner_join(
-                    stored_files::table
-                        .on(stored_files::sha256.eq(dossier_attachments::file_sha256)),
-                )
-                .filter(dossier_attachments::dossier_id.eq(&d.id))
-                .order(dossier_attachments::created_at.asc())
-                .select((
-                    Attachment::as_select(),
-                    stored_files::size_bytes,
-                    stored_files::content_type,
-                ))
-                .load::<(Attachment, i64, String)>(conn)?)
+            let read = crate::api::access_log::Read::dossier(&d);
+            Ok((
+                dossier_attachments::table
+                    .inner_join(
+                        stored_files::table
+                            .on(stored_files::sha256.eq(dossier_attachments::file_sha256)),
+                    )
+                    .filter(dossier_attachments::dossier_id.eq(&d.id))
+                    .order(dossier_attachments::created_at.asc())
+                    .select((
+                        Attachment::as_select(),
+                        stored_files::size_bytes,
+                        stored_files::content_type,
+                    ))
+                    .load::<(Attachment, i64, String)>(conn)?,
+                read,
+            ))
         })
+        .await?;
+    crate::api::access_log::record(&state, &auth, "GET /dossiers/{code}/attachments", [read])
         .await?;
     Ok(web::Json(
         rows.into_iter()
@@ -554,15 +560,22 @@ pub async fn download(
 ) -> ApiResult<HttpResponse> {
     let p = auth.principal.clone();
     let (code, id) = path.into_inner();
-    let (a, content_type) = state
+    let (a, content_type, read) = state
         .db(move |conn| {
             let d = load_visible(conn, &p, &code)?;
             let a = Attachment::find(conn, &d.id, &id)?
                 .ok_or_else(|| ApiError::not_found("tệp đính kèm", "Attachment"))?;
             let ct = file_content_type(conn, &a.file_sha256)?.map(|(ct, _)| ct);
-            Ok((a, ct))
+            Ok((a, ct, crate::api::access_log::Read::dossier(&d)))
         })
         .await?;
+    crate::api::access_log::record(
+        &state,
+        &auth,
+        "GET /dossiers/{code}/attachments/{id}/content",
+        [read],
+    )
+    .await?;
     let Some(content_type) = content_type else {
         let e = FileError::Missing(format!("{} (no stored_files row)", a.file_sha256));
         return Err(integrity_failed(&a, e));

@@ -1156,6 +1156,13 @@ pub async fn get_dossier(
             Ok((d, name, load_calendar(conn)?))
         })
         .await?;
+    crate::api::access_log::record(
+        &state,
+        &auth,
+        "GET /dossiers/{code}",
+        [crate::api::access_log::Read::dossier(&d)],
+    )
+    .await?;
     let version = d.version;
     Ok(HttpResponse::Ok()
         .insert_header(etag(version))
@@ -1179,12 +1186,16 @@ pub async fn get_receipt(
 ) -> ApiResult<web::Json<Receipt>> {
     let p = auth.principal.clone();
     let code = code.into_inner();
-    let receipt = state
+    let (receipt, read) = state
         .db(move |conn| {
             let d = load_visible(conn, &p, &code)?;
-            receipt_of(conn, &d)
+            Ok((
+                receipt_of(conn, &d)?,
+                crate::api::access_log::Read::dossier(&d),
+            ))
         })
         .await?;
+    crate::api::access_log::record(&state, &auth, "GET /dossiers/{code}/receipt", [read]).await?;
     Ok(web::Json(receipt))
 }
 
@@ -1275,13 +1286,17 @@ pub async fn get_history(
 ) -> ApiResult<web::Json<Vec<EventView>>> {
     let p = auth.principal.clone();
     let code = code.into_inner();
-    let events = state
+    let (events, read) = state
         .db(move |conn| {
             let d = load_visible(conn, &p, &code)?;
-            Ok(DossierEvent::for_dossier(conn, &d.id)?)
+            Ok((
+                DossierEvent::for_dossier(conn, &d.id)?,
+                crate::api::access_log::Read::dossier(&d),
+            ))
         })
         .await?;
     let audience = Audience::of(&auth);
+    crate::api::access_log::record(&state, &auth, "GET /dossiers/{code}/history", [read]).await?;
     Ok(web::Json(
         events
             .into_iter()
@@ -1774,6 +1789,15 @@ pub async fn list_dossiers(
         })
         .await?;
     let (rows, names, calendar) = rows;
+    crate::api::access_log::record(
+        &state,
+        &auth,
+        "GET /dossiers",
+        rows.iter()
+            .take(limit as usize)
+            .map(crate::api::access_log::Read::dossier),
+    )
+    .await?;
     let mut views = Vec::with_capacity(rows.len());
     let more = rows.len() as i64 > limit;
     let cursor = if more {

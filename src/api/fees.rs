@@ -857,12 +857,16 @@ pub async fn get_fees(
 ) -> ApiResult<HttpResponse> {
     let p = auth.principal.clone();
     let code = code.into_inner();
-    let view = state
+    let (view, read) = state
         .db(move |conn| {
             let d = load_visible(conn, &p, &code)?;
-            fees_view(conn, &d)
+            Ok((
+                fees_view(conn, &d)?,
+                crate::api::access_log::Read::dossier(&d),
+            ))
         })
         .await?;
+    crate::api::access_log::record(&state, &auth, "GET /dossiers/{code}/fees", [read]).await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(view.version))
         .json(view))

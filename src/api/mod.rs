@@ -1,5 +1,6 @@
 //! HTTP layer: routes, request/response views, extractors, middleware.
 
+pub mod access_log;
 pub mod attachments;
 pub mod auth;
 pub mod calendar;
@@ -129,7 +130,9 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(readiness::history)
         .service(readiness::get_config)
         .service(readiness::put_config)
-        .service(readiness::province_readiness);
+        .service(readiness::province_readiness)
+        .service(access_log::my_access_log)
+        .service(access_log::search_access_log);
 }
 
 /// Probes at the root.

@@ -601,12 +601,16 @@ pub async fn get_payment(
 ) -> ApiResult<HttpResponse> {
     let p = auth.principal.clone();
     let id = id.into_inner();
-    let view = state
+    let (view, read) = state
         .db(move |conn| {
-            let (payment, _) = load_payment(conn, &p, &id)?;
-            view_of(conn, payment)
+            let (payment, d) = load_payment(conn, &p, &id)?;
+            Ok((
+                view_of(conn, payment)?,
+                crate::api::access_log::Read::dossier(&d),
+            ))
         })
         .await?;
+    crate::api::access_log::record(&state, &auth, "GET /payments/{id}", [read]).await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(view.version))
         .json(view))
@@ -683,19 +687,36 @@ pub async fn list_payments(
                 );
             }
             let rows: Vec<(Payment, String)> = q.load(conn)?;
+            let reads: Vec<_> = rows
+                .iter()
+                .take(limit as usize)
+                .map(|(pm, code)| {
+                    crate::api::access_log::Read::dossier_parts(
+                        &pm.dossier_id,
+                        code,
+                        &pm.commune_code,
+                        &pm.province_code,
+                    )
+                })
+                .collect();
             let mut views = Vec::with_capacity(rows.len());
             for (payment, code) in rows {
                 let lines = line_numbers(conn, &payment)?;
                 views.push(payment_view(payment, code, lines)?);
             }
-            Ok(Page::from_rows(
-                views,
-                limit,
-                |v| PaymentCursor(v.created_at.naive_utc(), v.id.clone()),
-                |v| v,
+            Ok((
+                Page::from_rows(
+                    views,
+                    limit,
+                    |v| PaymentCursor(v.created_at.naive_utc(), v.id.clone()),
+                    |v| v,
+                ),
+                reads,
             ))
         })
         .await?;
+    let (page, reads) = page;
+    crate::api::access_log::record(&state, &auth, "GET /payments", reads).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -845,6 +866,7 @@ pub async fn get_payment_receipt(
     let receipt = state
         .db(move |conn| {
             let (payment, d) = load_payment(conn, &p, &id)?;
+            let read = crate::api::access_log::Read::dossier(&d);
             let (Some(template), Some(series), Some(no)) = (
                 payment.receipt_template.clone(),
                 payment.receipt_series.clone(),
@@ -867,35 +889,40 @@ pub async fn get_payment_receipt(
                 .select(DossierFee::as_select())
                 .load(conn)?;
             let view = payment_view(payment.clone(), d.code.clone(), vec![])?;
-            Ok(PaymentReceipt {
-                title: "BIÊN LAI THU PHÍ, LỆ PHÍ",
-                template,
-                series,
-                number: format!("{no:07}"),
-                collector: format!("Trung tâm Phục vụ hành chính công {}", commune.full_name),
-                collector_agency_code: commune.agency_id(),
-                payer_name: payment.payer_name.clone(),
-                dossier_code: d.code,
-                procedure_code: d.procedure_code,
-                lines: lines
-                    .into_iter()
-                    .map(|l| ReceiptLine {
-                        fee_code: l.fee_code,
-                        name: l.name,
-                        kind: l.kind,
-                        amount_vnd: l.amount,
-                    })
-                    .collect(),
-                total_vnd: payment.amount,
-                total_in_words: amount_in_words(payment.amount),
-                method: view.method,
-                gateway_transaction_id: payment.gateway_transaction_id.clone(),
-                paid_at: utc(payment.settled_at.unwrap_or(payment.created_at)),
-                refunded_vnd: payment.refunded_amount,
-                url: format!("{base}/api/v1/payments/{}/receipt", payment.id),
-            })
+            Ok((
+                read,
+                PaymentReceipt {
+                    title: "BIÊN LAI THU PHÍ, LỆ PHÍ",
+                    template,
+                    series,
+                    number: format!("{no:07}"),
+                    collector: format!("Trung tâm Phục vụ hành chính công {}", commune.full_name),
+                    collector_agency_code: commune.agency_id(),
+                    payer_name: payment.payer_name.clone(),
+                    dossier_code: d.code,
+                    procedure_code: d.procedure_code,
+                    lines: lines
+                        .into_iter()
+                        .map(|l| ReceiptLine {
+                            fee_code: l.fee_code,
+                            name: l.name,
+                            kind: l.kind,
+                            amount_vnd: l.amount,
+                        })
+                        .collect(),
+                    total_vnd: payment.amount,
+                    total_in_words: amount_in_words(payment.amount),
+                    method: view.method,
+                    gateway_transaction_id: payment.gateway_transaction_id.clone(),
+                    paid_at: utc(payment.settled_at.unwrap_or(payment.created_at)),
+                    refunded_vnd: payment.refunded_amount,
+                    url: format!("{base}/api/v1/payments/{}/receipt", payment.id),
+                },
+            ))
         })
         .await?;
+    let (read, receipt) = receipt;
+    crate::api::access_log::record(&state, &auth, "GET /payments/{id}/receipt", [read]).await?;
     Ok(HttpResponse::Ok().json(receipt))
 }
 

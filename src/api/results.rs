@@ -601,19 +601,29 @@ pub async fn list(
                 );
             }
             let rows: Vec<DigitalResult> = q.load(conn)?;
+            let reads: Vec<_> = rows
+                .iter()
+                .take(limit as usize)
+                .map(crate::api::access_log::Read::result)
+                .collect();
             let mut views = Vec::with_capacity(rows.len());
             for r in rows {
                 let code = dossier_code_of(conn, &r)?;
                 views.push(result_view(&st, r, code));
             }
-            Ok(Page::from_rows(
-                views,
-                limit,
-                |v| ResultCursor(v.created_at.naive_utc(), v.id.clone()),
-                |v| v,
+            Ok((
+                Page::from_rows(
+                    views,
+                    limit,
+                    |v| ResultCursor(v.created_at.naive_utc(), v.id.clone()),
+                    |v| v,
+                ),
+                reads,
             ))
         })
         .await?;
+    let (page, reads) = page;
+    crate::api::access_log::record(&state, &auth, "GET /digital-results", reads).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -634,13 +644,18 @@ pub async fn get_result(
     let p = auth.principal.clone();
     let id = id.into_inner();
     let st = state.clone();
-    let view = state
+    let (view, read) = state
         .db(move |conn| {
             let r = load_result(conn, &p, &id)?;
             let code = dossier_code_of(conn, &r)?;
-            Ok(result_view(&st, r, code))
+            Ok((
+                crate::api::access_log::Read::result(&r),
+                result_view(&st, r, code),
+            ))
         })
-        .await?;
+        .await
+        .map(|(read, view)| (view, read))?;
+    crate::api::access_log::record(&state, &auth, "GET /digital-results/{id}", [read]).await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(view.version))
         .json(view))
@@ -664,6 +679,13 @@ pub async fn download(
     let p = auth.principal.clone();
     let id = id.into_inner();
     let r = state.db(move |conn| load_result(conn, &p, &id)).await?;
+    crate::api::access_log::record(
+        &state,
+        &auth,
+        "GET /digital-results/{id}/file",
+        [crate::api::access_log::Read::result(&r)],
+    )
+    .await?;
     let store = FileStore::new(&state.config.upload_dir);
     let sha = r.file_sha256.clone();
     let bytes = web::block(move || store.get(&sha)).await?.map_err(|e| {
@@ -714,15 +736,20 @@ pub async fn history(
 ) -> ApiResult<HttpResponse> {
     let p = auth.principal.clone();
     let id = id.into_inner();
-    let events = state
+    let (events, read) = state
         .db(move |conn| {
             let r = load_result(conn, &p, &id)?;
-            Ok(digital_result_events::table
-                .filter(digital_result_events::result_id.eq(&r.id))
-                .order(digital_result_events::id)
-                .select(ResultEvent::as_select())
-                .load(conn)?)
+            Ok((
+                digital_result_events::table
+                    .filter(digital_result_events::result_id.eq(&r.id))
+                    .order(digital_result_events::id)
+                    .select(ResultEvent::as_select())
+                    .load(conn)?,
+                crate::api::access_log::Read::result(&r),
+            ))
         })
+        .await?;
+    crate::api::access_log::record(&state, &auth, "GET /digital-results/{id}/history", [read])
         .await?;
     Ok(HttpResponse::Ok().json(
         events
@@ -1993,10 +2020,13 @@ pub async fn list_certifications(
         .db(move |conn| {
             let c = crate::db::models::registry::Commune::find(conn, &commune)?;
             if !c.is_some_and(|c| scope.admits(Place::commune(&c.code, &c.province_code))) {
-                return Ok(Page {
-                    items: vec![],
-                    next_cursor: None,
-                });
+                return Ok((
+                    Page {
+                        items: vec![],
+                        next_cursor: None,
+                    },
+                    vec![],
+                ));
             }
             let mut q = certifications::table
                 .inner_join(digital_results::table)
@@ -2028,24 +2058,34 @@ pub async fn list_certifications(
                 DigitalResult,
             );
             let rows: Vec<Row> = q.load(conn)?;
-            Ok(Page::from_rows(
-                rows,
-                limit,
-                |((_, y, n, ..), _)| CertCursor(*y, *n),
-                |((id, year, book_no, text, pages, copies, at), r)| CertificationView {
-                    id,
-                    commune_code: r.commune_code.clone(),
-                    year,
-                    book_no,
-                    number_symbol: r.number_symbol.clone(),
-                    certification_text: text,
-                    pages,
-                    copies,
-                    result: result_view(&st, r, None),
-                    created_at: utc(at),
-                },
+            let reads: Vec<_> = rows
+                .iter()
+                .take(limit as usize)
+                .map(|(_, r)| crate::api::access_log::Read::result(r))
+                .collect();
+            Ok((
+                Page::from_rows(
+                    rows,
+                    limit,
+                    |((_, y, n, ..), _)| CertCursor(*y, *n),
+                    |((id, year, book_no, text, pages, copies, at), r)| CertificationView {
+                        id,
+                        commune_code: r.commune_code.clone(),
+                        year,
+                        book_no,
+                        number_symbol: r.number_symbol.clone(),
+                        certification_text: text,
+                        pages,
+                        copies,
+                        result: result_view(&st, r, None),
+                        created_at: utc(at),
+                    },
+                ),
+                reads,
             ))
         })
         .await?;
+    let (page, reads) = page;
+    crate::api::access_log::record(&state, &auth, "GET /certifications", reads).await?;
     Ok(HttpResponse::Ok().json(page))
 }

@@ -769,3 +769,37 @@ diesel::table! {
 diesel::joinable!(external_identities -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(external_identities, users);
 diesel::allow_tables_to_appear_in_same_query!(identity_events, users);
+
+diesel::table! {
+    access_log (id) {
+        id -> Text,
+        commune_code -> Text,
+        seq -> BigInt,
+        province_code -> Text,
+        at -> Timestamp,
+        actor_id -> Text,
+        actor_role -> Text,
+        actor_commune_code -> Nullable<Text>,
+        actor_province_code -> Nullable<Text>,
+        record_kind -> Text,
+        record_id -> Text,
+        record_ref -> Text,
+        operation -> Text,
+        route -> Text,
+        request_id -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    access_log_heads (commune_code) {
+        commune_code -> Text,
+        last_seq -> BigInt,
+        last_hash -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(access_log, dossiers);
+diesel::allow_tables_to_appear_in_same_query!(access_log, digital_results);

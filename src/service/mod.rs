@@ -3,3 +3,4 @@
 
 pub mod identity;
 pub mod login_throttle;
+pub mod access_log;

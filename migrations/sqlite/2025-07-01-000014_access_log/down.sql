@@ -1,0 +1,2 @@
+DROP TABLE access_log_heads;
+DROP TABLE access_log;
