@@ -412,6 +412,36 @@ mod external_identity_provider {
         }
     }
 
+    /// Several first sign-ins of one subject at once (a double tap): one account.
+    #[actix_web::test]
+    async fn concurrent_first_sign_ins_make_one_account() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let Some(ctx) = app_with_idp(backend).await else {
+                continue;
+            };
+            let app = init_service(motcua::app::build(ctx.state.clone())).await;
+            let token = sign(&idp_claims("vneid-004"));
+            let rs =
+                futures_util::future::join_all((0..4).map(|_| call(&app, exchange(&token)))).await;
+            let ids: std::collections::BTreeSet<String> = rs
+                .iter()
+                .map(|r| {
+                    assert_eq!(r.status, 200, "{}", r.body);
+                    r.body["user"]["id"].as_str().unwrap().to_string()
+                })
+                .collect();
+            assert_eq!(ids.len(), 1);
+            let (users, links): (i64, i64) = ctx.with_conn(|c| {
+                use motcua::db::schema::{external_identities as e, users as u};
+                (
+                    u::table.count().get_result(c).unwrap(),
+                    e::table.count().get_result(c).unwrap(),
+                )
+            });
+            assert_eq!((users, links), (1, 1));
+        }
+    }
+
     #[actix_web::test]
     async fn bad_provider_tokens_are_refused() {
         for backend in [Backend::Sqlite, Backend::Postgres] {

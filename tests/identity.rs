@@ -259,6 +259,24 @@ both_backends! {
         assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM dossiers WHERE code = '{code}' AND owner_user_id = '{owner_id}'")), 1);
     }
 
+    // Hole 2, under concurrency: two system admins verify the same personal ID on two
+    // accounts at the same moment; exactly one wins, the other gets 409.
+    async fn one_active_citizen_account_per_verified_id_under_concurrency(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let (_, admin_a) = ctx.user(Role::SystemAdmin, None);
+        let (_, admin_b) = ctx.user(Role::SystemAdmin, None);
+        let (a, _) = ctx.user(Role::Citizen, None);
+        let (b, _) = ctx.user(Role::Citizen, None);
+        let patch = |id: &str, token: &str| TestRequest::patch().uri(&format!("/api/v1/users/{id}")).insert_header(bearer(token))
+            .insert_header(("if-match", "\"1\"")).set_json(json!({"personal_id": "025190000207"}));
+        let (ra, rb) = futures_util::future::join(call(&app, patch(&a.id, &admin_a)), call(&app, patch(&b.id, &admin_b))).await;
+        let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{} / {}", ra.body, rb.body);
+        assert_eq!(count(&ctx, "SELECT COUNT(*) AS n FROM users WHERE personal_id = '025190000207'"), 1);
+        assert_eq!(count(&ctx, "SELECT COUNT(*) AS n FROM identity_events WHERE action = 'personal_id_verified'"), 1);
+    }
+
     // Hole 2, linking: a counter dossier filed before the applicant had a verified account
     // is claimed with the receipt's code and PIN by the account whose verified ID is the
     // applicant's; its results follow; the link is audited.

@@ -127,16 +127,23 @@ pub async fn external_token(
         personal_id,
         full_name: claims.name,
     };
-    let st = state.clone();
-    let (user, refresh) = state
-        .db_tx(move |conn| {
+    let login = std::sync::Arc::new(login);
+    let sign_in = |login: std::sync::Arc<ExternalLogin>| {
+        let st = state.clone();
+        state.db_tx(move |conn| {
             let user = svc::resolve_external(conn, &login)?;
             let now = crate::clock::now().naive_utc();
             let family = uuid::Uuid::new_v4().to_string();
             let refresh = new_refresh_token(conn, &st, &user.id, &family, now)?;
             Ok((user, refresh))
         })
-        .await?;
+    };
+    // Two first sign-ins of one subject at once: the loser of the insert race finds the
+    // winner's account on a second try.
+    let (user, refresh) = match sign_in(login.clone()).await {
+        Err(e) if e.code == "duplicate" => sign_in(login).await?,
+        r => r?,
+    };
     state.sessions.evict(&user.id);
     log::info!("identity provider sign-in: account {}", user.id);
     Ok(web::Json(token_response(&state, &user, refresh)?))

@@ -1342,8 +1342,11 @@ pub struct FromResultRequest {
 
 /// Satisfy a required document with a digital result (no upload).
 ///
-/// **Roles:** as for uploading components. The result must be the applicant's (same ID
-/// number), active and in force; anything else is 404 or 409. Recorded as
+/// **Roles:** as for uploading components. The result must belong to the dossier's owner
+/// account (issued to it, or to its verified personal ID) — the ID number typed into the
+/// dossier proves nothing — or, for commune staff, be a result of their own commune issued
+/// to the applicant they identified at the counter; and it must be active and in force.
+/// Anything else is 404 or 409. Recorded as
 /// `reused_result` with the result's id (it feeds the data-reuse indicator).
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), request_body = FromResultRequest,
     params(("code" = String, Path, description = "Dossier code")),

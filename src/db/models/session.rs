@@ -1,9 +1,9 @@
-//! Refresh-token families and failed-login records.
+//! Refresh-token families (failed-login records: `service::login_throttle`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{login_failures, refresh_tokens};
+use crate::db::schema::refresh_tokens;
 use crate::db::DbConn;
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
@@ -67,48 +67,5 @@ impl RefreshToken {
         )
         .set(refresh_tokens::revoked_at.eq(crate::clock::now().naive_utc()))
         .execute(conn)
-    }
-}
-
-pub struct LoginFailures;
-
-impl LoginFailures {
-    pub fn record(conn: &mut DbConn, key: &str, at: NaiveDateTime) -> QueryResult<()> {
-        diesel::insert_into(login_failures::table)
-            .values((
-                login_failures::id.eq(uuid::Uuid::new_v4().to_string()),
-                login_failures::throttle_key.eq(key),
-                login_failures::failed_at.eq(at),
-            ))
-            .execute(conn)
-            .map(|_| ())
-    }
-
-    /// Failures for `key` since `since`: their count and the oldest one.
-    pub fn recent(
-        conn: &mut DbConn,
-        key: &str,
-        since: NaiveDateTime,
-    ) -> QueryResult<(i64, Option<NaiveDateTime>)> {
-        let q = login_failures::table
-            .filter(login_failures::throttle_key.eq(key))
-            .filter(login_failures::failed_at.gt(since));
-        let count = q.count().get_result(conn)?;
-        let oldest = q
-            .select(diesel::dsl::min(login_failures::failed_at))
-            .first(conn)?;
-        Ok((count, oldest))
-    }
-
-    pub fn clear(conn: &mut DbConn, key: &str) -> QueryResult<()> {
-        diesel::delete(login_failures::table.filter(login_failures::throttle_key.eq(key)))
-            .execute(conn)
-            .map(|_| ())
-    }
-
-    /// Drops records older than the window so the table stays small.
-    pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
-        diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before)))
-            .execute(conn)
     }
 }
