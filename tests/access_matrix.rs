@@ -708,7 +708,6 @@ fn principal_of(user: &motcua::db::models::user::User) -> Principal {
         role: Role::parse(&user.role).unwrap(),
         commune_code: user.commune_code.clone(),
         province_code: user.province_code.clone(),
-        external: false,
     }
 }
 

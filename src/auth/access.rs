@@ -362,7 +362,6 @@ mod tests {
             role,
             commune_code: commune.map(str::to_string),
             province_code: province.map(str::to_string),
-            external: false,
         }
     }
 
