@@ -905,7 +905,8 @@ mod tests {
         let h = hash_of(&base);
         assert_eq!(h.len(), 64);
         assert_eq!(h, hash_of(&base.clone()), "deterministic");
-        let variants: Vec<Box<dyn Fn(&mut Entry)>> = vec![
+        type Change = Box<dyn Fn(&mut Entry)>;
+        let variants: Vec<Change> = vec![
             Box::new(|e| e.id.push('x')),
             Box::new(|e| e.commune_code.push('x')),
             Box::new(|e| e.seq += 1),
