@@ -26,4 +26,5 @@ pub mod portal;
 pub mod ratelimit;
 pub mod registry_index;
 pub mod seed;
+pub mod service;
 pub mod state;

@@ -869,11 +869,23 @@ pub async fn create_dossier(
             let intake = resolve_intake(conn, &p, &input, now)?;
             check_components(&intake.case, &input.components)?;
             let received = intake.channel != Channel::Online;
-            let mut state_ = if received { LifecycleState::received() } else { LifecycleState::submitted() };
+            let mut state_ = if received {
+                LifecycleState::received()
+            } else {
+                LifecycleState::submitted()
+            };
             state_.step = ProcessingStep::Unassigned;
             let calendar = load_calendar(conn)?;
             let due_at = if received {
-                Some(calendar.due(now, &processing_time_of(&intake.version, &intake.case.code)?).due_at.naive_utc())
+                Some(
+                    calendar
+                        .due(
+                            now,
+                            &processing_time_of(&intake.version, &intake.case.code)?,
+                        )
+                        .due_at
+                        .naive_utc(),
+                )
             } else {
                 None
             };
@@ -894,7 +906,14 @@ pub async fn create_dossier(
             });
             let rec = LifecycleRecord {
                 state: state_.clone(),
-                components: input.components.iter().map(|c| ComponentInput { document: nfc(c.document.trim()), ..c.clone() }).collect(),
+                components: input
+                    .components
+                    .iter()
+                    .map(|c| ComponentInput {
+                        document: nfc(c.document.trim()),
+                        ..c.clone()
+                    })
+                    .collect(),
                 applicant_contact: Some(contact.clone()),
                 promised_due_date: None,
                 delivery: None,
@@ -913,12 +932,25 @@ pub async fn create_dossier(
                 &intake.commune.province_code,
                 local_date(now),
             )?;
-            let mut fee_lines = super::fees::compute_lines(&schedules, intake.channel == Channel::Online, &fee_input)?;
+            let mut fee_lines = super::fees::compute_lines(
+                &schedules,
+                intake.channel == Channel::Online,
+                &fee_input,
+            )?;
             // The number is taken last: from here to commit the commune's counter row is
             // locked, so only the inserts below wait behind it.
             let day = local_date(now);
-            let seq = next_dossier_seq(conn, &intake.commune.code, day)?;
-            let code = dossier_code(&intake.commune.agency_id(), day, seq);
+            // Agency identifiers are unique, but a code may still exist from before an
+            // identifier changed hands: such numbers are skipped, never a 409 at the counter.
+            let agency = intake.commune.agency_id();
+            let code = loop {
+                let seq = next_dossier_seq(conn, &intake.commune.code, day)?;
+                let code = dossier_code(&agency, day, seq);
+                if !crate::db::models::dossier::code_taken(conn, &code)? {
+                    break code;
+                }
+                log::warn!("dossier number {code} already used: skipped");
+            };
             let dossier = Dossier {
                 id: uuid::Uuid::now_v7().to_string(),
                 code: code.clone(),
@@ -956,23 +988,45 @@ pub async fn create_dossier(
             Dossier::insert(conn, &dossier)?;
             // Fees before the creation event: appending it computes the dossier's indicator
             // facts, which count fee-bearing dossiers.
-            let assessment = super::fees::store_assessment(conn, &dossier, None, &fee_input, &mut fee_lines, &p.user_id, now)?;
+            let assessment = super::fees::store_assessment(
+                conn,
+                &dossier,
+                None,
+                &fee_input,
+                &mut fee_lines,
+                &p.user_id,
+                now,
+            )?;
             NewDossierEvent {
                 dossier_id: &dossier.id,
-                action: if received { "receive_at_counter" } else { "submit_online" },
+                action: if received {
+                    "receive_at_counter"
+                } else {
+                    "submit_online"
+                },
                 actor_id: &p.user_id,
                 actor_role: p.role.as_str(),
                 from_status: None,
                 to_status: &dossier.status,
                 comment: None,
-                data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code }).to_string(),
+                data:
+                    serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code,
+                    "identity_verified": p.role == Role::Citizen && p.external })
+                    .to_string(),
                 created_at: nowd,
             }
             .append_creation(conn, &dossier, assessment.total)?;
             // Documents taken from the applicant's e-data store: a digital result by id.
             for (i, c) in input.components.iter().enumerate() {
                 if let (ComponentSource::DataStore, Some(id)) = (c.source, c.reference.as_deref()) {
-                    super::results::attach_from_result(conn, &p, &dossier, &nfc(c.document.trim()), id).map_err(|e| {
+                    super::results::attach_from_result(
+                        conn,
+                        &p,
+                        &dossier,
+                        &nfc(c.document.trim()),
+                        id,
+                    )
+                    .map_err(|e| {
                         if e.status == actix_web::http::StatusCode::NOT_FOUND {
                             ApiError::invalid_field(
                                 &format!("components[{i}].reference"),
@@ -987,12 +1041,20 @@ pub async fn create_dossier(
             }
             let fees = super::fees::build_fees_view(&dossier, fee_lines, Some(&assessment), 0)?;
             let receipt = if received {
-                Some(build_receipt(&dossier, intake.commune.full_name.clone(), intake.version.name.clone())?)
+                Some(build_receipt(
+                    &dossier,
+                    intake.commune.full_name.clone(),
+                    intake.version.name.clone(),
+                )?)
             } else {
                 None
             };
             let name = intake.version.name.clone();
-            let response = IntakeResponse { dossier: view(dossier.clone(), name, &p, &calendar)?, receipt, fees };
+            let response = IntakeResponse {
+                dossier: view(dossier.clone(), name, &p, &calendar)?,
+                receipt,
+                fees,
+            };
             let body = serde_json::to_string(&response).expect("response serializes");
             if let Some(scope) = &sc {
                 idempotency::complete(conn, scope, 201, &body, &dossier.code)?;
@@ -1293,6 +1355,7 @@ fn apply(
     }
     let mut rec = record_of(d)?;
     let from = rec.state.status;
+    let due_before = d.due_at;
     let outcome =
         lifecycle::transition(&rec.state, &req.action, actor_of(p)).map_err(transition_error)?;
     super::fees::check_fees_allow(conn, d, req.action, from)?;
@@ -1427,7 +1490,11 @@ fn apply(
         from_status: Some(from.as_str()),
         to_status: &d.status,
         comment: req.comment.as_deref().or(req.reason.as_deref()),
-        data: serde_json::json!({ "request": req, "flags": flags }).to_string(),
+        // The appointment date before and after (a supplement's pause moves it; the portal
+        // gets both as NgayHenTraTruoc/NgayHenTraMoi).
+        data: serde_json::json!({ "request": req, "flags": flags,
+            "due_before": due_before.map(utc), "due_after": d.due_at.map(utc) })
+        .to_string(),
         created_at: nowd,
     }
     .append(conn)?;
