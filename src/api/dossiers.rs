@@ -869,23 +869,11 @@ pub async fn create_dossier(
             let intake = resolve_intake(conn, &p, &input, now)?;
             check_components(&intake.case, &input.components)?;
             let received = intake.channel != Channel::Online;
-            let mut state_ = if received {
-                LifecycleState::received()
-            } else {
-                LifecycleState::submitted()
-            };
+            let mut state_ = if received { LifecycleState::received() } else { LifecycleState::submitted() };
             state_.step = ProcessingStep::Unassigned;
             let calendar = load_calendar(conn)?;
             let due_at = if received {
-                Some(
-                    calendar
-                        .due(
-                            now,
-                            &processing_time_of(&intake.version, &intake.case.code)?,
-                        )
-                        .due_at
-                        .naive_utc(),
-                )
+                Some(calendar.due(now, &processing_time_of(&intake.version, &intake.case.code)?).due_at.naive_utc())
             } else {
                 None
             };
@@ -906,14 +894,7 @@ pub async fn create_dossier(
             });
             let rec = LifecycleRecord {
                 state: state_.clone(),
-                components: input
-                    .components
-                    .iter()
-                    .map(|c| ComponentInput {
-                        document: nfc(c.document.trim()),
-                        ..c.clone()
-                    })
-                    .collect(),
+                components: input.components.iter().map(|c| ComponentInput { document: nfc(c.document.trim()), ..c.clone() }).collect(),
                 applicant_contact: Some(contact.clone()),
                 promised_due_date: None,
                 delivery: None,
@@ -932,11 +913,7 @@ pub async fn create_dossier(
                 &intake.commune.province_code,
                 local_date(now),
             )?;
-            let mut fee_lines = super::fees::compute_lines(
-                &schedules,
-                intake.channel == Channel::Online,
-                &fee_input,
-            )?;
+            let mut fee_lines = super::fees::compute_lines(&schedules, intake.channel == Channel::Online, &fee_input)?;
             // The number is taken last: from here to commit the commune's counter row is
             // locked, so only the inserts below wait behind it.
             let day = local_date(now);
@@ -944,8 +921,7 @@ pub async fn create_dossier(
             // identifier changed hands: such numbers are skipped, never a 409 at the counter.
             let agency = intake.commune.agency_id();
             let code = loop {
-                let seq = next_dossier_seq(conn, &intake.commune.code, day)?;
-                let code = dossier_code(&agency, day, seq);
+                let code = dossier_code(&agency, day, next_dossier_seq(conn, &intake.commune.code, day)?);
                 if !crate::db::models::dossier::code_taken(conn, &code)? {
                     break code;
                 }
@@ -988,45 +964,23 @@ pub async fn create_dossier(
             Dossier::insert(conn, &dossier)?;
             // Fees before the creation event: appending it computes the dossier's indicator
             // facts, which count fee-bearing dossiers.
-            let assessment = super::fees::store_assessment(
-                conn,
-                &dossier,
-                None,
-                &fee_input,
-                &mut fee_lines,
-                &p.user_id,
-                now,
-            )?;
+            let assessment = super::fees::store_assessment(conn, &dossier, None, &fee_input, &mut fee_lines, &p.user_id, now)?;
             NewDossierEvent {
                 dossier_id: &dossier.id,
-                action: if received {
-                    "receive_at_counter"
-                } else {
-                    "submit_online"
-                },
+                action: if received { "receive_at_counter" } else { "submit_online" },
                 actor_id: &p.user_id,
                 actor_role: p.role.as_str(),
                 from_status: None,
                 to_status: &dossier.status,
                 comment: None,
-                data:
-                    serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code,
-                    "identity_verified": p.role == Role::Citizen && p.external })
-                    .to_string(),
+                data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code, "identity_verified": p.role == Role::Citizen && p.external }).to_string(),
                 created_at: nowd,
             }
             .append_creation(conn, &dossier, assessment.total)?;
             // Documents taken from the applicant's e-data store: a digital result by id.
             for (i, c) in input.components.iter().enumerate() {
                 if let (ComponentSource::DataStore, Some(id)) = (c.source, c.reference.as_deref()) {
-                    super::results::attach_from_result(
-                        conn,
-                        &p,
-                        &dossier,
-                        &nfc(c.document.trim()),
-                        id,
-                    )
-                    .map_err(|e| {
+                    super::results::attach_from_result(conn, &p, &dossier, &nfc(c.document.trim()), id).map_err(|e| {
                         if e.status == actix_web::http::StatusCode::NOT_FOUND {
                             ApiError::invalid_field(
                                 &format!("components[{i}].reference"),
@@ -1041,20 +995,12 @@ pub async fn create_dossier(
             }
             let fees = super::fees::build_fees_view(&dossier, fee_lines, Some(&assessment), 0)?;
             let receipt = if received {
-                Some(build_receipt(
-                    &dossier,
-                    intake.commune.full_name.clone(),
-                    intake.version.name.clone(),
-                )?)
+                Some(build_receipt(&dossier, intake.commune.full_name.clone(), intake.version.name.clone())?)
             } else {
                 None
             };
             let name = intake.version.name.clone();
-            let response = IntakeResponse {
-                dossier: view(dossier.clone(), name, &p, &calendar)?,
-                receipt,
-                fees,
-            };
+            let response = IntakeResponse { dossier: view(dossier.clone(), name, &p, &calendar)?, receipt, fees };
             let body = serde_json::to_string(&response).expect("response serializes");
             if let Some(scope) = &sc {
                 idempotency::complete(conn, scope, 201, &body, &dossier.code)?;
