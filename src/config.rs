@@ -221,6 +221,11 @@ pub struct Config {
     #[arg(long, env = "PORTAL_TIMEOUT_MS", default_value_t = 10_000)]
     pub portal_timeout_ms: u64,
 
+    /// How long the links the portal follows to fetch component files and digital results
+    /// stay valid, seconds (default 30 days).
+    #[arg(long, env = "PORTAL_FILE_LINK_TTL_SECS", default_value_t = 30 * 86_400)]
+    pub portal_file_link_ttl_secs: i64,
+
     /// Delivery workers per instance (portal outbox; webhooks get one more).
     #[arg(long, env = "PORTAL_WORKERS", default_value_t = 2)]
     pub portal_workers: usize,

@@ -324,6 +324,30 @@ fn seed_all(conn: &mut db::DbConn, demo: bool) -> Result<(), String> {
             "sample procedures published in {}: {published:?}",
             seed::DEMO_COMMUNE
         );
+        // The sandbox platform needs a beneficiary account to offer online payment; the
+        // demo commune gets an obviously fictitious one (never in production: only --demo).
+        if motcua::service::beneficiary::get(
+            conn,
+            motcua::service::beneficiary::Scope::Commune,
+            seed::DEMO_COMMUNE,
+        )
+        .map_err(|e| e.to_string())?
+        .is_none()
+        {
+            motcua::service::beneficiary::set(
+                conn,
+                motcua::service::beneficiary::Scope::Commune,
+                seed::DEMO_COMMUNE,
+                &motcua::payments::Beneficiary {
+                    account_name: "TAI KHOAN DEMO - KHONG CO THAT".into(),
+                    account_no: "0000000000".into(),
+                    bank_code: "DEMO".into(),
+                },
+                "seed",
+                motcua::clock::now(),
+            )
+            .map_err(|e| e.to_string())?;
+        }
     }
     Ok(())
 }

@@ -46,6 +46,13 @@ impl AppState {
             )?,
             None => crate::domain::sealing::Sealer::ephemeral(),
         };
+        if let Some(secret) = config.jwt_secret.as_deref() {
+            crate::portal::links::install(crate::portal::links::LinkSigner::new(
+                secret,
+                &config.public_base_url,
+                config.portal_file_link_ttl_secs,
+            ));
+        }
         Ok(AppState {
             sealer: Arc::new(sealer),
             portal_client: crate::portal::from_config(&config),

@@ -54,6 +54,10 @@ app_fn! {
             assert!(r.status.is_success(), "{}", r.body);
         }
     }
+    // Phú Thọ's beneficiary account: its communes may take online payments.
+    let r = call(app, TestRequest::put().uri("/api/v1/provinces/25/payment-account").insert_header(bearer(&admin))
+        .set_json(json!({"account_name": "Kho bạc Nhà nước Phú Thọ", "account_no": "3511.0.1058123", "bank_code": "KBNN"}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let r = post(app, Some(&admin), "/api/v1/fee-schedules", copy_schedule(2000)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let r = post(app, Some(&admin), "/api/v1/fee-schedules", json!({
@@ -126,6 +130,8 @@ app_fn! {
 }
 }
 
+/// A platform callback as the sandbox platform signs it: the ten signed fields of the
+/// national protocol and their MaXacThuc.
 fn signed_callback(
     reference: &str,
     amount: &str,
@@ -134,12 +140,16 @@ fn signed_callback(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Value {
     let mut cb = motcua::payments::Callback {
+        kind: "PAY".into(),
+        result_code: result.into(),
+        partner: motcua::payments::sandbox::PARTNER.into(),
         reference: reference.into(),
         amount: amount.into(),
-        result_code: result.into(),
+        currency: "VND".into(),
         transaction_id: tx.into(),
+        bank_code: "VCB".into(),
         time: paygov::format_time(at),
-        description: None,
+        info: String::new(),
         mac: String::new(),
     };
     paygov::sign_callback(&mut cb, SANDBOX_SECRET);
@@ -481,6 +491,21 @@ both_backends! {
             assert_eq!(r.status, 201, "{}", r.body);
             refs.push((code, r.body["id"].as_str().unwrap().to_string(), r.body["reference"].as_str().unwrap().to_string()));
         }
+        // The INIT the platform received carries the receipt block in full (signed over the
+        // 14 fields, which the sandbox checked before opening the page).
+        let gateway = ctx.state.payment_gateway.clone().unwrap();
+        let init = gateway.as_sandbox().unwrap().init_of(&refs[0].2).unwrap();
+        let receipt = &init["ThongTinBienLai"];
+        assert_eq!((receipt["TenTKThuHuong"].as_str(), receipt["TKThuHuong"].as_str(), receipt["MaNHThuHuong"].as_str()),
+            (Some("Kho bạc Nhà nước Phú Thọ"), Some("3511.0.1058123"), Some("KBNN")));
+        assert_eq!(receipt["MaDonVi"], "H25.04978", "the commune's identifier (its fallback until one is issued)");
+        assert_eq!(receipt["MaDVC"], format!("{COPY}.01"));
+        assert_eq!(receipt["MaHoSo"], refs[0].0.as_str());
+        assert_eq!(receipt["SoCMNDNguoiNop"], "025190000050");
+        assert_eq!(receipt["PhiLePhi"][0]["MaPhiLePhi"], "CT-BS");
+        assert_eq!(receipt["PhiLePhi"][0]["SoTien"], "2000");
+        assert_eq!(receipt["DSKhoanNop"][0]["SoTien"], "2000");
+        assert!(paygov::message_signed(&init, &paygov::INIT_SIGNED, SANDBOX_SECRET));
         // 0: the payer pays on the sandbox page; the callback goes through the real path.
         let r = get(&app, None, &format!("/api/v1/payments/sandbox/{}", refs[0].2)).await;
         assert_eq!(r.body["amount_vnd"], 2000);
@@ -488,7 +513,6 @@ both_backends! {
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.body["status"], "succeeded");
         // 1: paid at the platform, but the callback is lost.
-        let gateway = ctx.state.payment_gateway.clone().unwrap();
         gateway.as_sandbox().unwrap().complete(&refs[1].2, true).unwrap();
         // 2: never paid. 3: cancelled by the officer.
         let r = post(&app, Some(&officer), &format!("/api/v1/payments/{}/cancel", refs[3].1), json!({})).await;
@@ -503,6 +527,7 @@ both_backends! {
         // Nothing is due yet (timeout 15 min); the admin endpoint says so.
         let r = post(&app, Some(&admin), "/api/v1/payments/reconcile", json!({})).await;
         assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["receipts_fetched"], 1, "payment 0 succeeded: its platform receipt is fetched");
         assert_eq!(r.body["checked"], 0);
         let r = post(&app, Some(&officer), "/api/v1/payments/reconcile", json!({})).await;
         assert_eq!(r.status, 403);
@@ -510,6 +535,18 @@ both_backends! {
         let later = chrono::Utc::now() + chrono::Duration::hours(1);
         let report = motcua::payments::ledger::reconcile(&ctx.state.pool, &ctx.state.config, gateway.as_ref(), later).unwrap();
         assert_eq!((report.checked, report.succeeded, report.expired), (2, 1, 1), "{report:?}");
+        // The platform's receipts of both successes were fetched (signed with each payment's
+        // original transaction time, which the sandbox checks) and kept: payment 0's by the
+        // pass run by hand above, payment 1's by this one.
+        assert_eq!((report.receipts_fetched, report.receipts_missing), (1, 0), "{report:?}");
+        let kept: Vec<(String, Vec<u8>)> = ctx.with_conn(|c| {
+            use motcua::db::schema::payment_platform_receipts::dsl::*;
+            payment_platform_receipts.order(payment_id).select((payment_id, content)).load(c).unwrap()
+        });
+        let mut want = vec![refs[0].1.clone(), refs[1].1.clone()];
+        want.sort();
+        assert_eq!(kept.iter().map(|k| k.0.clone()).collect::<Vec<_>>(), want);
+        assert!(kept.iter().all(|k| k.1.starts_with(b"%PDF")));
         for (i, want) in [(1, "succeeded"), (2, "expired")] {
             let r = get(&app, Some(&officer), &format!("/api/v1/payments/{}", refs[i].1)).await;
             assert_eq!(r.body["status"], want);
@@ -532,6 +569,52 @@ both_backends! {
         // A second pass finds nothing more.
         let report = motcua::payments::ledger::reconcile(&ctx.state.pool, &ctx.state.config, gateway.as_ref(), later).unwrap();
         assert_eq!(report.checked, 0);
+        // The late success was a callback forged in this test, so the sandbox platform never
+        // saw that payment succeed: it has no receipt for it, which is asked again next pass.
+        assert_eq!((report.receipts_fetched, report.receipts_missing), (0, 1), "{report:?}");
+    }
+
+    async fn online_payment_needs_a_beneficiary_account(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let admin = catalog(&ctx, &app).await;
+        // Hà Nội (01) has no account, neither has Ba Đình.
+        let (_, hanoi) = ctx.user(Role::ReceptionOfficer, Some(BA_DINH));
+        let r = file(&app, &hanoi, COPY, "001190000061", json!({"quantities": {"page": 1, "copy": 1}})).await;
+        let code = code_of(&r);
+        let r = pay(&app, &hanoi, &code, json!({"method": "online"})).await;
+        assert_eq!((r.status.as_u16(), r.problem_code()), (409, "payment.online_not_offered"), "{}", r.body);
+        assert_eq!(count(&ctx, "payments"), 0, "nothing written");
+        let r = get(&app, Some(&hanoi), &format!("/api/v1/dossiers/{code}/fees")).await;
+        assert_eq!(r.body["lines"][0]["status"], "unpaid");
+        // Cash at the counter needs no account.
+        let r = pay(&app, &hanoi, &code, json!({"method": "cash"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        // Ba Đình's own account: its commune admin records it; another commune's admin cannot.
+        let (_, ba_dinh_admin) = ctx.user(Role::CommuneAdmin, Some(BA_DINH));
+        let (_, kim_boi_admin) = ctx.user(Role::CommuneAdmin, Some(KIM_BOI));
+        let account = json!({"account_name": "UBND phường Ba Đình", "account_no": "3711.0.9999999", "bank_code": "KBNN"});
+        let put = |t: &str| TestRequest::put().uri(&format!("/api/v1/communes/{BA_DINH}/payment-account")).insert_header(bearer(t)).set_json(account.clone());
+        let r = call(&app, put(&kim_boi_admin)).await;
+        assert_eq!(r.status, 404);
+        let r = call(&app, TestRequest::get().uri(&format!("/api/v1/communes/{BA_DINH}/payment-account")).insert_header(bearer(&ba_dinh_admin))).await;
+        assert_eq!((r.status.as_u16(), r.problem_code()), (404, "payment.no_beneficiary"));
+        let r = call(&app, TestRequest::put().uri(&format!("/api/v1/communes/{BA_DINH}/payment-account")).insert_header(bearer(&ba_dinh_admin))
+            .set_json(json!({"account_name": "x", "account_no": "abc", "bank_code": "KBNN"}))).await;
+        assert_eq!(r.status, 422);
+        let r = call(&app, put(&ba_dinh_admin)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!((r.body["scope"].as_str(), r.body["scope_code"].as_str()), (Some("commune"), Some(BA_DINH)));
+        // Kim Bôi has none of its own: the province's applies.
+        let r = call(&app, TestRequest::get().uri(&format!("/api/v1/communes/{KIM_BOI}/payment-account")).insert_header(bearer(&kim_boi_admin))).await;
+        assert_eq!((r.body["scope"].as_str(), r.body["scope_code"].as_str()), (Some("province"), Some("25")));
+        let r = call(&app, TestRequest::put().uri("/api/v1/provinces/01/payment-account").insert_header(bearer(&ba_dinh_admin)).set_json(account.clone())).await;
+        assert_eq!(r.status, 403, "a province's account is the system administrator's");
+        let _ = admin;
+        let r = file(&app, &hanoi, COPY, "001190000062", json!({"quantities": {"page": 1, "copy": 1}})).await;
+        let r = pay(&app, &hanoi, &code_of(&r), json!({"method": "online"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let init = ctx.state.payment_gateway.clone().unwrap().as_sandbox().unwrap().init_of(r.body["reference"].as_str().unwrap()).unwrap();
+        assert_eq!(init["ThongTinBienLai"]["TKThuHuong"], "3711.0.9999999");
     }
 
     async fn refunds_race_for_the_remainder(ctx) {

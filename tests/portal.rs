@@ -42,6 +42,11 @@ app_fn! {
             let r = call(app, TestRequest::put().uri(&format!("/api/v1/communes/{commune}/procedures/{PROCEDURE}")).insert_header(bearer(&admin))).await;
             assert!(r.status.is_success());
         }
+        // Both communes have their issued identifiers: their messages may go.
+        let r = call(app, TestRequest::put().uri("/api/v1/provinces/25/agency-identifiers").insert_header(bearer(&admin))
+            .set_json(json!({"items": [{"commune_code": KIM_BOI, "agency_code": "000.25.01.H25"},
+                                       {"commune_code": HOA_BINH, "agency_code": "000.25.02.H25"}]}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
         admin
     }
 
@@ -183,7 +188,7 @@ both_backends! {
             assert_eq!(d["MaTTHC"], PROCEDURE);
             assert_eq!(d["NgayTiepNhan"].as_str().unwrap().len(), 14, "yyyyMMddHHmmss");
             assert_eq!(mine[1].body["data"]["TrangThai"], 4, "processing");
-            assert_eq!(mine[0].body["madonvi"], KIM_BOI);
+            assert_eq!(mine[0].body["madonvi"], "000.25.01.H25", "the issued identifier, not the unit code");
         }
         let r = get(&app, &officer, &format!("/api/v1/dossiers/{}/portal-sync", codes[0])).await;
         assert_eq!((r.body["state"].as_str(), r.body["sent"].as_i64()), (Some("synced"), Some(2)));

@@ -143,10 +143,12 @@ pub struct CommuneView {
     pub formed_from: String,
     /// The same lineage parsed into former units.
     pub predecessors: Vec<PredecessorView>,
-    /// Agency identifier used in dossier codes (mã định danh cơ quan).
+    /// Agency identifier used in dossier codes and national messages (mã định danh điện
+    /// tử); the fallback `H{province}.{commune}` until the issued one is recorded.
     #[schema(example = "H25.04978")]
     pub agency_code: String,
-    /// True while the commune has not set its official agency identifier.
+    /// True while the commune has not recorded its issued agency identifier: its dossier
+    /// codes use the fallback and its portal messages wait in the outbox.
     pub agency_code_is_default: bool,
     pub contact: ContactView,
     pub version: i64,
@@ -422,6 +424,10 @@ fn clearable(v: Option<String>) -> Option<Option<String>> {
 /// Update a commune's agency identifier and service-center contacts.
 ///
 /// **Roles:** `commune_admin` of that commune (another commune is 404), `system_admin`.
+/// `agency_code` is the electronic identifier the commune was issued (mã định danh điện
+/// tử, QĐ 20/2020/QĐ-TTg): unique among communes (409 `commune.agency_code_taken`), never
+/// the fallback form `H{province}.{commune}` (422). Setting it releases the commune's
+/// portal messages that waited for it; new dossier codes use it (existing codes stay).
 /// Official names and lineage come from the national registry and are not editable here.
 /// Requires `If-Match`.
 #[utoipa::path(tag = "registry", security(("bearer" = [])), request_body = UpdateCommune,
@@ -432,9 +438,10 @@ fn clearable(v: Option<String>) -> Option<Option<String>> {
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such commune visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "The agency identifier is held by another commune (`commune.agency_code_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid fields, or the reserved fallback form H{province}.{commune} as agency identifier", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/communes/{code}")]
@@ -462,8 +469,21 @@ pub async fn update_commune(
             if current.version != if_match.0 {
                 return Err(ApiError::precondition_failed());
             }
+            if let Some(agency) = clearable(input.agency_code) {
+                crate::service::agency::assign(
+                    conn,
+                    &[crate::service::agency::AgencyAssignment {
+                        commune_code: c.clone(),
+                        agency_code: agency,
+                    }],
+                    None,
+                    false,
+                    crate::clock::now(),
+                )
+                .map_err(|e| super::national_setup::agency_error(e, |_| "agency_code".into()))?;
+            }
             let changes = CommuneChanges {
-                agency_code: clearable(input.agency_code),
+                agency_code: None,
                 address: clearable(input.address),
                 phone: clearable(input.phone),
                 email: clearable(input.email),

@@ -944,8 +944,16 @@ pub async fn create_dossier(
             // The number is taken last: from here to commit the commune's counter row is
             // locked, so only the inserts below wait behind it.
             let day = local_date(now);
-            let seq = next_dossier_seq(conn, &intake.commune.code, day)?;
-            let code = dossier_code(&intake.commune.agency_id(), day, seq);
+            // Agency identifiers are unique, but a code may still exist from before an
+            // identifier changed hands: such numbers are skipped, never a 409 at the counter.
+            let agency = intake.commune.agency_id();
+            let code = loop {
+                let code = dossier_code(&agency, day, next_dossier_seq(conn, &intake.commune.code, day)?);
+                if !crate::db::models::dossier::code_taken(conn, &code)? {
+                    break code;
+                }
+                log::warn!("dossier number {code} already used: skipped");
+            };
             let dossier = Dossier {
                 id: uuid::Uuid::now_v7().to_string(),
                 code: code.clone(),
@@ -992,7 +1000,7 @@ pub async fn create_dossier(
                 from_status: None,
                 to_status: &dossier.status,
                 comment: None,
-                data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code }).to_string(),
+                data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code, "identity_verified": p.role == Role::Citizen && p.external }).to_string(),
                 created_at: nowd,
             }
             .append_creation(conn, &dossier, assessment.total)?;
@@ -1389,6 +1397,7 @@ fn apply(
     // Dossiers stored before the apology count was kept carry it in `extensions`.
     rec.state.apologies = rec.state.apologies.max(d.extensions.max(0) as u32);
     let from = rec.state.status;
+    let due_before = d.due_at;
     let mut outcome =
         lifecycle::transition(&rec.state, &req.action, actor_of(p)).map_err(transition_error)?;
     if from == Status::SupplementRequested && matches!(req.action, Action::Stop | Action::Refuse) {
@@ -1562,7 +1571,11 @@ fn apply(
         from_status: Some(from.as_str()),
         to_status: &d.status,
         comment: req.comment.as_deref().or(req.reason.as_deref()),
-        data: serde_json::json!({ "request": req, "flags": flags }).to_string(),
+        // The appointment date before and after (a supplement's pause moves it; the portal
+        // gets both as NgayHenTraTruoc/NgayHenTraMoi).
+        data: serde_json::json!({ "request": req, "flags": flags,
+            "due_before": due_before.map(utc), "due_after": d.due_at.map(utc) })
+        .to_string(),
         created_at: nowd,
     }
     .append(conn)?;

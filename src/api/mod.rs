@@ -12,8 +12,10 @@ pub mod health;
 pub mod identity;
 pub mod middleware;
 pub mod multipart;
+pub mod national_setup;
 pub mod payments;
 pub mod portal;
+pub mod portal_files;
 pub mod procedures;
 pub mod readiness;
 pub mod report_export;
@@ -42,6 +44,11 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(communes::list_communes)
         .service(communes::get_commune)
         .service(communes::update_commune)
+        .service(national_setup::import_agency_identifiers)
+        .service(national_setup::get_commune_payment_account)
+        .service(national_setup::put_commune_payment_account)
+        .service(national_setup::put_province_payment_account)
+        .service(portal_files::fetch)
         // Catalog: the fixed paths (export, import) before /procedures/{code}.
         .service(procedures::list_procedures)
         .service(procedures::export_procedures)

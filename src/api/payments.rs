@@ -205,6 +205,53 @@ fn new_reference() -> String {
     )
 }
 
+/// The INIT of an online payment: the receipt block in full, from the dossier, its fee
+/// lines in the payment, the commune's identifier and its beneficiary account.
+fn init_request(
+    conn: &mut DbConn,
+    payment: &Payment,
+    d: &Dossier,
+    client_ip: String,
+) -> ApiResult<InitRequest> {
+    let commune = Commune::find(conn, &d.commune_code)?
+        .ok_or_else(|| ApiError::internal("dossier without commune"))?;
+    let account = crate::service::beneficiary::effective(conn, &d.commune_code, &d.province_code)?
+        .ok_or_else(|| ApiError::internal("beneficiary account vanished"))?;
+    let procedure_name: String = crate::db::schema::procedure_versions::table
+        .find(&d.procedure_version_id)
+        .select(crate::db::schema::procedure_versions::name)
+        .first(conn)?;
+    let ids = payment.lines();
+    let fees = DossierFee::of_dossier(conn, &d.id)?
+        .into_iter()
+        .filter(|l| ids.contains(&l.id))
+        .map(|l| crate::payments::FeeItem {
+            kind: l.kind,
+            code: l.fee_code,
+            name: l.name,
+            amount: l.amount,
+        })
+        .collect();
+    let contact: serde_json::Value = serde_json::from_str(&d.applicant_contact).unwrap_or_default();
+    Ok(InitRequest {
+        reference: payment.reference.clone(),
+        amount: payment.amount,
+        created_at: utc(payment.created_at),
+        description: format!("Phí, lệ phí hồ sơ {}", d.code),
+        dossier_code: d.code.clone(),
+        procedure_code: d.procedure_code.clone(),
+        procedure_name,
+        agency_code: commune.agency_id(),
+        agency_name: format!("UBND {}", commune.full_name),
+        payer_name: payment.payer_name.clone(),
+        payer_id_number: d.applicant_id_number.clone(),
+        payer_address: contact["address"].as_str().unwrap_or("").to_string(),
+        beneficiary: account.account(),
+        fees,
+        client_ip,
+    })
+}
+
 /// What the first transaction of a payment creation leaves behind.
 struct Opened {
     payment: Payment,
@@ -233,6 +280,16 @@ fn open_payment(
             "payment.dossier_closed",
             "Hồ sơ đã bị từ chối hoặc dừng; không thu phí.",
             "The dossier was refused or stopped; no fees are collected.",
+        ));
+    }
+    if gateway_name.is_some()
+        && crate::service::beneficiary::effective(conn, &d.commune_code, &d.province_code)?
+            .is_none()
+    {
+        return Err(ApiError::conflict(
+            "payment.online_not_offered",
+            "Xã/phường chưa khai báo tài khoản thụ hưởng với nền tảng thanh toán; chưa nhận thanh toán trực tuyến.",
+            "The commune has no beneficiary account at the payment platform yet; online payment is not offered.",
         ));
     }
     let all = DossierFee::of_dossier(conn, &d.id)?;
@@ -382,7 +439,7 @@ fn open_payment(
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Role or method not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 409, description = "Nothing due, already paid, in another open payment, or the same key still in progress", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Nothing due, already paid, in another open payment, online payment not offered (`payment.online_not_offered`: no beneficiary account), or the same key still in progress", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields, or an idempotency key reused with another body", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -473,19 +530,12 @@ pub async fn create_payment(
     };
 
     // Online: ask the platform outside any transaction, then record what it said.
-    let commune = {
-        let c = opened.dossier.commune_code.clone();
-        state.db(move |conn| Ok(Commune::find(conn, &c)?)).await?
-    };
-    let init = InitRequest {
-        reference: opened.payment.reference.clone(),
-        amount: opened.payment.amount,
-        created_at: utc(opened.payment.created_at),
-        description: format!("Phí, lệ phí hồ sơ {}", opened.dossier.code),
-        dossier_code: opened.dossier.code.clone(),
-        procedure_code: opened.dossier.procedure_code.clone(),
-        agency_code: commune.map(|c| c.agency_id()).unwrap_or_default(),
-        payer_name: opened.payment.payer_name.clone(),
+    let init = {
+        let (payment, dossier) = (opened.payment.clone(), opened.dossier.clone());
+        let ip = super::extract::client_ip(&req);
+        state
+            .db(move |conn| init_request(conn, &payment, &dossier, ip))
+            .await?
     };
     let g = gw.clone();
     let answer = web::block(move || g.init(&init))
@@ -749,8 +799,12 @@ pub async fn cancel_payment(
     }
     let how = match (payment.gateway.as_deref(), &state.payment_gateway) {
         (Some(name), Some(g)) if g.name() == name => {
-            let (g, r) = (g.clone(), payment.reference.clone());
-            match web::block(move || g.query(&r))
+            let (g, r, at) = (
+                g.clone(),
+                payment.reference.clone(),
+                utc(payment.created_at),
+            );
+            match web::block(move || g.query(&r, at))
                 .await
                 .map_err(ApiError::internal)?
             {

@@ -196,6 +196,8 @@ pub struct OutboxStatus {
     pub failed: i64,
     pub dead: i64,
     pub sent: i64,
+    /// Waiting for their commune's issued agency identifier (mã định danh điện tử).
+    pub held: i64,
     /// The oldest message not yet delivered.
     pub oldest_pending_at: Option<DateTime<Utc>>,
     /// Whether this instance has a portal configured (`PORTAL_URL`).
@@ -246,6 +248,7 @@ pub async fn status(
                 failed: count(conn, "pending", true)?,
                 dead: count(conn, "dead", false)?,
                 sent: count(conn, "sent", false)?,
+                held: count(conn, crate::portal::outbox::HELD, false)?,
                 oldest_pending_at: oldest.first::<NaiveDateTime>(conn).optional()?.map(utc),
                 portal_configured: configured,
             })

@@ -365,15 +365,16 @@ fn commune_facts(
         f.any_delivered = r.part > 0;
     }
     // Problems: only undelivered messages are read (the status index), never the sent ones.
+    // A message held for want of the commune's agency identifier is waiting like a pending one.
     let q = sql(
         conn,
         &format!(
             "SELECT d.commune_code AS commune_code, \
              CAST(SUM(CASE WHEN o.status = 'dead' THEN 1 ELSE 0 END) AS BIGINT) AS dead, \
              CAST(SUM(CASE WHEN o.status = 'pending' AND o.attempts > 0 THEN 1 ELSE 0 END) AS BIGINT) AS failing, \
-             MIN(CASE WHEN o.status = 'pending' THEN o.created_at END) AS oldest_pending \
+             MIN(CASE WHEN o.status IN ('pending', 'held') THEN o.created_at END) AS oldest_pending \
              FROM portal_outbox o JOIN dossiers d ON d.id = o.dossier_id \
-             WHERE o.status IN ('pending', 'dead') AND {} GROUP BY d.commune_code",
+             WHERE o.status IN ('pending', 'held', 'dead') AND {} GROUP BY d.commune_code",
             scope.on("d")
         ),
     );

@@ -803,3 +803,28 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(access_log, dossiers);
 diesel::allow_tables_to_appear_in_same_query!(access_log, digital_results);
+
+// ---- National messages (migration 2025-07-01-000015_national_messages) ----
+
+diesel::table! {
+    payment_beneficiaries (scope_code) {
+        scope_code -> Text,
+        scope -> Text,
+        account_name -> Text,
+        account_no -> Text,
+        bank_code -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_platform_receipts (payment_id) {
+        payment_id -> Text,
+        content -> Binary,
+        sha256 -> Text,
+        fetched_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(payments, payment_platform_receipts);

@@ -1,5 +1,6 @@
 //! Pure rules of the domain: no actix, no diesel. Tested exhaustively on their own.
 
+pub mod agency_id;
 pub mod calendar;
 pub mod catalog;
 pub mod dossier_lifecycle;

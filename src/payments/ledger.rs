@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use diesel::prelude::*;
+use sha2::Digest;
 
 use super::{paygov, Callback, GatewayStatus, PaymentGateway};
 use crate::config::Config;
@@ -280,13 +281,9 @@ pub fn apply_callback(
         }
     } else {
         Settlement::Failed {
-            reason: format!(
-                "MaKetQua={} {}",
-                cb.result_code,
-                cb.description.as_deref().unwrap_or("")
-            )
-            .trim()
-            .to_string(),
+            reason: format!("MaLoi={} {}", cb.result_code, cb.info)
+                .trim()
+                .to_string(),
         }
     };
     let actor = format!("gateway:{}", gateway.name());
@@ -324,6 +321,10 @@ pub struct ReconcileReport {
     pub expired: u32,
     /// The platform could not be asked; tried again on the next pass.
     pub unreachable: u32,
+    /// Platform receipts (biên lai) fetched and kept for successful payments.
+    pub receipts_fetched: u32,
+    /// Receipts the platform did not give this time; asked again on the next pass.
+    pub receipts_missing: u32,
 }
 
 /// Asks the platform about online payments open longer than `PAYMENT_TIMEOUT_SECS` and
@@ -346,7 +347,7 @@ pub fn reconcile(
             continue;
         }
         report.checked += 1;
-        let how = match gateway.query(&p.reference) {
+        let how = match gateway.query(&p.reference, p.created_at.and_utc()) {
             Ok(GatewayStatus::Succeeded { transaction_id }) => Settlement::Succeeded {
                 transaction_id: Some(transaction_id),
             },
@@ -380,5 +381,48 @@ pub fn reconcile(
             }
         }
     }
+    fetch_receipts(&mut conn, gateway, now, &mut report)?;
     Ok(report)
+}
+
+/// Fetches the platform's receipt of successful payments that have none yet (up to 200
+/// a pass), each signed with its payment's original transaction time, and keeps it.
+fn fetch_receipts(
+    conn: &mut DbConn,
+    gateway: &dyn PaymentGateway,
+    now: DateTime<Utc>,
+    report: &mut ReconcileReport,
+) -> ApiResult<()> {
+    use crate::db::schema::{payment_platform_receipts as r, payments as p};
+    let due: Vec<(String, String, chrono::NaiveDateTime)> = p::table
+        .filter(p::status.eq("succeeded"))
+        .filter(p::gateway.eq(gateway.name()))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            r::table.filter(r::payment_id.eq(p::id)),
+        )))
+        .order(p::settled_at.asc())
+        .limit(200)
+        .select((p::id, p::reference, p::created_at))
+        .load(conn)?;
+    for (id, reference, created_at) in due {
+        match gateway.receipt(&reference, created_at.and_utc()) {
+            Ok(file) => {
+                let digest = hex::encode(sha2::Sha256::digest(&file));
+                diesel::insert_into(r::table)
+                    .values((
+                        r::payment_id.eq(&id),
+                        r::content.eq(&file),
+                        r::sha256.eq(&digest),
+                        r::fetched_at.eq(now.naive_utc()),
+                    ))
+                    .execute(conn)?;
+                report.receipts_fetched += 1;
+            }
+            Err(e) => {
+                log::warn!("platform receipt of payment {reference}: {e}");
+                report.receipts_missing += 1;
+            }
+        }
+    }
+    Ok(())
 }

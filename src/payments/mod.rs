@@ -17,19 +17,53 @@ use utoipa::ToSchema;
 
 use crate::config::Config;
 
+/// The account the platform pays the money into (tài khoản thụ hưởng): per commune, or
+/// per province for the communes that have none of their own. Required before online
+/// payment is offered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Beneficiary {
+    /// `TenTKThuHuong`.
+    pub account_name: String,
+    /// `TKThuHuong`.
+    pub account_no: String,
+    /// `MaNHThuHuong`: the bank's code at the platform.
+    pub bank_code: String,
+}
+
+/// One fee line of the receipt (`PhiLePhi[]` and `DSKhoanNop[]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeeItem {
+    /// `phi` or `le_phi`.
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+    pub amount: i64,
+}
+
 /// What the gateway needs to open a payment.
 #[derive(Clone, Debug)]
 pub struct InitRequest {
     /// Our reference for the payment (MaThamChieu); unique, the platform deduplicates on it.
     pub reference: String,
     pub amount: i64,
+    /// The transaction time (ThoiGianGD): QUERY and the receipt request sign with it again.
     pub created_at: DateTime<Utc>,
+    /// ThongTinGiaoDich / NoiDungThanhToan.
     pub description: String,
     pub dossier_code: String,
+    /// National procedure code (MaTTHC) and its name.
     pub procedure_code: String,
-    /// Agency code of the collecting commune (MaDonVi).
+    pub procedure_name: String,
+    /// The agency's electronic identifier (MaDonVi, mã định danh điện tử) and its name.
     pub agency_code: String,
+    pub agency_name: String,
     pub payer_name: String,
+    pub payer_id_number: String,
+    pub payer_address: String,
+    pub beneficiary: Beneficiary,
+    pub fees: Vec<FeeItem>,
+    /// The payer's address as seen by us (`Ip`, signed).
+    pub client_ip: String,
 }
 
 /// What the platform says about a reference.
@@ -56,31 +90,45 @@ pub enum GatewayError {
     Refused { code: String, message: String },
 }
 
-/// A result notification from the platform, as received (fields of the national protocol).
+/// A result notification from the platform, as received: the ten signed fields of the
+/// national protocol and their `MaXacThuc`. Fields the platform adds beyond these are
+/// ignored (they are not signed, so nothing is read from them).
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"MaThamChieu": "MC0197A1B2C3D4E5F60718293A4B5C6D7E", "SoTien": "5000", "MaKetQua": "00",
-    "MaGiaoDich": "PG2611280001", "ThoiGianGD": "20261128153000", "MoTa": "Thanh toán thành công",
+#[schema(example = json!({"LoaiBanTin": "PAY", "MaLoi": "00", "MaDoiTac": "MOTCUA01",
+    "MaThamChieu": "MC0197A1B2C3D4E5F60718293A4B5C6D7E", "SoTien": "5000", "MaTienTe": "VND",
+    "MaGiaoDich": "PG2611280001", "MaNganHang": "VCB", "ThoiGianGD": "20261128153000",
+    "ThongTinGiaoDich": "Phi, le phi ho so H25.04978-261128-0001",
     "MaXacThuc": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}))]
 pub struct Callback {
+    /// Message type as the platform sends it.
+    #[serde(rename = "LoaiBanTin")]
+    pub kind: String,
+    /// `00` paid; anything else failed.
+    #[serde(rename = "MaLoi")]
+    pub result_code: String,
+    /// Our partner code at the platform.
+    #[serde(rename = "MaDoiTac")]
+    pub partner: String,
     /// Our payment reference.
     #[serde(rename = "MaThamChieu")]
     pub reference: String,
     /// Amount in VND, as digits.
     #[serde(rename = "SoTien")]
     pub amount: String,
-    /// `00` paid; anything else failed.
-    #[serde(rename = "MaKetQua")]
-    pub result_code: String,
+    #[serde(rename = "MaTienTe")]
+    pub currency: String,
     /// The platform's transaction id.
-    #[serde(rename = "MaGiaoDich")]
+    #[serde(rename = "MaGiaoDich", default)]
     pub transaction_id: String,
+    /// The payer's bank or wallet.
+    #[serde(rename = "MaNganHang", default)]
+    pub bank_code: String,
     /// When the platform settled it, `yyyyMMddHHmmss` in Vietnam time.
     #[serde(rename = "ThoiGianGD")]
     pub time: String,
-    #[serde(rename = "MoTa", default)]
-    pub description: Option<String>,
-    /// SHA-256 over the pipe-joined fields and the shared secret, hex.
+    #[serde(rename = "ThongTinGiaoDich", default)]
+    pub info: String,
+    /// SHA-256 over the ten pipe-joined fields and the shared secret, lowercase hex.
     #[serde(rename = "MaXacThuc")]
     pub mac: String,
 }
@@ -96,9 +144,20 @@ pub trait PaymentGateway: Send + Sync {
     fn name(&self) -> &'static str;
     /// Opens the payment; returns the URL to send the payer to.
     fn init(&self, req: &InitRequest) -> Result<String, GatewayError>;
-    /// Asks the platform for the state of a reference (reconciliation).
-    fn query(&self, reference: &str) -> Result<GatewayStatus, GatewayError>;
-    /// Whether the callback carries this gateway's signature.
+    /// Asks the platform for the state of a reference (reconciliation), signed with the
+    /// payment's original transaction time.
+    fn query(
+        &self,
+        reference: &str,
+        initiated_at: DateTime<Utc>,
+    ) -> Result<GatewayStatus, GatewayError>;
+    /// The platform's receipt (biên lai) of a successful payment, as the file it issues.
+    fn receipt(
+        &self,
+        reference: &str,
+        initiated_at: DateTime<Utc>,
+    ) -> Result<Vec<u8>, GatewayError>;
+    /// Whether the callback carries this gateway's signature and partner code.
     fn verify(&self, callback: &Callback) -> bool;
     /// The in-process sandbox, when this is it (enables its simulation endpoints).
     fn as_sandbox(&self) -> Option<&sandbox::SandboxGateway> {
@@ -111,6 +170,7 @@ pub fn from_config(config: &Config) -> Result<Option<Arc<dyn PaymentGateway>>, S
     match config.payment_gateway.as_str() {
         "none" | "" => Ok(None),
         "sandbox" => Ok(Some(Arc::new(sandbox::SandboxGateway::new(
+            sandbox::PARTNER.to_string(),
             config
                 .payment_sandbox_secret
                 .clone()

@@ -6,6 +6,7 @@
 //! in order per dossier, with an idempotency reference the portal deduplicates on.
 
 pub mod http;
+pub mod links;
 pub mod mock;
 pub mod outbound;
 pub mod outbox;

@@ -22,6 +22,8 @@ use crate::db::{DbConn, DbPool};
 
 pub const DOSSIER_SERVICE: &str = "DongBoHoSoMC";
 pub const PROGRESS_SERVICE: &str = "CapNhatTienDoHoSoMC";
+/// Outbox status of a message waiting for its commune's issued agency identifier.
+pub const HELD: &str = "held";
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = portal_outbox)]
@@ -56,6 +58,13 @@ pub fn enqueue(
     } else {
         PROGRESS_SERVICE
     };
+    // A commune without its issued agency identifier has nothing to name itself with at
+    // the portal: its messages wait ('held') until the identifier is recorded.
+    let status = if crate::service::agency::dossier_commune_has_identifier(conn, e.dossier_id)? {
+        "pending"
+    } else {
+        HELD
+    };
     diesel::insert_into(portal_outbox::table)
         .values((
             portal_outbox::dossier_id.eq(e.dossier_id),
@@ -63,7 +72,7 @@ pub fn enqueue(
             portal_outbox::service.eq(service),
             portal_outbox::idempotency_ref.eq(format!("{code}:{event_id}")),
             portal_outbox::payload.eq(""),
-            portal_outbox::status.eq("pending"),
+            portal_outbox::status.eq(status),
             portal_outbox::attempts.eq(0),
             portal_outbox::next_attempt_at.eq(e.created_at),
             portal_outbox::created_at.eq(e.created_at),
@@ -372,7 +381,9 @@ pub fn requeue(
     } else {
         q = q
             .filter(portal_outbox::id.eq_any(ids))
-            .filter(portal_outbox::status.ne("sent"));
+            .filter(portal_outbox::status.ne("sent"))
+            // Held messages wait for their commune's identifier, not for an administrator.
+            .filter(portal_outbox::status.ne(HELD));
     }
     q.set((
         portal_outbox::status.eq("pending"),
@@ -388,9 +399,13 @@ pub fn requeue(
 #[derive(Serialize, ToSchema, Clone, Debug, PartialEq, Eq)]
 pub struct SyncState {
     /// `synced` (everything delivered), `pending` (waiting or retrying), `failed`
-    /// (a message dead-lettered: needs an administrator) or `not_synced` (no messages).
+    /// (a message dead-lettered: needs an administrator), `awaiting_agency_id` (the
+    /// commune has not recorded its issued agency identifier, mã định danh điện tử: the
+    /// messages wait in the outbox and go once it is set) or `not_synced` (no messages).
     pub state: String,
     pub pending: i64,
+    /// Messages waiting for the commune's agency identifier.
+    pub held: i64,
     pub sent: i64,
     pub dead: i64,
     pub last_error: Option<String>,
@@ -427,13 +442,14 @@ pub fn sync_state(conn: &mut DbConn, dossier_id: &str) -> QueryResult<SyncState>
             .map(|r| r.n)
             .sum::<i64>()
     };
-    let (pending, sent, dead) = (count("pending"), count("sent"), count("dead"));
+    let (pending, sent, dead, held) = (count("pending"), count("sent"), count("dead"), count(HELD));
     let last_error = rows
         .iter()
         .filter(|r| r.status != "sent" && r.max_attempts > 0)
         .find_map(|r| r.last_error.clone());
     let state = match (pending, sent, dead) {
         (_, _, d) if d > 0 => "failed",
+        _ if held > 0 => "awaiting_agency_id",
         (0, 0, 0) => "not_synced",
         (0, _, _) => "synced",
         _ => "pending",
@@ -441,6 +457,7 @@ pub fn sync_state(conn: &mut DbConn, dossier_id: &str) -> QueryResult<SyncState>
     Ok(SyncState {
         state: state.into(),
         pending,
+        held,
         sent,
         dead,
         last_error,

@@ -6,9 +6,14 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
+use super::links::Target;
 use crate::db::models::dossier::{Dossier, NewDossierEvent};
 use crate::db::models::fee::DossierFee;
-use crate::db::schema::{dossier_attachments, procedure_versions, users};
+use crate::db::models::registry::Commune;
+use crate::db::schema::{
+    communes, digital_results, digitization_records, dossier_attachments, dossier_events, payments,
+    procedure_versions, users,
+};
 use crate::db::DbConn;
 use crate::domain::dossier_lifecycle::Status;
 
@@ -35,26 +40,145 @@ fn channel_code(channel: &str) -> u8 {
     }
 }
 
-/// The dossier as the portal stores it.
+fn flag(b: bool) -> u8 {
+    u8::from(b)
+}
+
+/// `DuocThanhToanTrucTuyen` (766 indicator 3.6): `1` paid through the national payment
+/// platform, `2` through a ministry or provincial gateway, `0` otherwise. The in-process
+/// sandbox stands in for the national platform. [V: 766 formula document §3.6]
+pub fn online_payment_flag(gateways: &[Option<String>]) -> u8 {
+    let national = gateways
+        .iter()
+        .any(|g| matches!(g.as_deref(), Some("paygov" | "sandbox")));
+    let other = gateways.iter().any(|g| g.is_some());
+    if national {
+        1
+    } else if other {
+        2
+    } else {
+        0
+    }
+}
+
+/// A date the commune promised (an apology slip's new date): the end of that Vietnam day's
+/// office hours, as the portal's `yyyyMMddHHmmss`.
+fn promised(day: &str) -> Value {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(|d| json!(format!("{}170000", d.format("%Y%m%d"))))
+        .unwrap_or(Value::Null)
+}
+
+/// The dossier's supplement requests (`DanhSachHoSoBoSung`) from its history: each request
+/// with its deadline, and once the applicant supplied, the appointment date before the
+/// pause (`NgayHenTraTruoc`) and after it (`NgayHenTraMoi`).
+fn supplements(conn: &mut DbConn, d: &Dossier) -> QueryResult<Vec<Value>> {
+    let events: Vec<(String, String, NaiveDateTime)> = dossier_events::table
+        .filter(dossier_events::dossier_id.eq(&d.id))
+        .filter(dossier_events::action.eq_any(["request_supplement", "submit_supplement"]))
+        .order(dossier_events::id)
+        .select((
+            dossier_events::action,
+            dossier_events::data,
+            dossier_events::created_at,
+        ))
+        .load(conn)?;
+    let mut out: Vec<Value> = Vec::new();
+    for (action, data, at) in events {
+        let data: Value = serde_json::from_str(&data).unwrap_or_default();
+        if action == "request_supplement" {
+            let req = &data["request"];
+            out.push(json!({
+                "MaHoSoBoSung": format!("{}-BS{}", d.code, out.len() + 1),
+                "NgayYeuCauBoSung": time(Some(at)),
+                "NoiDungBoSung": req["missing_items"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; ")).unwrap_or_default(),
+                "ThoiHanBoSung": req["deadline"].as_str().map_or(Value::Null, promised),
+                "NgayTiepNhanBoSung": Value::Null,
+                "NgayHenTraTruoc": Value::Null,
+                "NgayHenTraMoi": Value::Null,
+            }));
+        } else if let Some(last) = out.last_mut() {
+            let due = |k: &str| {
+                data[k]
+                    .as_str()
+                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                    .map_or(Value::Null, |t| json!(portal_time(t.with_timezone(&Utc))))
+            };
+            last["NgayTiepNhanBoSung"] = time(Some(at));
+            last["NgayHenTraTruoc"] = due("due_before");
+            last["NgayHenTraMoi"] = due("due_after");
+        }
+    }
+    Ok(out)
+}
+
+/// The dossier as the portal stores it: every field of DOMAIN.md §7 that motcua holds.
 pub fn dossier_header(conn: &mut DbConn, d: &Dossier) -> QueryResult<Value> {
     let (name, field): (String, String) = procedure_versions::table
         .find(&d.procedure_version_id)
         .select((procedure_versions::name, procedure_versions::field))
         .first(conn)?;
+    let agency = communes::table
+        .find(&d.commune_code)
+        .select(Commune::as_select())
+        .first(conn)?
+        .agency_id();
     let fees = DossierFee::of_dossier(conn, &d.id)?;
-    let files: Vec<(String, String, bool, Option<String>)> = dossier_attachments::table
+    let files: Vec<(String, String, bool, String)> = dossier_attachments::table
         .filter(dossier_attachments::dossier_id.eq(&d.id))
         .order(dossier_attachments::created_at)
         .select((
+            dossier_attachments::id,
             dossier_attachments::document_name,
-            dossier_attachments::file_sha256,
             dossier_attachments::digitized_at_reception,
-            dossier_attachments::reused_from,
+            dossier_attachments::source,
         ))
         .load(conn)?;
+    // A digitization rejected on review does not count as digitized (as in the indicators).
+    let rejected: Vec<String> = digitization_records::table
+        .filter(digitization_records::dossier_id.eq(&d.id))
+        .filter(digitization_records::status.eq("rejected"))
+        .select(digitization_records::attachment_id)
+        .load(conn)?;
+    let files: Vec<(String, String, bool, String)> = files
+        .into_iter()
+        .map(|(id, doc, digitized, source)| {
+            let ok = digitized && !rejected.contains(&id);
+            (id, doc, ok, source)
+        })
+        .collect();
+    let results: Vec<(String, String, String)> = digital_results::table
+        .filter(digital_results::dossier_id.eq(&d.id))
+        .filter(digital_results::status.ne("revoked"))
+        .order(digital_results::created_at)
+        .select((
+            digital_results::id,
+            digital_results::document_type,
+            digital_results::number_symbol,
+        ))
+        .load(conn)?;
+    let gateways: Vec<Option<String>> = payments::table
+        .filter(payments::dossier_id.eq(&d.id))
+        .filter(payments::status.eq("succeeded"))
+        .filter(payments::method.eq("online"))
+        .select(payments::gateway)
+        .load(conn)?;
+    // The applicant signed in through the external identity provider (VNeID) to file it.
+    let verified: Option<String> = dossier_events::table
+        .filter(dossier_events::dossier_id.eq(&d.id))
+        .filter(dossier_events::from_status.is_null())
+        .select(dossier_events::data)
+        .first(conn)
+        .optional()?;
+    let verified = verified
+        .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+        .is_some_and(|v| v["identity_verified"] == json!(true));
     let status = Status::parse(&d.status);
     let refused = matches!(status, Some(Status::Refused));
     let returned = matches!(status, Some(Status::Returned));
+    let links = super::links::signer();
+    let now = crate::clock::now();
+    let owner_kind = if d.applicant_type == "business" { 2 } else { 1 };
     Ok(json!({
         "MaHoSo": d.code,
         "MaTTHC": d.procedure_code,
@@ -63,7 +187,7 @@ pub fn dossier_header(conn: &mut DbConn, d: &Dossier) -> QueryResult<Value> {
         "KenhThucHien": channel_code(&d.channel),
         "ChuHoSo": d.applicant_name,
         "SoGiayToChuHoSo": d.applicant_id_number,
-        "LoaiDoiTuong": if d.applicant_type == "business" { 2 } else { 1 },
+        "LoaiDoiTuong": owner_kind,
         "NgayNopHoSo": time(Some(d.submitted_at)),
         "NgayTiepNhan": time(d.received_at),
         "NgayHenTra": time(d.due_at),
@@ -71,18 +195,30 @@ pub fn dossier_header(conn: &mut DbConn, d: &Dossier) -> QueryResult<Value> {
         "NgayKetThucXuLy": time(d.finished_at),
         "NgayTra": if returned { time(Some(d.updated_at)) } else { Value::Null },
         "NgayTuChoi": if refused { time(d.finished_at) } else { Value::Null },
-        "DonViXuLy": d.commune_code,
-        "HoSoCoThanhPhanSoHoa": files.iter().any(|f| f.2),
-        "DuocThanhToanTrucTuyen": 0,
-        "DinhDanhCHS": [{"LoaiDinhDanh": if d.applicant_type == "business" { 2 } else { 1 }, "SoDinhDanh": d.applicant_id_number}],
-        "TaiLieuNop": files.iter().map(|(doc, sha, digitized, reused)| json!({
-            "MaThanhPhanHoSo": doc, "DuongDanTaiTepTin": format!("sha256:{sha}"),
-            "DuocSoHoa": digitized, "DuocTaiSuDung": reused.is_some(), "DuocLayTuKhoDMQG": false,
+        "DonViXuLy": agency,
+        "HoSoCoThanhPhanSoHoa": flag(files.iter().any(|f| f.2)),
+        "TaiKhoanDuocXacThucVoiVNeID": flag(verified),
+        "DuocThanhToanTrucTuyen": online_payment_flag(&gateways),
+        "DinhDanhCHS": [{"LoaiDinhDanh": owner_kind, "SoDinhDanh": d.applicant_id_number}],
+        "DSKetNoiCSDL": [],
+        "TaiLieuNop": files.iter().map(|(id, doc, digitized, source)| json!({
+            "MaThanhPhanHoSo": doc,
+            "DuongDanTaiTepTin": links.url(&Target::Attachment(id.clone()), now),
+            "DuocSoHoa": flag(*digitized),
+            "DuocTaiSuDung": flag(source.starts_with("reused")),
+            // motcua is not connected to the portal's national store: nothing comes from it.
+            "DuocLayTuKhoDMQG": 0,
         })).collect::<Vec<_>>(),
         "DanhSachLePhi": fees.iter().map(|f| json!({
             "TenPhiLePhi": f.name, "MaPhiLePhi": f.fee_code,
             "HinhThucThu": if f.exemption.is_some() { "Đối tượng miễn phí" } else if f.collection == "on_return" { "Thu sau" } else { "Thu trước" },
             "Gia": f.amount, "LoaiPhiLePhi": if f.kind == "le_phi" { 2 } else { 1 },
+        })).collect::<Vec<_>>(),
+        "DanhSachHoSoBoSung": supplements(conn, d)?,
+        "DanhSachGiayToKetQua": results.iter().map(|(id, kind, number)| json!({
+            "TenGiayTo": kind,
+            "MaGiayToKetQua": number,
+            "DuongDanTepTinKetQua": links.url(&Target::Result(id.clone()), now),
         })).collect::<Vec<_>>(),
     }))
 }
@@ -96,6 +232,18 @@ pub fn progress(conn: &mut DbConn, d: &Dossier, e: &NewDossierEvent<'_>) -> Quer
         .first(conn)
         .optional()?;
     let due = d.due_at;
+    let data: Value = serde_json::from_str(&e.data).unwrap_or_default();
+    // An apology slip: the appointment date it replaces and the new one.
+    let (before, after) = if e.action == "extend" {
+        (
+            time(due),
+            data["request"]["new_due_date"]
+                .as_str()
+                .map_or(Value::Null, promised),
+        )
+    } else {
+        (Value::Null, Value::Null)
+    };
     Ok(json!({
         "MaHoSo": d.code,
         "NguoiXuLy": actor.unwrap_or_else(|| e.actor_id.to_string()),
@@ -105,6 +253,8 @@ pub fn progress(conn: &mut DbConn, d: &Dossier, e: &NewDossierEvent<'_>) -> Quer
         "NoiDungXuLy": e.comment.map_or_else(|| e.action.to_string(), |c| format!("{}: {c}", e.action)),
         "TrangThai": national_status(&d.status),
         "NgayKetThucTheoQuyDinh": time(due),
+        "NgayHenTraTruoc": before,
+        "NgayHenTraMoi": after,
         "HoSo": dossier_header(conn, d)?,
     }))
 }
@@ -118,6 +268,31 @@ mod tests {
     fn portal_times_are_vietnam_local() {
         let t = Utc.with_ymd_and_hms(2026, 12, 31, 17, 5, 9).unwrap();
         assert_eq!(portal_time(t), "20270101000509");
+    }
+
+    #[test]
+    fn online_payment_flag_of_decision_766_indicator_3_6() {
+        // 766 formula document §3.6: DuocThanhToanTrucTuyen 1 = paid on the national
+        // platform, 2 = through a ministry/province gateway, 0 = not paid online.
+        let g = |v: &[Option<&str>]| {
+            online_payment_flag(&v.iter().map(|x| x.map(str::to_string)).collect::<Vec<_>>())
+        };
+        assert_eq!(g(&[]), 0);
+        assert_eq!(g(&[None]), 0, "cash or card at the counter");
+        assert_eq!(g(&[Some("paygov")]), 1);
+        assert_eq!(
+            g(&[Some("sandbox")]),
+            1,
+            "the stand-in for the national platform"
+        );
+        assert_eq!(g(&[Some("provincial-gateway")]), 2);
+        assert_eq!(g(&[Some("provincial-gateway"), Some("paygov")]), 1);
+    }
+
+    #[test]
+    fn promised_dates_end_at_the_close_of_office_hours() {
+        assert_eq!(promised("2026-12-08"), json!("20261208170000"));
+        assert_eq!(promised("08/12/2026"), Value::Null);
     }
 
     #[test]

@@ -4,3 +4,5 @@
 pub mod identity;
 pub mod login_throttle;
 pub mod access_log;
+pub mod agency;
+pub mod beneficiary;

@@ -109,6 +109,14 @@ impl Dossier {
 /// upsert locks the counter row until commit (PostgreSQL) or the whole database is held by
 /// the IMMEDIATE transaction (SQLite), and a rollback returns the number, so the numbers
 /// that exist are always 1..N without gaps, across any number of server instances.
+/// Whether a dossier already has this code.
+pub fn code_taken(conn: &mut DbConn, code: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        dossiers::table.filter(dossiers::code.eq(code)),
+    ))
+    .get_result(conn)
+}
+
 pub fn next_dossier_seq(conn: &mut DbConn, commune_code: &str, day: NaiveDate) -> QueryResult<i64> {
     let sql = match conn {
         DbConn::Pg(_) => {

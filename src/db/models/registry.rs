@@ -63,7 +63,7 @@ impl Commune {
     pub fn agency_id(&self) -> String {
         self.agency_code
             .clone()
-            .unwrap_or_else(|| format!("H{}.{}", self.province_code, self.code))
+            .unwrap_or_else(|| crate::domain::agency_id::fallback(&self.province_code, &self.code))
     }
 
     pub fn update_versioned(
