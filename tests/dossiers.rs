@@ -556,4 +556,120 @@ both_backends! {
         let n: i64 = ctx.with_conn(|c| motcua::db::schema::dossier_events::table.count().get_result(c).unwrap());
         assert_eq!(n, 1);
     }
+    // Civil Code 2015 Art. 147(2), 148(1): the reception day is not counted; 3 working days
+    // end at 17:00 of the third working day after it. A due instant already given (on the
+    // receipt) never moves afterwards.
+    async fn civil_code_due_date_and_given_promises_do_not_move(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        catalog(&ctx, &app).await;
+        let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
+        let r = call(&app, file(&officer, intake_body("025190000123"))).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let code = r.body["dossier"]["code"].as_str().unwrap().to_string();
+        let received: chrono::DateTime<chrono::Utc> = r.body["dossier"]["received_at"].as_str().unwrap().parse().unwrap();
+        let cal = motcua::domain::calendar::WorkCalendar::default()
+            .with_adjustments(motcua::domain::calendar::government_decisions_2026());
+        let want = cal.due(received, &motcua::domain::calendar::ProcessingTime::WorkingDays(3)).due_at;
+        let got: chrono::DateTime<chrono::Utc> = r.body["dossier"]["deadline"]["due_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(got, want);
+        let local = motcua::domain::calendar::to_local(got).unwrap();
+        assert_eq!(local.time(), chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap(), "end of office hours");
+        assert!(local.date() > motcua::domain::calendar::local_date(received));
+        assert_eq!(r.body["receipt"]["due_date"], local.date().to_string());
+        // A promise given under the earlier rule stays as printed through later actions.
+        let printed = (received + chrono::Duration::days(3)).naive_utc();
+        ctx.with_conn(|c| {
+            use motcua::db::schema::dossiers;
+            diesel::update(dossiers::table.filter(dossiers::code.eq(&code))).set(dossiers::due_at.eq(Some(printed))).execute(c).unwrap();
+        });
+        let r = call(&app, act(&officer, &code, "\"1\"", json!({"action": "start_processing"}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let stored: Option<chrono::NaiveDateTime> = ctx.with_conn(|c| {
+            use motcua::db::schema::dossiers;
+            dossiers::table.filter(dossiers::code.eq(&code)).select(dossiers::due_at).first(c).unwrap()
+        });
+        assert_eq!(stored, Some(printed));
+    }
+
+    // Decree 23/2015/NĐ-CP Art. 21: a certification may be extended by up to 2 working
+    // days, with its reason, once; the dossier is not late for it.
+    async fn certification_extension_moves_the_due_date_once(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        let (_, admin) = ctx.user(Role::SystemAdmin, None);
+        let body = json!({"code": "2.000815", "name": "Chứng thực bản sao từ bản chính", "field": "Chứng thực", "result_type": "paper", "effective_from": "2025-07-01",
+            "cases": [{"code": "default", "name": "Chung", "processing_time": {"value": 0, "unit": "same_day"}, "online_level": "partial", "documents": [{"name": "Bản chính", "form": "original"}]}]});
+        let r = call(&app, TestRequest::post().uri("/api/v1/procedures").insert_header(bearer(&admin)).set_json(body)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = call(&app, TestRequest::put().uri(&format!("/api/v1/communes/{KIM_BOI}/procedures/2.000815")).insert_header(bearer(&admin))).await;
+        assert!(r.status.is_success());
+        let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
+        let mut intake = intake_body("025190000123");
+        intake["procedure_code"] = json!("2.000815");
+        intake["components"] = json!([{"document": "Bản chính", "source": "paper"}]);
+        let r = call(&app, file(&officer, intake)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let code = r.body["dossier"]["code"].as_str().unwrap().to_string();
+        assert!(r.body["dossier"]["allowed_actions"].as_array().unwrap().iter().any(|a| a == "extend_certification"));
+        let due: chrono::DateTime<chrono::Utc> = r.body["dossier"]["deadline"]["due_at"].as_str().unwrap().parse().unwrap();
+        let r = call(&app, act(&officer, &code, "\"1\"", json!({"action": "extend_certification", "extension_days": 2}))).await;
+        assert_eq!(r.status, 422, "a reason is required");
+        let r = call(&app, act(&officer, &code, "\"1\"", json!({"action": "extend_certification", "extension_days": 2, "reason": "Bản chính nhiều trang, cần đối chiếu"}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let cal = motcua::domain::calendar::WorkCalendar::default()
+            .with_adjustments(motcua::domain::calendar::government_decisions_2026());
+        let moved: chrono::DateTime<chrono::Utc> = r.body["deadline"]["due_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(moved, cal.extend_by_working_days(due, 2));
+        assert!(moved > due);
+        assert_eq!(r.body["deadline"]["timeliness"], "on_time");
+        assert_eq!(r.body["deadline"]["extensions"], 0, "not an apology");
+        assert!(!r.body["allowed_actions"].as_array().unwrap().iter().any(|a| a == "extend_certification"));
+        let again = call(&app, act(&officer, &code, "\"2\"", json!({"action": "extend_certification", "extension_days": 1, "reason": "Lần hai"}))).await;
+        assert_eq!(again.status, 409);
+        assert_eq!(again.problem_code(), "dossier.certification_already_extended");
+        let (stored, lifecycle): (Option<chrono::NaiveDateTime>, String) = ctx.with_conn(|c| {
+            use motcua::db::schema::dossiers;
+            dossiers::table.filter(dossiers::code.eq(&code)).select((dossiers::due_at, dossiers::lifecycle)).first(c).unwrap()
+        });
+        assert_eq!(stored, Some(moved.naive_utc()));
+        assert!(lifecycle.contains("\"certification_extended\":true") && lifecycle.contains("Bản chính nhiều trang"), "{lifecycle}");
+        let history = call(&app, TestRequest::get().uri(&format!("/api/v1/dossiers/{code}/history")).insert_header(bearer(&officer))).await;
+        assert_eq!(history.body.as_array().unwrap().last().unwrap()["action"], "extend_certification");
+    }
+
+    // A supplement never provided: an online dossier sent back at intake is refused once
+    // the supplement deadline has passed, not before.
+    async fn supplement_never_provided_is_refused_after_its_deadline(ctx) {
+        let app = init_service(motcua::app::build(ctx.state.clone())).await;
+        catalog(&ctx, &app).await;
+        let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
+        let (_, citizen) = ctx.user(Role::Citizen, None);
+        let mut body = intake_body("025190000123");
+        body["commune_code"] = json!(KIM_BOI);
+        let r = call(&app, file(&citizen, body)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let code = r.body["dossier"]["code"].as_str().unwrap().to_string();
+        let today = motcua::domain::calendar::today().to_string();
+        let r = call(&app, act(&officer, &code, "\"1\"", json!({"action": "request_supplement", "missing_items": ["Bản sao"], "deadline": today}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(!r.body["allowed_actions"].as_array().unwrap().iter().any(|a| a == "refuse"));
+        let r = call(&app, act(&officer, &code, "\"2\"", json!({"action": "refuse", "reason": "Không bổ sung"}))).await;
+        assert_eq!(r.status, 409);
+        assert_eq!(r.problem_code(), "dossier.supplement_deadline_not_passed");
+        let yesterday = (motcua::domain::calendar::today() - chrono::Duration::days(1)).to_string();
+        ctx.with_conn(|c| {
+            use motcua::db::schema::dossiers;
+            let lc: String = dossiers::table.filter(dossiers::code.eq(&code)).select(dossiers::lifecycle).first(c).unwrap();
+            let lc = lc.replace(&format!("\"deadline\":\"{today}\""), &format!("\"deadline\":\"{yesterday}\""));
+            diesel::update(dossiers::table.filter(dossiers::code.eq(&code))).set(dossiers::lifecycle.eq(lc)).execute(c).unwrap();
+        });
+        let r = call(&app, act(&officer, &code, "\"2\"", json!({"action": "refuse", "reason": "Không bổ sung đúng hạn"}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["status"], "refused");
+        let (status, finished): (String, Option<chrono::NaiveDateTime>) = ctx.with_conn(|c| {
+            use motcua::db::schema::dossiers;
+            dossiers::table.filter(dossiers::code.eq(&code)).select((dossiers::status, dossiers::finished_at)).first(c).unwrap()
+        });
+        assert_eq!(status, "refused");
+        assert!(finished.is_some());
+    }
 }

@@ -216,9 +216,13 @@ both_backends! {
         let b = board(&app, &officer, KIM_BOI).await;
         assert_eq!(item(&b, "no_overdue_dossiers")["evaluation"]["facts"]["overdue_open"], 1);
         assert_eq!(b["flag"], "amber");
-        // Paused (supplement requested) does not count as overdue.
+        // Paused (supplement requested) after its due date: still overdue (issue 15) …
         ctx.with_conn(|c| diesel::update(dossiers::table.filter(dossiers::id.eq(&dossier_id)))
             .set(dossiers::paused_at.eq(Some(Utc::now().naive_utc()))).execute(c).unwrap());
+        assert_eq!(item(&board(&app, &officer, KIM_BOI).await, "no_overdue_dossiers")["satisfied"], false);
+        // … paused before it: the clock stopped in time, not overdue.
+        ctx.with_conn(|c| diesel::update(dossiers::table.filter(dossiers::id.eq(&dossier_id)))
+            .set(dossiers::paused_at.eq(Some(Utc::now().naive_utc() - Duration::hours(2)))).execute(c).unwrap());
         assert_eq!(item(&board(&app, &officer, KIM_BOI).await, "no_overdue_dossiers")["satisfied"], true);
 
         // Components: one scanned at reception, one not → 50% < 100%.

@@ -211,7 +211,12 @@ fn result_form() -> (String, Vec<u8>) {
                       "certificate_issuer": "CN=Cục Chứng thực số", "signed_at": "2026-11-20T02:30:00Z"}
     });
     let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{meta}\r\n").as_bytes());
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{meta}\r\n"
+        )
+        .as_bytes(),
+    );
     body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kq.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
     body.extend_from_slice(PDF);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
@@ -297,13 +302,17 @@ fn recount(ctx: &TestApp, commune: &str) -> BTreeMap<String, i64> {
             .load(c)
             .unwrap()
     });
-    let results: Vec<(String, String)> = ctx.with_conn(|c| {
-        use motcua::db::schema::digital_results as r;
-        r::table.select((r::dossier_id, r::status)).load::<(Option<String>, String)>(c).unwrap()
-    })
-    .into_iter()
-    .filter_map(|(d, s)| d.map(|d| (d, s)))
-    .collect();
+    let results: Vec<(String, String)> = ctx
+        .with_conn(|c| {
+            use motcua::db::schema::digital_results as r;
+            r::table
+                .select((r::dossier_id, r::status))
+                .load::<(Option<String>, String)>(c)
+                .unwrap()
+        })
+        .into_iter()
+        .filter_map(|(d, s)| d.map(|d| (d, s)))
+        .collect();
     let now = Utc::now().naive_utc();
     let mut n: BTreeMap<String, i64> = BTreeMap::new();
     let mut bump = |k: &str| *n.entry(k.to_string()).or_default() += 1;

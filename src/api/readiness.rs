@@ -260,7 +260,8 @@ struct OutboxRow {
 
 /// The indicator numbers behind the threshold items, per commune of the scope, from the
 /// indicator aggregates (`db::models::indicator`, the numbers the reports show): open
-/// dossiers overdue at `to` (766 rule: past due while the clock runs, or a second
+/// dossiers overdue at `to` (766 rule: past due while the clock runs or paused only after
+/// the due date, or a second
 /// supplement request), and over the dossiers received in the Vietnam days of `[from, to]`
 /// their components and how many are digitized (not rejected on review), and their
 /// resolved dossiers and how many have a digital result in force.

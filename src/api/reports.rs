@@ -409,7 +409,8 @@ fn respond(report: Report, format: ReportFormat) -> ApiResult<HttpResponse> {
 ///
 /// Counts the period's *cohort*: dossiers received in it (Vietnam dates; never-received
 /// ones by submission date), each with what is known of it now; open dossiers are on time
-/// or overdue at `as_of` (the period end, or now). `indicators` are the Decision 766
+/// or overdue at `as_of` (the period end, or now; a dossier paused only after its due date
+/// is overdue). `indicators` are the Decision 766/QĐ-TTg (23 June 2022)
 /// indicators with their formula, numerator, denominator, rate, threshold and points
 /// (`points` is `null` where motcua does not hold the data, with a `note`); `groups` the six
 /// groups of 100 points. Every indicator's `measure` lists its dossiers at
@@ -419,16 +420,22 @@ fn respond(report: Report, format: ReportFormat) -> ApiResult<HttpResponse> {
 /// - 1.4 sync (6): `synced ÷ received`.
 /// - 2.1 on time (20): `(finished_on_time + open_on_time) ÷ received`; finished on time =
 ///   ended by the due date (pushed by supplement pauses) with at most one supplement request.
-/// - 3.3 online (12): `online × (synced ÷ received) ÷ received`, full at 50%.
+/// - 3.3 online (12): `online_counted × (synced ÷ received) ÷ received`, full at 50%; an
+///   online dossier of a procedure whose result is a paper document counts only with an
+///   electronic result.
 /// - 3.6 online payment (6): `paid_online ÷ fee_bearing`.
 /// - 5.4 satisfaction (6): `(received − finished_late − open_overdue − dissatisfied) ÷ received`,
 ///   full at 90%.
-/// - 4.1 e-results (6): `results_digitized ÷ resolved`.
-/// - 4.2 digitization (4): `dossiers_digitized ÷ received`, full at 80%.
+/// - 4.1 e-results (6): `results_digitized ÷ paper_result` (dossiers of procedures whose
+///   result is a paper document).
+/// - 4.2 digitization (4): `dossiers_digitized ÷ received` (every component file and the
+///   result file), full at 80%.
 /// - 4.e e-certification offered (2): any electronic certified copy issued in the period.
 /// - 4.3 data reuse (2): `data_reused ÷ received`, full at 80%.
-/// - Not held here (`points: null`): 1.1–1.3 catalog publicity, 3.4–3.5 payment-platform
-///   items, 5.1–5.2 complaints, 4.4–4.6 national data store and population database.
+/// - Not held here (`points: null`): 1.1–1.3 catalog publicity, 3.4 procedures with online
+///   transactions and 3.5 fee procedures integrated with the payment platform, 5.1 PAKN
+///   classified, 5.2 PAKN progress, 5.3 PAKN satisfaction, 4.4 national data store, 4.5
+///   population database (both items; there is no 4.6).
 ///
 /// `format=csv` returns the indicator table (UTF-8 with BOM); `format=xlsx` a workbook with
 /// the indicators, the counters and, with `by`, the breakdown.

@@ -73,7 +73,7 @@ pub fn map_processing_time(amount: f64, unit_text: &str) -> Result<(u32, &'stati
     if unit == "same_day" {
         return Ok((0, unit));
     }
-    if !amount.is_finite() || amount < 0.0 || amount > 1000.0 {
+    if !amount.is_finite() || !(0.0..=1000.0).contains(&amount) {
         return Err(format!("thời hạn {amount} {}", unit_text.trim()));
     }
     if amount == 0.0 {
