@@ -419,12 +419,16 @@ both_backends_with! {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
         let url = "/api/v1/payments/callbacks/sandbox";
         let cb = motcua::payments::Callback {
+            kind: "PAY".into(),
+            result_code: "00".into(),
+            partner: "MOTCUA".into(),
             reference: "MC-NOPE".into(),
             amount: "10000".into(),
-            result_code: "00".into(),
+            currency: "VND".into(),
             transaction_id: "X".repeat(3000),
+            bank_code: String::new(),
             time: motcua::payments::paygov::format_time(Utc::now()),
-            description: None,
+            info: String::new(),
             mac: "00".repeat(32),
         };
         let body = serde_json::to_string(&cb).unwrap();

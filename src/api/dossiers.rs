@@ -992,6 +992,8 @@ pub async fn create_dossier(
             // Fees before the creation event: appending it computes the dossier's indicator
             // facts, which count fee-bearing dossiers.
             let assessment = super::fees::store_assessment(conn, &dossier, None, &fee_input, &mut fee_lines, &p.user_id, now)?;
+            let identity_verified = p.role == Role::Citizen
+                && crate::service::identity::linked_to_provider(conn, &p.user_id)?;
             NewDossierEvent {
                 dossier_id: &dossier.id,
                 action: if received { "receive_at_counter" } else { "submit_online" },
@@ -1000,7 +1002,7 @@ pub async fn create_dossier(
                 from_status: None,
                 to_status: &dossier.status,
                 comment: None,
-                data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code, "identity_verified": p.role == Role::Citizen && p.external }).to_string(),
+                data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code, "identity_verified": identity_verified }).to_string(),
                 created_at: nowd,
             }
             .append_creation(conn, &dossier, assessment.total)?;

@@ -92,6 +92,15 @@ pub fn verified_personal_id(conn: &mut DbConn, user_id: &str) -> QueryResult<Opt
         .flatten())
 }
 
+/// Whether the account is linked to a subject of the external identity provider (VNeID):
+/// the portal's `TaiKhoanDuocXacThucVoiVNeID` for the dossiers it files.
+pub fn linked_to_provider(conn: &mut DbConn, user_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        external_identities::table.filter(external_identities::user_id.eq(user_id)),
+    ))
+    .get_result(conn)
+}
+
 /// The active citizen account whose verified personal ID is `id_number`.
 pub fn account_with_verified_id(conn: &mut DbConn, id_number: &str) -> QueryResult<Option<String>> {
     users::table
