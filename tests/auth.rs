@@ -490,7 +490,7 @@ mod external_identity_provider {
             // A personal ID already verified on another active account links to that account,
             // an invalid one is ignored.
             let mut bad_id = idp_claims("vneid-003");
-            bad_id["personal_id"] = json!("999999999999");
+            bad_id["personal_id"] = json!("000000000000");
             let r = call(&app, exchange(&sign(&bad_id))).await;
             assert_eq!(r.status, 200, "{}", r.body);
             assert!(r.body["user"]["personal_id"].is_null(), "{}", r.body);

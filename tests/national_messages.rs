@@ -27,14 +27,6 @@ const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 const KIM_BOI_ID: &str = "000.25.01.H25";
 const HOA_BINH_ID: &str = "000.25.02.H25";
 
-/// Indicators whose motcua definition engineer E is bringing to the letter of Decision
-/// 766/QĐ-TTg (3.3 counts an online dossier of a paper-result procedure only with an
-/// e-result; 4.1's denominator is the dossiers of paper-result procedures; 4.2 needs every
-/// component file and the result file). The evaluator computes them to the law already;
-/// they are left out of the comparison until E's definitions land (the lead enables them at
-/// merge by emptying this list). Their message-side conditions are compared below anyway.
-const AWAITING_LEGAL_DEFINITIONS: &[&str] = &["3.3", "4.1", "4.2"];
-
 app_fn! {
     async fn get(app: &S, token: Option<&str>, uri: &str) -> Resp {
         let mut r = TestRequest::get().uri(uri);
@@ -481,27 +473,23 @@ both_backends! {
         let counters = &ours.body["counters"];
         let mut compared = Vec::new();
         for (code, (n, d)) in &theirs.indicators {
-            if AWAITING_LEGAL_DEFINITIONS.contains(&code.as_str()) {
-                continue;
-            }
             let i = indicator(code);
             assert_eq!((i["numerator"].as_i64(), i["denominator"].as_i64()), (Some(*n), Some(*d)),
                 "indicator {code}: the portal computes {n}/{d} from what it received, motcua reports {}", i);
             compared.push(code.clone());
         }
-        assert_eq!(compared, ["1.4", "2.1", "3.6", "4.3"]);
+        assert_eq!(compared, ["1.4", "2.1", "3.3", "3.6", "4.1", "4.2", "4.3"]);
         // The e-result and digitization conditions the messages carry, against motcua's own
-        // counters (the parts of 3.3, 4.1 and 4.2 that do not wait for engineer E).
+        // counters (the parts of 3.3, 4.1 and 4.2).
         for (name, n) in &theirs.conditions {
             assert_eq!(counters[name].as_i64(), Some(*n), "{name}: portal {n}, motcua {}", counters[name]);
         }
         // The shapes are really there: not a comparison of zeros.
         assert_eq!(theirs.indicators["3.6"], (2, 4), "two of four fee-bearing received dossiers paid online");
-        assert_eq!(theirs.conditions["results_digitized"], 3);
+        assert_eq!(theirs.conditions["results_digitized"], 2, "paper-result dossiers with an e-result");
         assert!(theirs.indicators["2.1"].0 < theirs.indicators["2.1"].1);
         assert_eq!(theirs.indicators["4.3"].0, 1);
         assert_eq!(theirs.conditions["dossiers_digitized"], 1);
-        // The legal definitions are computed already, for the lead to compare at merge.
         assert_eq!(theirs.indicators["3.3"].1, 11);
         assert_eq!(theirs.indicators["4.1"], (2, 4), "paper-result dossiers with an e-result link");
         portal.stop();
@@ -555,7 +543,6 @@ fn evaluate(view: &BTreeMap<String, Value>, now: &str) -> Evaluation {
             .is_some_and(|a| a.iter().any(|g| g["DuongDanTepTinKetQua"].is_string()))
     };
     let components = |h: &Value| h["TaiLieuNop"].as_array().cloned().unwrap_or_default();
-    let resolved = |h: &Value| matches!(h["TrangThaiHoSo"].as_i64(), Some(9 | 10));
     // 2.1: finished by the date with at most one supplement request; open and not late
     // (a dossier waiting for a supplement, status 5, is not running late).
     let on_time = |h: &Value| {
@@ -622,11 +609,18 @@ fn evaluate(view: &BTreeMap<String, Value>, now: &str) -> Evaluation {
     );
     indicators.insert("4.3".to_string(), (count(&reused), n));
     let mut conditions = BTreeMap::new();
+    // Decision 766: a result counts as digitized for a paper-result procedure that has an
+    // e-result (4.1); a dossier counts for 4.2 with every component file and the result file.
     conditions.insert(
         "results_digitized",
-        count(&|h| resolved(h) && has_result_link(h)),
+        count(&|h| paper(h) && has_result_link(h)),
     );
-    conditions.insert("dossiers_digitized", count(&digitized));
+    conditions.insert(
+        "dossiers_digitized",
+        count(&|h| digitized(h) && has_result_link(h)),
+    );
+    conditions.insert("paper_result", count(&paper));
+    conditions.insert("online_counted", count(&online_counted));
     conditions.insert("paid_online", count(&|h| fee_bearing(h) && paid_online(h)));
     conditions.insert("online", count(&|h| h["KenhThucHien"].as_i64() == Some(2)));
     conditions.insert("supplement_repeated", count(&|h| supplements(h) > 1));

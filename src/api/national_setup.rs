@@ -9,8 +9,9 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::ValidJson;
+use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::{CommuneAdmins, SystemAdmins};
-use crate::auth::{Authorized, Role};
+use crate::auth::Authorized;
 use crate::db::models::registry::{Commune, Province};
 use crate::domain::agency_id::Refusal;
 use crate::error::{ApiError, ApiResult};
@@ -228,8 +229,13 @@ fn account_of(input: PaymentAccountInput) -> Beneficiary {
     }
 }
 
+/// A commune's settings out of the caller's reach are answered 404 (the access table).
 fn own_commune(auth: &crate::auth::Principal, code: &str) -> ApiResult<()> {
-    if auth.role == Role::CommuneAdmin && auth.commune_code.as_deref() != Some(code) {
+    let place = Place {
+        commune: Some(code),
+        ..Place::default()
+    };
+    if !access::may_see(auth, Resource::CommuneSettings, place) {
         return Err(ApiError::not_found("xã/phường", "Commune"));
     }
     Ok(())

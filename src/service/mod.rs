@@ -1,8 +1,8 @@
 //! Use cases that span several tables: plain commands and results over a `&mut DbConn`,
 //! no HTTP types. Handlers in `api` extract, call one of these, and render.
 
-pub mod identity;
-pub mod login_throttle;
 pub mod access_log;
 pub mod agency;
 pub mod beneficiary;
+pub mod identity;
+pub mod login_throttle;
