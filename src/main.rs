@@ -301,7 +301,13 @@ fn with_migrated_conn<T>(
     config: &Config,
     f: impl FnOnce(&mut db::DbConn) -> Result<T, String>,
 ) -> Result<T, String> {
-    let pool = pool_for(config);
+    // One connection: a larger pool refills its idle connection on a background thread, and
+    // a command that exits while that thread is inside libpq can die of a signal.
+    let pool = db::build_pool(
+        &config.database_url,
+        1,
+        Duration::from_secs(config.db_connect_timeout_secs),
+    );
     let mut conn = pool
         .get()
         .map_err(|e| format!("cannot connect to the database: {e}"))?;

@@ -401,12 +401,16 @@ both_backends! {
         issue_result(&app, l, &c, 5).await;
         let e = etag_of(&app, o, &c).await;
         run(&app, &c, e, vec![(o, ready()), (o, ret())]).await;
-        // 6. One supplement (the pause moves the date), digitized component, finished.
+        // 6. One supplement (the pause moves the date), digitized component, e-result, finished.
         let (c, e) = file(&app, o, ELECTRONIC, "025190000406", None).await;
         let _ = e;
         let first_component = upload(&app, o, &c, true).await;
         let e = etag_of(&app, o, &c).await;
-        run(&app, &c, e, vec![(o, assign()), (s, supplement()), (o, submit()), (s, propose()), (l, approve()), (o, ready())]).await;
+        run(&app, &c, e, vec![(o, assign()), (s, supplement()), (o, submit()), (s, propose()), (l, approve())]).await;
+        // With its e-result: every component file and the result file (766 §4.2).
+        issue_result(&app, l, &c, 6).await;
+        let e = etag_of(&app, o, &c).await;
+        run(&app, &c, e, vec![(o, ready())]).await;
         let reused_from = c.clone();
         // 7. Two supplements: late by 766 §2.1.
         let (c, e) = file(&app, o, ELECTRONIC, "025190000407", None).await;
