@@ -10,9 +10,9 @@ use super::extract::ValidJson;
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
 use crate::db::models::calendar::{
-    kind_str, load_calendar, load_calendar_for, AdjustmentRow, HolidayRuleSetting,
+    kind_str, load_calendar, load_calendar_for, set_province_day_counting, AdjustmentRow,
+    HolidayRuleSetting,
 };
-use crate::db::schema::{province_day_counting, provinces};
 use crate::domain::calendar::{holiday_rule, DayCounting, HolidayRule, HOLIDAY_RULES};
 use crate::domain::calendar::{AdjustmentKind, DueDate, HolidayKind, ProcessingTime, SkipReason};
 use crate::domain::text::nfc;
@@ -449,20 +449,10 @@ pub async fn set_day_counting(
     let (c, lb) = (code.clone(), legal_basis.clone());
     state
         .db_tx(move |conn| {
-            let exists = provinces::table.find(&c).count().get_result::<i64>(conn)? == 1;
-            if !exists {
+            let at = crate::clock::now().naive_utc();
+            if !set_province_day_counting(conn, &c, counting, &lb, &user, at)? {
                 return Err(ApiError::not_found("tỉnh", "Province"));
             }
-            diesel::delete(province_day_counting::table.find(&c)).execute(conn)?;
-            diesel::insert_into(province_day_counting::table)
-                .values((
-                    province_day_counting::province_code.eq(&c),
-                    province_day_counting::counting.eq(counting.as_str()),
-                    province_day_counting::legal_basis.eq(&lb),
-                    province_day_counting::changed_by.eq(&user),
-                    province_day_counting::changed_at.eq(crate::clock::now().naive_utc()),
-                ))
-                .execute(conn)?;
             Ok(())
         })
         .await?;

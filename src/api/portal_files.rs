@@ -3,10 +3,9 @@
 //! (`portal::links`), and every fetch is logged.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 
-use crate::db::models::dossier::file_content_type;
-use crate::db::schema::{digital_results, dossier_attachments};
+use crate::db::models::dossier::{attachment_file, file_content_type};
+use crate::db::models::result::live_result_file;
 use crate::error::{ApiError, ApiResult};
 use crate::files::FileStore;
 use crate::portal::links::{self, LinkError, Target};
@@ -51,20 +50,8 @@ pub async fn fetch(
     let (sha, name, content_type) = state
         .db(move |conn| {
             let (sha, name) = match &t {
-                Target::Attachment(id) => dossier_attachments::table
-                    .find(id)
-                    .select((
-                        dossier_attachments::file_sha256,
-                        dossier_attachments::file_name,
-                    ))
-                    .first::<(String, String)>(conn)
-                    .optional()?,
-                Target::Result(id) => digital_results::table
-                    .find(id)
-                    .filter(digital_results::status.ne("revoked"))
-                    .select((digital_results::file_sha256, digital_results::number_symbol))
-                    .first::<(String, String)>(conn)
-                    .optional()?
+                Target::Attachment(id) => attachment_file(conn, id)?,
+                Target::Result(id) => live_result_file(conn, id)?
                     .map(|(sha, n)| (sha, format!("{}.pdf", n.replace(['/', '\\'], "-")))),
             }
             .ok_or_else(not_found)?;

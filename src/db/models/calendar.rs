@@ -120,3 +120,35 @@ impl HolidayRuleSetting {
         Ok(())
     }
 }
+
+/// Sets a province's way of counting periods of days (replacing the previous setting).
+/// `false` when there is no such province.
+pub fn set_province_day_counting(
+    conn: &mut DbConn,
+    province: &str,
+    counting: DayCounting,
+    legal_basis: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    use crate::db::schema::provinces;
+    let exists = provinces::table
+        .find(province)
+        .count()
+        .get_result::<i64>(conn)?
+        == 1;
+    if !exists {
+        return Ok(false);
+    }
+    diesel::delete(province_day_counting::table.find(province)).execute(conn)?;
+    diesel::insert_into(province_day_counting::table)
+        .values((
+            province_day_counting::province_code.eq(province),
+            province_day_counting::counting.eq(counting.as_str()),
+            province_day_counting::legal_basis.eq(legal_basis),
+            province_day_counting::changed_by.eq(by),
+            province_day_counting::changed_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}

@@ -337,3 +337,15 @@ pub fn rating_of(
         .first(conn)
         .optional()
 }
+
+/// The stored file and download name of a dossier component, for a signed portal link.
+pub fn attachment_file(conn: &mut DbConn, id: &str) -> QueryResult<Option<(String, String)>> {
+    dossier_attachments::table
+        .find(id)
+        .select((
+            dossier_attachments::file_sha256,
+            dossier_attachments::file_name,
+        ))
+        .first(conn)
+        .optional()
+}

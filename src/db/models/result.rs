@@ -133,3 +133,14 @@ pub fn next_certification_no(conn: &mut DbConn, commune_code: &str, year: i32) -
         .get_result::<LastNo>(conn)
         .map(|r| r.last_no)
 }
+
+/// The stored file and number of a digital result that is not revoked, for a signed portal
+/// link.
+pub fn live_result_file(conn: &mut DbConn, id: &str) -> QueryResult<Option<(String, String)>> {
+    digital_results::table
+        .find(id)
+        .filter(digital_results::status.ne("revoked"))
+        .select((digital_results::file_sha256, digital_results::number_symbol))
+        .first(conn)
+        .optional()
+}
