@@ -18,7 +18,6 @@ use crate::domain::calendar::{AdjustmentKind, DueDate, HolidayKind, ProcessingTi
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use diesel::prelude::*;
 
 /// Years the lunar computations support.
 const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
