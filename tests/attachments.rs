@@ -24,18 +24,12 @@ fn multipart_with(
     bytes: &[u8],
     digitized: Option<&str>,
 ) -> (String, Vec<u8>) {
-    let boundary = "----motcua-test-boundary";
-    let mut body = Vec::new();
+    let mut fields = Vec::new();
     if let Some(v) = digitized {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"digitized_at_reception\"\r\n\r\n{v}\r\n").as_bytes());
+        fields.push(("digitized_at_reception", v));
     }
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document\"\r\n\r\n{document}\r\n").as_bytes());
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    fields.push(("document", document));
+    multipart_form(&fields, Some((file_name, bytes)))
 }
 
 fn upload(token: &str, code: &str, document: &str, file_name: &str, bytes: &[u8]) -> TestRequest {

@@ -29,25 +29,12 @@ fn metadata() -> String {
 }
 
 fn multipart_issue(code: &str, token: &str, n: u32) -> TestRequest {
-    let boundary = "XbOuNdArYx";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{}\r\n",
-            metadata()
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
-    body.extend_from_slice(&pdf(n));
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (content_type, body) =
+        multipart_form(&[("metadata", &metadata())], Some(("r.pdf", &pdf(n))));
     TestRequest::post()
         .uri(&format!("/api/v1/dossiers/{code}/digital-results"))
         .insert_header(bearer(token))
-        .insert_header((
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        ))
+        .insert_header(("content-type", content_type))
         .set_payload(body)
 }
 

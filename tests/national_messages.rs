@@ -7,16 +7,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 use actix_web::test::{init_service, TestRequest};
-use chrono::{Duration, Utc};
+use chrono::Utc;
+use common::portal::{client, drain};
 use common::*;
 use diesel::prelude::*;
 use motcua::auth::Role;
-use motcua::portal::http::HttpPortalClient;
 use motcua::portal::mock::{Call, MockPortal};
-use motcua::portal::outbox::{self, DeliveryConfig};
 use serde_json::{json, Value};
 
 /// Paper result, fee-bearing (collected on return).
@@ -123,21 +121,15 @@ app_fn! {
     }
 
     async fn upload(app: &S, token: &str, code: &str, digitized: bool) -> Value {
-        let boundary = "----motcua-national-boundary";
-        let mut body = Vec::new();
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"digitized_at_reception\"\r\n\r\n{digitized}\r\n").as_bytes());
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document\"\r\n\r\nTờ khai\r\n").as_bytes());
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"to-khai.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
-        body.extend_from_slice(PDF);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let digitized = digitized.to_string();
+        let (content_type, body) = multipart_form(&[("digitized_at_reception", &digitized), ("document", "Tờ khai")], Some(("to-khai.pdf", PDF)));
         let r = call(app, TestRequest::post().uri(&format!("/api/v1/dossiers/{code}/attachments")).insert_header(bearer(token))
-            .insert_header(("content-type", format!("multipart/form-data; boundary={boundary}"))).set_payload(body)).await;
+            .insert_header(("content-type", content_type)).set_payload(body)).await;
         assert_eq!(r.status, 201, "{}", r.body);
         r.body
     }
 
     async fn issue_result(app: &S, leader: &str, code: &str, n: u32) -> () {
-        let boundary = "----motcua-national-result";
         let meta = json!({
             "document_type": "Giấy khai sinh", "number_symbol": format!("{n}/KS-UBND"),
             "summary": "Khai sinh", "signer_name": "Trần Văn Minh", "signer_title": "Phó Chủ tịch UBND xã",
@@ -145,56 +137,12 @@ app_fn! {
             "signature": {"type": "chuyen_dung_cong_vu", "certificate_serial": "5404FFFE", "certificate_subject": "CN=Trần Văn Minh",
                           "certificate_issuer": "CN=Cục Chứng thực số", "signed_at": "2026-11-20T02:30:00Z"}
         }).to_string();
-        let mut body = Vec::new();
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{meta}\r\n").as_bytes());
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kq.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
-        body.extend_from_slice(PDF);
-        body.extend_from_slice(format!("% result {n}\n\r\n--{boundary}--\r\n").as_bytes());
+        let mut file = PDF.to_vec();
+        file.extend_from_slice(format!("% result {n}\n").as_bytes());
+        let (content_type, body) = multipart_form(&[("metadata", &meta)], Some(("kq.pdf", &file)));
         let r = call(app, TestRequest::post().uri(&format!("/api/v1/dossiers/{code}/digital-results")).insert_header(bearer(leader))
-            .insert_header(("content-type", format!("multipart/form-data; boundary={boundary}"))).set_payload(body)).await;
+            .insert_header(("content-type", content_type)).set_payload(body)).await;
         assert_eq!(r.status, 201, "{}", r.body);
-    }
-}
-
-fn fast() -> DeliveryConfig {
-    DeliveryConfig {
-        batch: 50,
-        max_attempts: 4,
-        retry_base: Duration::milliseconds(1),
-        retry_max: Duration::milliseconds(10),
-        send_timeout: Duration::seconds(2),
-    }
-}
-
-fn client(portal: &MockPortal) -> HttpPortalClient {
-    HttpPortalClient::new(
-        portal.url.clone(),
-        "motcua".into(),
-        "secret".into(),
-        std::time::Duration::from_secs(2),
-    )
-}
-
-fn drain(ctx: &TestApp, client: &HttpPortalClient) -> outbox::DeliveryReport {
-    let mut total = outbox::DeliveryReport::default();
-    let clock = Arc::new(Mutex::new(Utc::now()));
-    loop {
-        *clock.lock().unwrap() += Duration::minutes(1);
-        let c = clock.clone();
-        let r = outbox::deliver_once(
-            &ctx.state.pool,
-            client,
-            "w",
-            &move || *c.lock().unwrap(),
-            &fast(),
-        )
-        .unwrap();
-        total.claimed += r.claimed;
-        total.sent += r.sent;
-        total.failed += r.failed;
-        if r.claimed == 0 {
-            return total;
-        }
     }
 }
 
@@ -228,7 +176,7 @@ both_backends! {
         // Nothing is sent with a made-up identifier.
         let portal = MockPortal::start(0).unwrap();
         let client = client(&portal);
-        assert_eq!(drain(&ctx, &client).claimed, 0);
+        assert_eq!(drain(&ctx, &client, "w").claimed, 0);
         assert!(portal.calls().is_empty());
 
         // The province's list arrives: the commune's messages go, under its identifier.
@@ -236,7 +184,7 @@ both_backends! {
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!((r.body["changed"].clone(), r.body["released_messages"].as_u64()), (json!([KIM_BOI]), Some(1)));
         assert_eq!(outbox_statuses(&ctx), ["pending"]);
-        assert_eq!(drain(&ctx, &client).sent, 1);
+        assert_eq!(drain(&ctx, &client, "w").sent, 1);
         let calls = portal.calls();
         assert_eq!(calls[0].body["madonvi"], KIM_BOI_ID);
         assert_eq!(calls[0].body["data"]["DonViXuLy"], KIM_BOI_ID);
@@ -332,7 +280,7 @@ both_backends! {
         let (code, _) = file(&app, &officer, ELECTRONIC, "025190000321", None).await;
         upload(&app, &officer, &code, true).await;
         let portal = MockPortal::start(0).unwrap();
-        drain(&ctx, &client(&portal));
+        drain(&ctx, &client(&portal), "w");
         let calls = portal.calls();
         let last = &calls.last().unwrap().body["data"];
         let header = if last["HoSo"].is_object() { &last["HoSo"] } else { last };
@@ -441,7 +389,7 @@ both_backends! {
 
         let portal = MockPortal::start(0).unwrap();
         let client = client(&portal);
-        let report = drain(&ctx, &client);
+        let report = drain(&ctx, &client, "w");
         assert_eq!(report.failed, 0);
         let calls = portal.calls();
         let now = motcua::portal::payload::portal_time(Utc::now());

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::test::{init_service, TestRequest};
 use chrono::{Duration, Utc};
+use common::portal::{client, drain, fast};
 use common::*;
 use diesel::prelude::*;
 use motcua::auth::Role;
@@ -70,50 +71,6 @@ fn intake(n: usize) -> Value {
                       "phone": "0912345678", "address": "Thôn Bo"},
         "components": [{"document": "Tờ khai", "source": "paper"}]
     })
-}
-
-fn fast() -> DeliveryConfig {
-    DeliveryConfig {
-        batch: 50,
-        max_attempts: 4,
-        retry_base: Duration::milliseconds(1),
-        retry_max: Duration::milliseconds(10),
-        send_timeout: Duration::seconds(2),
-    }
-}
-
-fn client(portal: &MockPortal) -> HttpPortalClient {
-    HttpPortalClient::new(
-        portal.url.clone(),
-        "motcua".into(),
-        "secret".into(),
-        std::time::Duration::from_secs(2),
-    )
-}
-
-/// Delivers until nothing is due, pretending time passes (retries are due at once).
-fn drain(ctx: &TestApp, client: &HttpPortalClient, worker: &str) -> outbox::DeliveryReport {
-    let mut total = outbox::DeliveryReport::default();
-    let clock = Arc::new(Mutex::new(Utc::now()));
-    loop {
-        *clock.lock().unwrap() += Duration::minutes(1);
-        let c = clock.clone();
-        let r = outbox::deliver_once(
-            &ctx.state.pool,
-            client,
-            worker,
-            &move || *c.lock().unwrap(),
-            &fast(),
-        )
-        .unwrap();
-        total.claimed += r.claimed;
-        total.sent += r.sent;
-        total.failed += r.failed;
-        total.dead += r.dead;
-        if r.claimed == 0 {
-            return total;
-        }
-    }
 }
 
 fn outbox_refs(ctx: &TestApp) -> Vec<(String, String, String)> {

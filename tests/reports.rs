@@ -202,7 +202,6 @@ app_fn! {
 
 /// A digital result (PDF and its metadata) for `POST /dossiers/{code}/digital-results`.
 fn result_form() -> (String, Vec<u8>) {
-    let boundary = "----motcua-reports-result";
     let meta = json!({
         "document_type": "Giấy xác nhận tình trạng hôn nhân", "number_symbol": "125/XN-UBND",
         "summary": "Xác nhận tình trạng hôn nhân", "signer_name": "Trần Văn Minh", "signer_title": "Phó Chủ tịch UBND xã",
@@ -210,33 +209,18 @@ fn result_form() -> (String, Vec<u8>) {
         "signature": {"type": "chuyen_dung_cong_vu", "certificate_serial": "5404FFFE", "certificate_subject": "CN=Trần Văn Minh",
                       "certificate_issuer": "CN=Cục Chứng thực số", "signed_at": "2026-11-20T02:30:00Z"}
     });
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{meta}\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kq.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
-    body.extend_from_slice(PDF);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    multipart_form(&[("metadata", &meta.to_string())], Some(("kq.pdf", PDF)))
 }
 
 fn upload_form(digitized: bool) -> (String, Vec<u8>) {
-    let boundary = "----motcua-reports-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"digitized_at_reception\"\r\n\r\n{digitized}\r\n").as_bytes());
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"document\"\r\n\r\nTờ khai\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"to-khai.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes());
-    body.extend_from_slice(PDF);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let digitized = digitized.to_string();
+    multipart_form(
+        &[
+            ("digitized_at_reception", &digitized),
+            ("document", "Tờ khai"),
+        ],
+        Some(("to-khai.pdf", PDF)),
+    )
 }
 
 /// Moves a dossier's due date two days back, as if its deadline had passed. Not an event:

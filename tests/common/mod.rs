@@ -20,6 +20,8 @@ use motcua::db::models::user::User;
 use motcua::db::{self, Backend, DbConn, DbPool};
 use motcua::state::AppState;
 
+pub mod portal;
+
 pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 pub const TEST_PASSWORD: &str = "mat-khau-thu-nghiem";
 pub const KIM_BOI: &str = "04978"; // Xã Kim Bôi, Phú Thọ (25)
@@ -303,4 +305,30 @@ where
 
 pub fn bearer(token: &str) -> (&'static str, String) {
     ("authorization", format!("Bearer {token}"))
+}
+
+/// A `multipart/form-data` body: the text `fields` in order, then `file` (a PDF under the
+/// given file name) if any. Returns the `Content-Type` (with its boundary) and the body.
+pub fn multipart_form(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "----motcua-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((file_name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/pdf\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
 }
