@@ -2,12 +2,13 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{from_fn, Logger};
+use actix_web::middleware::{from_fn, Compress, Logger};
 use actix_web::{web, App};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::api::compression;
 use crate::api::middleware::{fallback, request_context, KnownRoutes};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -49,6 +50,11 @@ pub fn build(
         .default_service(web::to(fallback))
         .wrap(cors)
         .wrap(from_fn(request_context))
+        // Compression outside request_context, so that it encodes final bodies (see
+        // api/compression.rs for the three layers).
+        .wrap(from_fn(compression::mark_uncompressed))
+        .wrap(Compress::default())
+        .wrap(from_fn(compression::unmark))
         // Outermost, so that its line shows the final status, size and request id.
         // The request line is logged with sensitive query values redacted (PINs, seal
         // tokens, ID numbers searched for): see `logging::redacted_request_line`.

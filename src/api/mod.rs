@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod communes;
+pub mod compression;
 pub mod dossiers;
 pub mod extract;
 pub mod fees;
