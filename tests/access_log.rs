@@ -56,13 +56,15 @@ app_fn! {
 }
 
 fn entries(ctx: &TestApp) -> Vec<log::Entry> {
-    ctx.with_conn(|c| {
-        access_log::table
-            .order((access_log::commune_code, access_log::seq))
-            .select(log::Entry::as_select())
-            .load(c)
-            .unwrap()
-    })
+    ctx.with_conn(entries_of)
+}
+
+fn entries_of(c: &mut DbConn) -> Vec<log::Entry> {
+    access_log::table
+        .order((access_log::commune_code, access_log::seq))
+        .select(log::Entry::as_select())
+        .load(c)
+        .unwrap()
 }
 
 fn assert_valid(ctx: &TestApp) {
@@ -359,5 +361,51 @@ both_backends! {
         assert!(reports[0].is_valid(), "{:?}", reports[0]);
         assert_eq!(reports[0].entries, expected as i64);
         assert_eq!(reports[0].head_seq, expected as i64);
+    }
+
+    async fn a_writer_whose_head_is_stale_falls_back_to_locking(ctx) {
+        // Two chainers (two instances' writers) take turns on one commune: each one's memory
+        // of the head goes stale when the other appends, so its fast path must write nothing
+        // and its locking path must continue the one chain.
+        let entry = |n: usize| log::NewEntry {
+            at: log::now(),
+            actor_id: "officer".into(),
+            actor_role: "specialist".into(),
+            actor_commune_code: Some(KIM_BOI.into()),
+            actor_province_code: None,
+            record_kind: "dossier".into(),
+            record_id: format!("d-{n}"),
+            record_ref: format!("H25.{KIM_BOI}-260101-{n:04}"),
+            commune_code: KIM_BOI.into(),
+            province_code: "25".into(),
+            operation: "get_dossier".into(),
+            route: "GET /api/v1/dossiers/{code}".into(),
+            request_id: format!("r-{n}"),
+        };
+        let (mut a, mut b) = (log::Chainer::default(), log::Chainer::default());
+        ctx.with_conn(|c| {
+            assert!(a.append(c, &[entry(1), entry(2)]).is_empty(), "first sight: locking path");
+            assert!(a.append(c, &[entry(3)]).is_empty(), "fast path");
+            assert!(b.append(c, &[entry(4)]).is_empty(), "the other instance appends");
+            assert!(a.append(c, &[entry(5), entry(6)]).is_empty(), "stale head: falls back");
+            assert!(b.append(c, &[entry(7)]).is_empty());
+
+            // The fast path itself, against a head that has moved, writes nothing.
+            let stored = entries_of(c);
+            let mut forged = stored.last().unwrap().clone();
+            forged.id = "forged".into();
+            forged.seq += 1;
+            let stale = (stored[2].seq, stored[2].hash.as_str());
+            let written = motcua::db::models::access_log::append_after(c, KIM_BOI, stale, &[forged]).unwrap();
+            assert!(!written);
+            assert_eq!(entries_of(c).len(), 7, "nothing written on a stale head");
+        });
+        let rows = entries(&ctx);
+        assert_eq!(rows.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=7).collect::<Vec<_>>());
+        let ids: Vec<&str> = rows.iter().map(|e| e.record_id.as_str()).collect();
+        assert_eq!(ids, ["d-1", "d-2", "d-3", "d-4", "d-5", "d-6", "d-7"], "in the order written");
+        let reports = ctx.with_conn(|c| log::verify(c, Some(KIM_BOI)).unwrap());
+        assert!(reports[0].is_valid(), "{:?}", reports[0]);
+        assert_eq!(reports[0].head_seq, 7);
     }
 }

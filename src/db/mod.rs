@@ -196,6 +196,29 @@ impl DbConn {
     }
 }
 
+impl DbConn {
+    /// Inside a write transaction: serialises it with every other transaction that locks one
+    /// of `keys` (in `namespace`) until it ends. Keys are locked in sorted order, so two
+    /// transactions never wait on each other crosswise. On PostgreSQL these are transaction
+    /// advisory locks; on SQLite the IMMEDIATE transaction already holds the database's only
+    /// write lock, which serialises more than this asks.
+    pub fn lock_keys(&mut self, keys: &[&str], namespace: i64) -> diesel::QueryResult<()> {
+        use diesel::RunQueryDsl;
+        if let DbConn::Pg(c) = self {
+            let mut keys = keys.to_vec();
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))")
+                    .bind::<diesel::sql_types::Text, _>(key)
+                    .bind::<diesel::sql_types::BigInt, _>(namespace)
+                    .execute(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The escape character of every `LIKE` pattern built by [`like_contains`]; pass it to
 /// diesel's `.escape()` so that both backends read the pattern the same way (SQLite has
 /// no default escape character, PostgreSQL's is the backslash).

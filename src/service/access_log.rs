@@ -33,6 +33,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Role;
+use crate::db::models::access_log as log_rows;
 use crate::db::models::dossier::Dossier;
 use crate::db::models::result::DigitalResult;
 use crate::db::schema::{access_log, access_log_heads, digital_results, dossiers};
@@ -194,28 +195,7 @@ pub fn entries(
         .collect()
 }
 
-/// A stored entry.
-#[derive(Queryable, Selectable, Insertable, Clone, Debug, PartialEq, Eq)]
-#[diesel(table_name = access_log)]
-pub struct Entry {
-    pub id: String,
-    pub commune_code: String,
-    pub seq: i64,
-    pub province_code: String,
-    pub at: NaiveDateTime,
-    pub actor_id: String,
-    pub actor_role: String,
-    pub actor_commune_code: Option<String>,
-    pub actor_province_code: Option<String>,
-    pub record_kind: String,
-    pub record_id: String,
-    pub record_ref: String,
-    pub operation: String,
-    pub route: String,
-    pub request_id: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
+pub use crate::db::models::access_log::Entry;
 
 /// The canonical form that is hashed: every field but `hash`, each length-prefixed (so no
 /// choice of values can make two different entries serialize alike), absent values marked.
@@ -261,107 +241,119 @@ pub fn hash_of(e: &Entry) -> String {
     hex::encode(Sha256::digest(canonical(e)))
 }
 
-#[derive(QueryableByName)]
-struct Head {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    last_seq: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    last_hash: String,
+/// Chains `items` (all of one commune) after the head `(seq, prev)`.
+fn chain(items: &[&NewEntry], head: (i64, &str)) -> Vec<Entry> {
+    let (mut seq, mut prev) = (head.0, head.1.to_string());
+    items
+        .iter()
+        .map(|n| {
+            seq += 1;
+            let mut e = Entry {
+                id: uuid::Uuid::now_v7().to_string(),
+                commune_code: n.commune_code.clone(),
+                seq,
+                province_code: n.province_code.clone(),
+                at: n.at,
+                actor_id: n.actor_id.clone(),
+                actor_role: n.actor_role.clone(),
+                actor_commune_code: n.actor_commune_code.clone(),
+                actor_province_code: n.actor_province_code.clone(),
+                record_kind: n.record_kind.clone(),
+                record_id: n.record_id.clone(),
+                record_ref: n.record_ref.clone(),
+                operation: n.operation.clone(),
+                route: n.route.clone(),
+                request_id: n.request_id.clone(),
+                prev_hash: std::mem::take(&mut prev),
+                hash: String::new(),
+            };
+            e.hash = hash_of(&e);
+            prev = e.hash.clone();
+            e
+        })
+        .collect()
 }
 
-/// Locks a commune's chain head (creating it) and returns its last sequence and hash.
-fn lock_head(conn: &mut DbConn, commune: &str) -> QueryResult<(i64, String)> {
-    use diesel::sql_types::{Text, Timestamp};
-    let now = crate::clock::now().naive_utc();
-    let (create, select) = match conn {
-        DbConn::Pg(_) => (
-            "INSERT INTO access_log_heads (commune_code, last_seq, last_hash, updated_at) \
-             VALUES ($1, 0, $2, $3) ON CONFLICT (commune_code) DO NOTHING",
-            "SELECT last_seq, last_hash FROM access_log_heads WHERE commune_code = $1 FOR UPDATE",
-        ),
-        // The IMMEDIATE transaction already holds the database's write lock.
-        DbConn::Sqlite(_) => (
-            "INSERT OR IGNORE INTO access_log_heads (commune_code, last_seq, last_hash, updated_at) \
-             VALUES (?, 0, ?, ?)",
-            "SELECT last_seq, last_hash FROM access_log_heads WHERE commune_code = ?",
-        ),
-    };
-    diesel::sql_query(create)
-        .bind::<Text, _>(commune)
-        .bind::<Text, _>(GENESIS)
-        .bind::<Timestamp, _>(now)
-        .execute(conn)?;
-    let head = diesel::sql_query(select)
-        .bind::<Text, _>(commune)
-        .get_result::<Head>(conn)?;
-    Ok((head.last_seq, head.last_hash))
+/// Entries by commune, in commune-code order: every writer locks heads in the same order,
+/// so none deadlock.
+fn by_commune(batch: &[NewEntry]) -> BTreeMap<&str, Vec<&NewEntry>> {
+    let mut groups: BTreeMap<&str, Vec<&NewEntry>> = BTreeMap::new();
+    for e in batch {
+        groups.entry(e.commune_code.as_str()).or_default().push(e);
+    }
+    groups
 }
 
-/// Chains and stores entries in one transaction. Returns them as stored.
+/// Chains and stores entries in one transaction, locking each commune's head. Returns them
+/// as stored.
 pub fn append(conn: &mut DbConn, batch: &[NewEntry]) -> QueryResult<Vec<Entry>> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    // Commune-code order: every writer locks heads in the same order, so none deadlock.
-    let mut by_commune: BTreeMap<&str, Vec<&NewEntry>> = BTreeMap::new();
-    for e in batch {
-        by_commune
-            .entry(e.commune_code.as_str())
-            .or_default()
-            .push(e);
-    }
     conn.write_transaction(|conn| {
         let mut stored = Vec::with_capacity(batch.len());
-        for (commune, items) in by_commune {
-            let (mut seq, mut prev) = lock_head(conn, commune)?;
-            let mut rows = Vec::with_capacity(items.len());
-            for n in items {
-                seq += 1;
-                let mut e = Entry {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    commune_code: n.commune_code.clone(),
-                    seq,
-                    province_code: n.province_code.clone(),
-                    at: n.at,
-                    actor_id: n.actor_id.clone(),
-                    actor_role: n.actor_role.clone(),
-                    actor_commune_code: n.actor_commune_code.clone(),
-                    actor_province_code: n.actor_province_code.clone(),
-                    record_kind: n.record_kind.clone(),
-                    record_id: n.record_id.clone(),
-                    record_ref: n.record_ref.clone(),
-                    operation: n.operation.clone(),
-                    route: n.route.clone(),
-                    request_id: n.request_id.clone(),
-                    prev_hash: prev,
-                    hash: String::new(),
-                };
-                e.hash = hash_of(&e);
-                prev = e.hash.clone();
-                rows.push(e);
-            }
-            // Multi-row INSERT (MultiConnection has no batch insert: per backend).
-            for chunk in rows.chunks(500) {
-                match conn {
-                    DbConn::Pg(c) => diesel::insert_into(access_log::table)
-                        .values(chunk)
-                        .execute(c)?,
-                    DbConn::Sqlite(c) => diesel::insert_into(access_log::table)
-                        .values(chunk)
-                        .execute(c)?,
-                };
-            }
-            diesel::update(access_log_heads::table.find(commune))
-                .set((
-                    access_log_heads::last_seq.eq(seq),
-                    access_log_heads::last_hash.eq(&prev),
-                    access_log_heads::updated_at.eq(crate::clock::now().naive_utc()),
-                ))
-                .execute(conn)?;
+        for (commune, items) in by_commune(batch) {
+            let (seq, prev) = log_rows::lock_head(conn, commune, GENESIS)?;
+            let rows = chain(&items, (seq, &prev));
+            log_rows::insert_locked(conn, commune, &rows)?;
             stored.extend(rows);
         }
         Ok(stored)
     })
+}
+
+/// Appends for one writer, remembering where it left each chain: while no other instance
+/// appends to a commune, the next batch goes in with a single conditional statement
+/// ([`log_rows::append_after`]) instead of a locking transaction. When the head has moved,
+/// or on first sight of a commune, it falls back to locking the head.
+#[derive(Default)]
+pub struct Chainer {
+    heads: std::collections::HashMap<String, log_rows::Head>,
+}
+
+impl Chainer {
+    /// Appends each commune's entries atomically (one commune's failure does not undo
+    /// another's). Returns the communes whose entries could not be stored, with why.
+    pub fn append(&mut self, conn: &mut DbConn, batch: &[NewEntry]) -> Vec<(String, String)> {
+        let mut failed = Vec::new();
+        for (commune, items) in by_commune(batch) {
+            if let Err(e) = self.append_commune(conn, commune, &items) {
+                self.heads.remove(commune);
+                failed.push((commune.to_string(), e.to_string()));
+            }
+        }
+        failed
+    }
+
+    fn append_commune(
+        &mut self,
+        conn: &mut DbConn,
+        commune: &str,
+        items: &[&NewEntry],
+    ) -> QueryResult<()> {
+        if let Some((seq, hash)) = self.heads.get(commune) {
+            let rows = chain(items, (*seq, hash));
+            if log_rows::append_after(conn, commune, (*seq, hash), &rows)? {
+                self.remember(commune, &rows);
+                return Ok(());
+            }
+        }
+        let rows = conn.write_transaction(|conn| {
+            let (seq, prev) = log_rows::lock_head(conn, commune, GENESIS)?;
+            let rows = chain(items, (seq, &prev));
+            log_rows::insert_locked(conn, commune, &rows)?;
+            Ok::<_, diesel::result::Error>(rows)
+        })?;
+        self.remember(commune, &rows);
+        Ok(())
+    }
+
+    fn remember(&mut self, commune: &str, rows: &[Entry]) {
+        if let Some(last) = rows.last() {
+            self.heads
+                .insert(commune.to_string(), (last.seq, last.hash.clone()));
+        }
+    }
 }
 
 // ---------------------------------------------------------------- verification
@@ -733,6 +725,10 @@ impl Writer {
 }
 
 fn run_writer(pool: DbPool, mut rx: tokio::sync::mpsc::Receiver<Job>) {
+    // The writer keeps its connection between batches (no checkout and liveness ping per
+    // batch) and its chainer's memory of each chain's head; both are dropped on a failure.
+    let mut conn = None;
+    let mut chainer = Chainer::default();
     while let Some(first) = rx.blocking_recv() {
         let mut n = first.entries.len();
         let mut jobs = vec![first];
@@ -749,19 +745,36 @@ fn run_writer(pool: DbPool, mut rx: tokio::sync::mpsc::Receiver<Job>) {
             .iter()
             .flat_map(|j| j.entries.iter().cloned())
             .collect();
-        let result = pool
-            .get()
-            .map_err(|e| format!("database unavailable: {e}"))
-            .and_then(|mut conn| {
-                append(&mut conn, &batch)
-                    .map(|_| ())
-                    .map_err(|e| format!("access log not written: {e}"))
-            });
-        if let Err(e) = &result {
-            log::error!("{e} ({} entries refused)", batch.len());
+        if conn.is_none() {
+            match pool.get() {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    let why = format!("access log not written: database unavailable: {e}");
+                    log::error!("{why} ({} entries refused)", batch.len());
+                    for j in jobs {
+                        let _ = j.done.send(Err(why.clone()));
+                    }
+                    continue;
+                }
+            }
+        }
+        let failed = chainer.append(conn.as_mut().expect("checked out above"), &batch);
+        if !failed.is_empty() {
+            conn = None;
+            chainer = Chainer::default();
+            for (commune, why) in &failed {
+                log::error!("access log not written for commune {commune}: {why}");
+            }
         }
         for j in jobs {
-            let _ = j.done.send(result.clone());
+            let refused = j
+                .entries
+                .iter()
+                .find_map(|e| failed.iter().find(|(c, _)| *c == e.commune_code));
+            let _ = j.done.send(match refused {
+                Some((_, why)) => Err(format!("access log not written: {why}")),
+                None => Ok(()),
+            });
         }
     }
 }

@@ -9,7 +9,6 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 use crate::db::schema::login_failures;
 use crate::db::DbConn;
@@ -30,6 +29,9 @@ pub enum Admission {
     Refused { retry_after_secs: i64 },
 }
 
+/// Namespace of the throttle's transaction locks (see `DbConn::lock_keys`).
+const LOCK_NAMESPACE: i64 = 13;
+
 /// Counts the attempt against every limit and records it, atomically per key.
 pub fn admit(
     conn: &mut DbConn,
@@ -39,17 +41,8 @@ pub fn admit(
 ) -> QueryResult<Admission> {
     let since = now - Duration::seconds(window_secs);
     conn.write_transaction(|conn| {
-        if matches!(conn, DbConn::Pg(_)) {
-            // Always lock in the same order, so two attempts never wait on each other crosswise.
-            let mut keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
-            keys.sort_unstable();
-            keys.dedup();
-            for key in keys {
-                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 13))")
-                    .bind::<Text, _>(key)
-                    .execute(conn)?;
-            }
-        }
+        let keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
+        conn.lock_keys(&keys, LOCK_NAMESPACE)?;
         for limit in limits {
             let q = login_failures::table
                 .filter(login_failures::throttle_key.eq(&limit.key))

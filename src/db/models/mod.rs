@@ -1,6 +1,7 @@
 //! Database rows and the queries on them. Rows never leave the server as they are:
 //! the API layer turns them into views.
 
+pub mod access_log;
 pub mod calendar;
 pub mod dossier;
 pub mod fee;
