@@ -4,5 +4,7 @@
 pub mod access_log;
 pub mod agency;
 pub mod beneficiary;
+pub mod dossiers;
+pub mod idempotency;
 pub mod identity;
 pub mod login_throttle;
