@@ -310,3 +310,238 @@ pub fn act(
     let name = procedure_name(conn, &d.procedure_version_id)?;
     Ok((d, name, calendar))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::auth::Role;
+    use crate::db::models::dossier::DossierEvent;
+    use crate::db::schema::{communes, procedure_versions};
+    use crate::domain::calendar::from_local;
+    use crate::domain::dossier_lifecycle::LifecycleState;
+    use crate::service::dossiers::record::LifecycleRecord;
+
+    /// A migrated SQLite database with the registry of Phú Thọ and the catalog.
+    fn database() -> (tempfile::TempDir, crate::db::DbPool) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let pool = crate::db::build_pool(&url, 1, std::time::Duration::from_secs(10));
+        let mut conn = pool.get().expect("connection");
+        conn.apply_migrations().expect("migrations");
+        crate::seed::seed_registry_of(&mut conn, Some(&["25"])).expect("registry");
+        crate::seed::seed_catalog(&mut conn).expect("catalog");
+        drop(conn);
+        (dir, pool)
+    }
+
+    /// Vietnam local time on 2026-12-`day` at `h`:`m`.
+    fn vn(day: u32, h: u32, m: u32) -> DateTime<Utc> {
+        let t = NaiveDate::from_ymd_opt(2026, 12, day)
+            .and_then(|d| d.and_hms_opt(h, m, 0))
+            .expect("valid time");
+        from_local(t).expect("unambiguous")
+    }
+
+    fn officer(role: Role, commune: &str) -> Principal {
+        Principal {
+            user_id: format!("{}-1", role.as_str()),
+            role,
+            commune_code: Some(commune.to_string()),
+            province_code: Some("25".into()),
+        }
+    }
+
+    /// A dossier of the first catalog procedure, in processing, due at `due`.
+    fn processing_dossier(conn: &mut DbConn, due: DateTime<Utc>) -> Dossier {
+        let commune: String = communes::table
+            .filter(communes::province_code.eq("25"))
+            .select(communes::code)
+            .first(conn)
+            .expect("a commune");
+        let (version_id, procedure_id): (String, String) = procedure_versions::table
+            .select((procedure_versions::id, procedure_versions::procedure_id))
+            .first(conn)
+            .expect("a procedure version");
+        let procedure_code: String = crate::db::schema::procedures::table
+            .find(&procedure_id)
+            .select(crate::db::schema::procedures::code)
+            .first(conn)
+            .expect("its procedure");
+        let mut state = LifecycleState::received();
+        state.status = Status::Processing;
+        let rec = LifecycleRecord {
+            state,
+            components: vec![],
+            applicant_contact: None,
+            promised_due_date: None,
+            delivery: None,
+            returned_at: None,
+            supplement: None,
+            late_apology: false,
+            certification_extension: None,
+        };
+        let at = vn(1, 8, 0).naive_utc();
+        let d = Dossier {
+            id: uuid::Uuid::now_v7().to_string(),
+            code: "T-261201-0001".into(),
+            commune_code: commune,
+            province_code: "25".into(),
+            procedure_id,
+            procedure_code,
+            procedure_version_id: version_id,
+            case_code: "default".into(),
+            channel: "counter".into(),
+            status: Status::Processing.as_str().into(),
+            applicant_type: "citizen".into(),
+            applicant_name: "Nguyễn Văn An".into(),
+            applicant_id_number: "025090000123".into(),
+            applicant_contact: "{}".into(),
+            search_key: "nguyen van an".into(),
+            summary: String::new(),
+            owner_user_id: None,
+            assignee_id: None,
+            submitted_at: at,
+            received_at: Some(at),
+            due_at: Some(due.naive_utc()),
+            paused_at: None,
+            paused_minutes: 0,
+            finished_at: None,
+            supplement_requests: 0,
+            extensions: 0,
+            lifecycle: serde_json::to_string(&rec).expect("serializes"),
+            lookup_pin: "12345678".into(),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            portal_reference: None,
+        };
+        Dossier::insert(conn, &d).expect("insert");
+        d
+    }
+
+    fn request(action: Action) -> TransitionRequest {
+        TransitionRequest {
+            action,
+            reason: None,
+            comment: None,
+            assignee_id: None,
+            missing_items: None,
+            deadline: None,
+            new_due_date: None,
+            extension_days: None,
+            delivery: None,
+        }
+    }
+
+    /// Takes `req` at `now` on the stored dossier; returns it as saved.
+    fn act_at(
+        conn: &mut DbConn,
+        p: &Principal,
+        d: &Dossier,
+        req: &TransitionRequest,
+        now: DateTime<Utc>,
+    ) -> ApiResult<(Dossier, Vec<Flag>)> {
+        let mut d = Dossier::find_by_code(conn, &d.code)?.expect("stored");
+        let calendar = load_calendar_for(conn, &d.province_code)?;
+        let flags = apply(conn, &calendar, p, &mut d, req, now)?;
+        let saved = Dossier::find_by_code(conn, &d.code)?.expect("stored");
+        Ok((saved, flags))
+    }
+
+    #[test]
+    fn a_supplement_pauses_the_clock_and_its_submission_moves_the_due_instant() {
+        let (_dir, pool) = database();
+        let conn = &mut *pool.get().expect("connection");
+        // Due Friday 11 December 10:00; paused Monday 7 at 09:00, resumed Tuesday 8 at
+        // 09:00: one working day paused, so due the next working day, Monday 14, 10:00.
+        let due = vn(11, 10, 0);
+        let d = processing_dossier(conn, due);
+        let commune = d.commune_code.clone();
+        let specialist = officer(Role::Specialist, &commune);
+        let mut ask = request(Action::RequestSupplement);
+        ask.missing_items = Some(vec!["Bản sao giấy khai sinh".into()]);
+        ask.deadline = NaiveDate::from_ymd_opt(2026, 12, 10);
+        let (paused, _) = act_at(conn, &specialist, &d, &ask, vn(7, 9, 0)).expect("request");
+        assert_eq!(paused.status, "supplement_requested");
+        assert_eq!(paused.paused_at, Some(vn(7, 9, 0).naive_utc()));
+        assert_eq!(
+            paused.due_at,
+            Some(due.naive_utc()),
+            "a pause alone keeps the due"
+        );
+        assert_eq!(paused.supplement_requests, 1);
+        assert!(record_of(&paused).unwrap().supplement.is_some());
+
+        let officer = officer(Role::ReceptionOfficer, &commune);
+        let submit = request(Action::SubmitSupplement);
+        let (resumed, _) = act_at(conn, &officer, &d, &submit, vn(8, 9, 0)).expect("submit");
+        let calendar = load_calendar_for(conn, "25").unwrap();
+        assert_eq!(resumed.status, "processing");
+        assert_eq!(resumed.paused_at, None);
+        assert_eq!(resumed.paused_minutes, calendar.hours.daily_minutes());
+        assert_eq!(resumed.due_at, Some(vn(14, 10, 0).naive_utc()));
+        assert!(record_of(&resumed).unwrap().supplement.is_none());
+        assert_eq!(resumed.version, 3);
+        // Each action appended its history entry.
+        assert_eq!(DossierEvent::for_dossier(conn, &d.id).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_second_supplement_request_is_flagged_and_pauses_add_up() {
+        let (_dir, pool) = database();
+        let conn = &mut *pool.get().expect("connection");
+        let d = processing_dossier(conn, vn(11, 8, 0));
+        let commune = d.commune_code.clone();
+        let specialist = officer(Role::Specialist, &commune);
+        let reception = officer(Role::ReceptionOfficer, &commune);
+        let mut ask = request(Action::RequestSupplement);
+        ask.missing_items = Some(vec!["Tờ khai".into()]);
+        ask.deadline = NaiveDate::from_ymd_opt(2026, 12, 20);
+        let submit = request(Action::SubmitSupplement);
+        act_at(conn, &specialist, &d, &ask, vn(7, 9, 0)).expect("first request");
+        act_at(conn, &reception, &d, &submit, vn(7, 10, 0)).expect("first supplement");
+        let (_, flags) = act_at(conn, &specialist, &d, &ask, vn(8, 9, 0)).expect("second");
+        assert!(flags.contains(&Flag::RepeatedSupplementRequest));
+        let (resumed, _) = act_at(conn, &reception, &d, &submit, vn(8, 9, 30)).expect("second");
+        assert_eq!(resumed.paused_minutes, 60 + 30);
+        assert_eq!(resumed.supplement_requests, 2);
+        assert_eq!(resumed.due_at, Some(vn(11, 9, 30).naive_utc()));
+    }
+
+    #[test]
+    fn an_apology_extension_promises_a_date_without_moving_the_due_instant() {
+        let (_dir, pool) = database();
+        let conn = &mut *pool.get().expect("connection");
+        let due = vn(11, 10, 0);
+        let d = processing_dossier(conn, due);
+        let specialist = officer(Role::Specialist, &d.commune_code);
+        let mut extend = request(Action::Extend);
+        extend.reason = Some("Cần xác minh".into());
+        extend.new_due_date = NaiveDate::from_ymd_opt(2026, 12, 16);
+        // Issued on the due day itself: later than one working day before it.
+        let (late, flags) = act_at(conn, &specialist, &d, &extend, vn(11, 8, 0)).expect("extend");
+        assert_eq!(late.due_at, Some(due.naive_utc()));
+        assert_eq!(late.extensions, 1);
+        let rec = record_of(&late).unwrap();
+        assert_eq!(rec.promised_due_date, NaiveDate::from_ymd_opt(2026, 12, 16));
+        assert!(rec.late_apology && flags.contains(&Flag::LateApology));
+        // A second apology slip is refused by the lifecycle.
+        extend.new_due_date = NaiveDate::from_ymd_opt(2026, 12, 18);
+        assert!(act_at(conn, &specialist, &d, &extend, vn(11, 9, 0)).is_err());
+    }
+
+    #[test]
+    fn a_stale_version_is_refused() {
+        let (_dir, pool) = database();
+        let conn = &mut *pool.get().expect("connection");
+        let d = processing_dossier(conn, vn(11, 10, 0));
+        let specialist = officer(Role::Specialist, &d.commune_code);
+        let mut extend = request(Action::Extend);
+        extend.reason = Some("Cần xác minh".into());
+        extend.new_due_date = NaiveDate::from_ymd_opt(2026, 12, 16);
+        let err = act(conn, &specialist, &d.code, 7, &extend).expect_err("stale");
+        assert_eq!(err.status.as_u16(), 412);
+    }
+}
