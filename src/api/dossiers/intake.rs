@@ -42,20 +42,7 @@ pub async fn create_dossier(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    // Parsed by hand (not ValidJson) because the idempotency check needs the parsed body too.
-    if !is_json(&req) {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Nội dung phải là JSON (Content-Type: application/json).",
-            "The body must be JSON (Content-Type: application/json).",
-        ));
-    }
-    let body = read_body(&req, payload.into_inner(), state.config.max_json_bytes).await?;
-    let raw: serde_json::Value = parse_json(&body)?;
-    let input: IntakeRequest = parse_json(&body)?;
-    input.validate().map_err(validation_error)?;
-    intake::check_identity(&input.applicant)?;
+    let (raw, input) = parse_intake(&state, &req, payload).await?;
     let key = idempotency_key(&req)?;
     let principal = auth.principal.clone();
     if let Some(r) = intake::portal_reference(&principal, &input)? {
@@ -105,6 +92,29 @@ pub async fn create_dossier(
                 .ok_or_else(idempotency::taken_without_response)
         }
     }
+}
+
+/// The request as JSON (for its idempotency hash) and as an intake, checked.
+async fn parse_intake(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<(serde_json::Value, IntakeRequest)> {
+    // Parsed by hand (not ValidJson) because the idempotency check needs the parsed body too.
+    if !is_json(req) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Nội dung phải là JSON (Content-Type: application/json).",
+            "The body must be JSON (Content-Type: application/json).",
+        ));
+    }
+    let body = read_body(req, payload.into_inner(), state.config.max_json_bytes).await?;
+    let raw: serde_json::Value = parse_json(&body)?;
+    let input: IntakeRequest = parse_json(&body)?;
+    input.validate().map_err(validation_error)?;
+    intake::check_identity(&input.applicant)?;
+    Ok((raw, input))
 }
 
 /// The dossier the portal already pushed under this reference, as a 200 with its view.
