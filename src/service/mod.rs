@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod agency;
+pub mod attachments;
 pub mod beneficiary;
 pub mod dossiers;
 pub mod idempotency;
