@@ -2,68 +2,26 @@
 //! already on an earlier dossier of the same applicant, listing and verified download.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::dossiers::load_visible;
 use super::extract::ValidJson;
+use crate::api::access_log::{self, Read};
 use crate::auth::roles::{AnyRole, Uploaders};
-use crate::auth::{Authorized, Principal, Role};
-use crate::db::models::dossier::{
-    file_content_type, record_file, Attachment, Dossier, NewDossierEvent,
-};
-use crate::db::models::procedure::ProcedureVersion;
-use crate::db::schema::{dossier_attachments, stored_files};
-use crate::db::DbConn;
-use crate::domain::dossier_lifecycle::Status;
+use crate::auth::Authorized;
+use crate::db::models::dossier::Attachment;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{sniff_content_type, FileError, FileStore};
+use crate::service::attachments::{self as service, StoredUpload};
 use crate::state::AppState;
 
-/// A stored component file.
-#[derive(Serialize, ToSchema)]
-pub struct AttachmentView {
-    pub id: String,
-    /// The required document of the case it digitizes.
-    pub document: String,
-    #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
-    pub sha256: String,
-    pub size_bytes: i64,
-    /// Detected from the bytes, never taken from the client.
-    pub content_type: String,
-    pub file_name: String,
-    /// `upload`, or `reused_dossier` for a file referenced from an earlier dossier.
-    pub source: String,
-    /// Code of the dossier a reused file came from.
-    pub reused_from: Option<String>,
-    pub digitized_at_reception: bool,
-    pub uploaded_by: String,
-    pub created_at: DateTime<Utc>,
-}
-
-pub(crate) fn attachment_view(
-    a: Attachment,
-    size_bytes: i64,
-    content_type: String,
-) -> AttachmentView {
-    AttachmentView {
-        id: a.id,
-        document: a.document_name,
-        sha256: a.file_sha256,
-        size_bytes,
-        content_type,
-        file_name: a.file_name,
-        source: a.source,
-        reused_from: a.reused_from,
-        digitized_at_reception: a.digitized_at_reception,
-        uploaded_by: a.uploaded_by,
-        created_at: a.created_at.and_utc(),
-    }
-}
+// re-export for callers in other slices; removed at merge
+pub use crate::service::attachments::{
+    attachment_view, check_document, check_may_attach, check_room, record_attachment,
+    AttachmentView,
+};
 
 /// The bytes of a stored file (a binary string in the spec).
 pub struct FileBytes;
@@ -93,104 +51,6 @@ pub struct UploadForm {
     /// `true` when scanned at the counter from the paper the applicant brought (default
     /// `true` for reception officers, `false` for online applicants).
     digitized_at_reception: Option<bool>,
-}
-
-/// Who may add files to a dossier now: the counter of its commune while it is open, or the
-/// applicant (and the portal on their behalf) while it waits for them.
-pub(crate) fn check_may_attach(p: &Principal, d: &Dossier) -> ApiResult<()> {
-    let status = Status::parse(&d.status).ok_or_else(|| ApiError::internal("bad status"))?;
-    if status.is_terminal() || matches!(status, Status::ResultReady) {
-        return Err(ApiError::conflict(
-            "attachment.dossier_closed",
-            "Hồ sơ đã kết thúc, không bổ sung thành phần được nữa.",
-            "The dossier is closed; components can no longer be added.",
-        ));
-    }
-    let applicant_turn = matches!(status, Status::Submitted | Status::SupplementRequested);
-    match p.role {
-        Role::ReceptionOfficer => Ok(()),
-        Role::Citizen | Role::PortalClient if applicant_turn => Ok(()),
-        _ => Err(ApiError::forbidden(
-            "attachment.not_now",
-            "Chỉ bổ sung thành phần khi hồ sơ đang chờ người nộp.",
-            "The applicant adds components only while the dossier waits for them.",
-        )),
-    }
-}
-
-/// The document must be one the dossier's case asks for.
-pub(crate) fn check_document(conn: &mut DbConn, d: &Dossier, document: &str) -> ApiResult<()> {
-    let version = ProcedureVersion::find(conn, &d.procedure_version_id)?
-        .ok_or_else(|| ApiError::internal("procedure version missing"))?;
-    let case = version
-        .case(&d.case_code)
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::internal("case missing"))?;
-    if case
-        .documents
-        .iter()
-        .any(|x| nfc(x.name.trim()) == document)
-    {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_field(
-            "document",
-            "Thành phần này không thuộc trường hợp của thủ tục.",
-            "This document is not one the procedure case requires.",
-        ))
-    }
-}
-
-/// Refuses (409) when the dossier already holds `max` attachments
-/// (`MAX_ATTACHMENTS_PER_DOSSIER`). Inside a write transaction it is exact under
-/// concurrency: SQLite has one writer at a time, and on PostgreSQL the dossier row is
-/// locked first, so two uploads cannot both take the last place.
-pub(crate) fn check_room(conn: &mut DbConn, d: &Dossier, max: i64) -> ApiResult<()> {
-    if matches!(conn, DbConn::Pg(_)) {
-        diesel::sql_query("SELECT id FROM dossiers WHERE id = $1 FOR UPDATE")
-            .bind::<diesel::sql_types::Text, _>(&d.id)
-            .execute(conn)?;
-    }
-    let held: i64 = dossier_attachments::table
-        .filter(dossier_attachments::dossier_id.eq(&d.id))
-        .count()
-        .get_result(conn)?;
-    if held >= max {
-        return Err(ApiError::conflict(
-            "attachment.too_many",
-            format!("Hồ sơ đã có tối đa {max} tệp đính kèm."),
-            format!("The dossier already holds the maximum of {max} attachments."),
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn record_attachment(
-    conn: &mut DbConn,
-    p: &Principal,
-    d: &Dossier,
-    a: &Attachment,
-    size: i64,
-    content_type: &str,
-) -> ApiResult<()> {
-    record_file(conn, &a.file_sha256, size, content_type, a.created_at)?;
-    Attachment::insert(conn, a)?;
-    NewDossierEvent {
-        dossier_id: &d.id,
-        action: "attach_component",
-        actor_id: &p.user_id,
-        actor_role: p.role.as_str(),
-        from_status: Some(&d.status),
-        to_status: &d.status,
-        comment: None,
-        data: serde_json::json!({
-            "document": a.document_name, "sha256": a.file_sha256, "source": a.source, "reused_from": a.reused_from,
-        })
-        .to_string(),
-        created_at: a.created_at,
-    }
-    .append(conn)?;
-    Ok(())
 }
 
 /// The client's file name, kept for display and download: the last path segment only (some
@@ -283,13 +143,50 @@ pub async fn upload(
     let code = code.into_inner();
     let c = code.clone();
     let dossier = state
-        .db(move |conn| {
-            let d = load_visible(conn, &p, &c)?;
-            check_may_attach(&p, &d)?;
-            Ok(d)
-        })
+        .db(move |conn| service::open_for_upload(conn, &p, &c))
         .await?;
     let form = super::multipart::read_form(&req, payload, state.config.max_upload_bytes).await?;
+    let (bytes, file, digitized) = upload_parts(form)?;
+    let (document, file_name, content_type) = (file.document, file.file_name, file.content_type);
+    let size = bytes.len() as i64;
+    // Everything the request says is checked before a byte reaches the disk: the document
+    // belongs to the procedure case and the dossier has room (both checked again below,
+    // in the transaction that records the attachment).
+    let max = state.config.max_attachments_per_dossier;
+    let (p, doc) = (auth.principal.clone(), document.clone());
+    let c = dossier.code.clone();
+    state
+        .db(move |conn| service::check_upload(conn, &p, &c, &doc, max))
+        .await?;
+    // The bytes go to the store (idempotent, atomic rename); the row follows.
+    let store = FileStore::new(&state.config.upload_dir);
+    let sha = web::block(move || store.put(&bytes))
+        .await?
+        .map_err(ApiError::internal)?;
+
+    let p = auth.principal.clone();
+    let file = StoredUpload {
+        document,
+        sha256: sha,
+        file_name,
+        size,
+        content_type,
+        digitized_at_reception: digitized,
+    };
+    let view = state
+        .db_tx(move |conn| service::attach_upload(conn, &p, &dossier.code, file, max))
+        .await?;
+    log::info!(
+        "dossier {code}: component {} uploaded ({} bytes)",
+        view.sha256,
+        view.size_bytes
+    );
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// The parts of an upload form, checked: the bytes, the file as described (without its hash
+/// yet) and the `digitized_at_reception` flag when given.
+fn upload_parts(form: super::multipart::Form) -> ApiResult<(Vec<u8>, UploadParts, Option<bool>)> {
     let (file, file_name) = match form.file {
         Some((bytes, name)) => (Some(bytes), clean_file_name(&name)),
         None => (None, String::new()),
@@ -331,63 +228,22 @@ pub async fn upload(
             "Only PDF, JPEG or PNG files are accepted (recognised from the file's content).",
         )
     })?;
-    let size = bytes.len() as i64;
-    // Everything the request says is checked before a byte reaches the disk: the document
-    // belongs to the procedure case and the dossier has room (both checked again below,
-    // in the transaction that records the attachment).
-    let max = state.config.max_attachments_per_dossier;
-    let (p, doc) = (auth.principal.clone(), document.clone());
-    let c = dossier.code.clone();
-    state
-        .db(move |conn| {
-            let d = load_visible(conn, &p, &c)?;
-            check_document(conn, &d, &doc)?;
-            check_room(conn, &d, max)
-        })
-        .await?;
-    // The bytes go to the store (idempotent, atomic rename); the row follows.
-    let store = FileStore::new(&state.config.upload_dir);
-    let sha = web::block(move || store.put(&bytes))
-        .await?
-        .map_err(ApiError::internal)?;
+    Ok((
+        bytes,
+        UploadParts {
+            document,
+            file_name,
+            content_type,
+        },
+        digitized,
+    ))
+}
 
-    let p = auth.principal.clone();
-    let digitized = digitized.unwrap_or(p.role == Role::ReceptionOfficer);
-    let view = state
-        .db_tx(move |conn| {
-            let d = load_visible(conn, &p, &dossier.code)?;
-            check_may_attach(&p, &d)?;
-            check_document(conn, &d, &document)?;
-            check_room(conn, &d, max)?;
-            let a = Attachment {
-                id: uuid::Uuid::now_v7().to_string(),
-                dossier_id: d.id.clone(),
-                document_name: document,
-                file_sha256: sha,
-                file_name: if file_name.is_empty() {
-                    "tai-lieu".into()
-                } else {
-                    file_name
-                },
-                source: "upload".into(),
-                reused_from: None,
-                digitized_at_reception: digitized,
-                uploaded_by: p.user_id.clone(),
-                created_at: crate::clock::now().naive_utc(),
-            };
-            record_attachment(conn, &p, &d, &a, size, content_type)?;
-            if a.digitized_at_reception {
-                super::results::record_digitization(conn, &a, &d)?;
-            }
-            Ok(attachment_view(a, size, content_type.to_string()))
-        })
-        .await?;
-    log::info!(
-        "dossier {code}: component {} uploaded ({} bytes)",
-        view.sha256,
-        view.size_bytes
-    );
-    Ok(HttpResponse::Created().json(view))
+/// What an upload describes besides its bytes.
+struct UploadParts {
+    document: String,
+    file_name: String,
+    content_type: &'static str,
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -442,43 +298,8 @@ pub async fn reuse(
     let max = state.config.max_attachments_per_dossier;
     let view = state
         .db_tx(move |conn| {
-            let d = load_visible(conn, &p, &code)?;
-            check_may_attach(&p, &d)?;
-            let document = nfc(input.document.trim());
-            check_document(conn, &d, &document)?;
-            check_room(conn, &d, max)?;
-            let not_found =
-                || ApiError::not_found("tệp của hồ sơ trước", "File of the earlier dossier");
-            let source = Dossier::find_by_code(conn, &input.from_dossier)?
-                .filter(|s| {
-                    super::dossiers::can_see(&p, s)
-                        && s.applicant_id_number == d.applicant_id_number
-                        && s.id != d.id
-                })
-                .ok_or_else(not_found)?;
-            let original: Attachment = dossier_attachments::table
-                .filter(dossier_attachments::dossier_id.eq(&source.id))
-                .filter(dossier_attachments::file_sha256.eq(&sha256))
-                .order(dossier_attachments::created_at.asc())
-                .select(Attachment::as_select())
-                .first(conn)
-                .optional()?
-                .ok_or_else(not_found)?;
-            let (content_type, size) = file_content_type(conn, &sha256)?.ok_or_else(not_found)?;
-            let a = Attachment {
-                id: uuid::Uuid::now_v7().to_string(),
-                dossier_id: d.id.clone(),
-                document_name: document,
-                file_sha256: sha256,
-                file_name: original.file_name,
-                source: "reused_dossier".into(),
-                reused_from: Some(source.code.clone()),
-                digitized_at_reception: false,
-                uploaded_by: p.user_id.clone(),
-                created_at: crate::clock::now().naive_utc(),
-            };
-            record_attachment(conn, &p, &d, &a, size, &content_type)?;
-            Ok(attachment_view(a, size, content_type))
+            let (document, from) = (&input.document, &input.from_dossier);
+            service::reuse(conn, &p, &code, document, sha256, from, max)
         })
         .await?;
     Ok(HttpResponse::Created().json(view))
@@ -500,35 +321,10 @@ pub async fn list(
 ) -> ApiResult<web::Json<Vec<AttachmentView>>> {
     let p = auth.principal.clone();
     let code = code.into_inner();
-    let (rows, read) = state
-        .db(move |conn| {
-            let d = load_visible(conn, &p, &code)?;
-            let read = crate::api::access_log::Read::dossier(&d);
-            Ok((
-                dossier_attachments::table
-                    .inner_join(
-                        stored_files::table
-                            .on(stored_files::sha256.eq(dossier_attachments::file_sha256)),
-                    )
-                    .filter(dossier_attachments::dossier_id.eq(&d.id))
-                    .order(dossier_attachments::created_at.asc())
-                    .select((
-                        Attachment::as_select(),
-                        stored_files::size_bytes,
-                        stored_files::content_type,
-                    ))
-                    .load::<(Attachment, i64, String)>(conn)?,
-                read,
-            ))
-        })
-        .await?;
-    crate::api::access_log::record(&state, &auth, "GET /dossiers/{code}/attachments", [read])
-        .await?;
-    Ok(web::Json(
-        rows.into_iter()
-            .map(|(a, size, ct)| attachment_view(a, size, ct))
-            .collect(),
-    ))
+    let (d, views) = state.db(move |conn| service::list(conn, &p, &code)).await?;
+    let read = Read::dossier(&d);
+    access_log::record(&state, &auth, "GET /dossiers/{code}/attachments", [read]).await?;
+    Ok(web::Json(views))
 }
 
 /// Download a component file.
@@ -562,14 +358,11 @@ pub async fn download(
     let (code, id) = path.into_inner();
     let (a, content_type, read) = state
         .db(move |conn| {
-            let d = load_visible(conn, &p, &code)?;
-            let a = Attachment::find(conn, &d.id, &id)?
-                .ok_or_else(|| ApiError::not_found("tệp đính kèm", "Attachment"))?;
-            let ct = file_content_type(conn, &a.file_sha256)?.map(|(ct, _)| ct);
-            Ok((a, ct, crate::api::access_log::Read::dossier(&d)))
+            let (d, a, ct) = service::find(conn, &p, &code, &id)?;
+            Ok((a, ct, Read::dossier(&d)))
         })
         .await?;
-    crate::api::access_log::record(
+    access_log::record(
         &state,
         &auth,
         "GET /dossiers/{code}/attachments/{id}/content",

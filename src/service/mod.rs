@@ -3,6 +3,9 @@
 
 pub mod access_log;
 pub mod agency;
+pub mod attachments;
 pub mod beneficiary;
+pub mod dossiers;
+pub mod idempotency;
 pub mod identity;
 pub mod login_throttle;

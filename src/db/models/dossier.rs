@@ -257,6 +257,47 @@ impl Attachment {
             .load(conn)
     }
 
+    pub fn count_for_dossier(conn: &mut DbConn, dossier_id: &str) -> QueryResult<i64> {
+        dossier_attachments::table
+            .filter(dossier_attachments::dossier_id.eq(dossier_id))
+            .count()
+            .get_result(conn)
+    }
+
+    /// The dossier's first attachment of the stored file `sha256`.
+    pub fn first_with_file(
+        conn: &mut DbConn,
+        dossier_id: &str,
+        sha256: &str,
+    ) -> QueryResult<Option<Attachment>> {
+        dossier_attachments::table
+            .filter(dossier_attachments::dossier_id.eq(dossier_id))
+            .filter(dossier_attachments::file_sha256.eq(sha256))
+            .order(dossier_attachments::created_at.asc())
+            .select(Attachment::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The dossier's attachments, oldest first, each with its file's size and content type.
+    pub fn with_files(
+        conn: &mut DbConn,
+        dossier_id: &str,
+    ) -> QueryResult<Vec<(Attachment, i64, String)>> {
+        dossier_attachments::table
+            .inner_join(
+                stored_files::table.on(stored_files::sha256.eq(dossier_attachments::file_sha256)),
+            )
+            .filter(dossier_attachments::dossier_id.eq(dossier_id))
+            .order(dossier_attachments::created_at.asc())
+            .select((
+                Attachment::as_select(),
+                stored_files::size_bytes,
+                stored_files::content_type,
+            ))
+            .load(conn)
+    }
+
     pub fn find(conn: &mut DbConn, dossier_id: &str, id: &str) -> QueryResult<Option<Attachment>> {
         dossier_attachments::table
             .filter(dossier_attachments::dossier_id.eq(dossier_id))
@@ -265,6 +306,18 @@ impl Attachment {
             .first(conn)
             .optional()
     }
+}
+
+/// Locks the dossier row until the end of the transaction (PostgreSQL; SQLite's write
+/// transaction already holds the whole database), so that checks of what it holds stay true
+/// until commit.
+pub fn lock_for_update(conn: &mut DbConn, dossier_id: &str) -> QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("SELECT id FROM dossiers WHERE id = $1 FOR UPDATE")
+            .bind::<Text, _>(dossier_id)
+            .execute(c)?;
+    }
+    Ok(())
 }
 
 /// Records a stored file's metadata once (the bytes are on disk, named by their hash).

@@ -1,0 +1,103 @@
+//! Reading one dossier: the dossier, its receipt, its history.
+
+use actix_web::{get, web, HttpResponse};
+
+use super::super::extract::etag;
+use crate::api::access_log::{self, Read};
+use crate::auth::roles::AnyRole;
+use crate::auth::Authorized;
+use crate::error::ApiResult;
+use crate::service::dossiers::lookup;
+use crate::service::dossiers::view::{event_view, view, Audience, DossierView, EventView, Receipt};
+use crate::state::AppState;
+
+/// Read a dossier.
+///
+/// **Roles:** officers of its commune, the owning citizen, `province_supervisor` of its
+/// province, `portal_client` in the communes it serves, `system_admin`. Anyone else gets
+/// 404. `allowed_actions` lists what the caller may do now.
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
+    (status = 200, body = DossierView, headers(("ETag" = String, description = "Record version"))),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/dossiers/{code}")]
+pub async fn get_dossier(
+    state: web::Data<AppState>,
+    auth: Authorized<AnyRole>,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let p = auth.principal.clone();
+    let code = code.into_inner();
+    let (d, name, calendar) = state.db(move |conn| lookup::read(conn, &p, &code)).await?;
+    access_log::record(&state, &auth, "GET /dossiers/{code}", [Read::dossier(&d)]).await?;
+    let version = d.version;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(version))
+        .json(view(d, name, &auth, &calendar)?))
+}
+
+/// The reception receipt (giấy tiếp nhận hồ sơ và hẹn trả kết quả).
+///
+/// **Roles:** as for reading the dossier. 409 while an online dossier has not been received.
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
+    (status = 200, body = Receipt),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "Not received yet", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/dossiers/{code}/receipt")]
+pub async fn get_receipt(
+    state: web::Data<AppState>,
+    auth: Authorized<AnyRole>,
+    code: web::Path<String>,
+) -> ApiResult<web::Json<Receipt>> {
+    let p = auth.principal.clone();
+    let code = code.into_inner();
+    let (receipt, read) = state
+        .db(move |conn| {
+            let (d, receipt) = lookup::receipt(conn, &p, &code)?;
+            Ok((receipt, Read::dossier(&d)))
+        })
+        .await?;
+    access_log::record(&state, &auth, "GET /dossiers/{code}/receipt", [read]).await?;
+    Ok(web::Json(receipt))
+}
+
+/// The dossier's history, oldest first.
+///
+/// **Roles:** as for reading the dossier. Append-only: every action adds an entry; the
+/// database refuses updates and deletes of history. Staff see every entry as recorded.
+/// The applicant (`citizen`, and `portal_client` relaying to the applicant) sees the
+/// applicant's view: every step and status, but comments only where they are addressed
+/// to the applicant (refusal, supplement request, apology slip, stop, withdrawal, payment
+/// request, hand-over) or are the applicant's own, `data` reduced to what the applicant
+/// needs (missing items, deadlines, new date, result id…), and no staff account ids.
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
+    (status = 200, body = Vec<EventView>),
+    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/dossiers/{code}/history")]
+pub async fn get_history(
+    state: web::Data<AppState>,
+    auth: Authorized<AnyRole>,
+    code: web::Path<String>,
+) -> ApiResult<web::Json<Vec<EventView>>> {
+    let p = auth.principal.clone();
+    let code = code.into_inner();
+    let (events, read) = state
+        .db(move |conn| {
+            let (d, events) = lookup::history(conn, &p, &code)?;
+            Ok((events, Read::dossier(&d)))
+        })
+        .await?;
+    let audience = Audience::of(&auth);
+    access_log::record(&state, &auth, "GET /dossiers/{code}/history", [read]).await?;
+    Ok(web::Json(
+        events
+            .into_iter()
+            .map(|e| event_view(e, audience))
+            .collect(),
+    ))
+}
