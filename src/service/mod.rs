@@ -6,3 +6,5 @@ pub mod agency;
 pub mod beneficiary;
 pub mod identity;
 pub mod login_throttle;
+pub mod payments;
+pub mod results;
