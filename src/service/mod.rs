@@ -9,3 +9,5 @@ pub mod dossiers;
 pub mod idempotency;
 pub mod identity;
 pub mod login_throttle;
+pub mod payments;
+pub mod results;
