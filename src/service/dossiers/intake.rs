@@ -560,7 +560,7 @@ fn create(
     )?;
     let identity_verified =
         p.role == Role::Citizen && crate::service::identity::linked_to_provider(conn, &p.user_id)?;
-    NewDossierEvent {
+    let created = NewDossierEvent {
         dossier_id: &dossier.id,
         action: if received { "receive_at_counter" } else { "submit_online" },
         actor_id: &p.user_id,
@@ -570,8 +570,8 @@ fn create(
         comment: None,
         data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code, "identity_verified": identity_verified }).to_string(),
         created_at: now.naive_utc(),
-    }
-    .append_creation(conn, &dossier, assessment.total)?;
+    };
+    crate::service::events::append_creation(conn, &created, &dossier, assessment.total)?;
     attach_from_data_store(conn, p, &dossier, &input.components)?;
     let fees = crate::api::fees::build_fees_view(&dossier, fee_lines, Some(&assessment), 0)?;
     let receipt = if received {
