@@ -20,7 +20,7 @@ use crate::db::models::dossier::{Dossier, NewDossierEvent};
 use crate::db::schema::{dossier_events, dossiers, portal_outbox};
 use crate::db::{DbConn, DbPool};
 
-pub const DOSSIER_SERVICE: &str = "DongBoHoSoMC";
+pub const DOSSIER_SERVICE: &str = crate::db::models::dossier::PORTAL_DOSSIER_SERVICE;
 pub const PROGRESS_SERVICE: &str = "CapNhatTienDoHoSoMC";
 /// Outbox status of a message waiting for its commune's issued agency identifier.
 pub const HELD: &str = "held";

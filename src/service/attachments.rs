@@ -125,7 +125,7 @@ pub fn record_attachment(
 ) -> ApiResult<()> {
     record_file(conn, &a.file_sha256, size, content_type, a.created_at)?;
     Attachment::insert(conn, a)?;
-    NewDossierEvent {
+    let event = NewDossierEvent {
         dossier_id: &d.id,
         action: "attach_component",
         actor_id: &p.user_id,
@@ -138,8 +138,8 @@ pub fn record_attachment(
         })
         .to_string(),
         created_at: a.created_at,
-    }
-    .append(conn)?;
+    };
+    crate::service::events::append(conn, &event)?;
     Ok(())
 }
 

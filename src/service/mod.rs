@@ -6,6 +6,7 @@ pub mod agency;
 pub mod attachments;
 pub mod beneficiary;
 pub mod dossiers;
+pub mod events;
 pub mod idempotency;
 pub mod identity;
 pub mod login_throttle;

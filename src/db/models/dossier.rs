@@ -52,6 +52,10 @@ pub struct Dossier {
     pub portal_reference: Option<String>,
 }
 
+/// The portal outbox's service of a dossier's own message (the creation event's), as
+/// `portal::outbox` writes it and the indicators read it.
+pub const PORTAL_DOSSIER_SERVICE: &str = "DongBoHoSoMC";
+
 #[derive(QueryableByName)]
 struct Seq {
     #[diesel(sql_type = BigInt)]
@@ -65,6 +69,14 @@ impl Dossier {
             .select(Dossier::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The code and commune of the dossier `id`.
+    pub fn code_and_commune(conn: &mut DbConn, id: &str) -> QueryResult<(String, String)> {
+        dossiers::table
+            .find(id)
+            .select((dossiers::code, dossiers::commune_code))
+            .first(conn)
     }
 
     pub fn insert(conn: &mut DbConn, d: &Dossier) -> QueryResult<()> {
@@ -169,49 +181,13 @@ pub struct NewDossierEvent<'a> {
 }
 
 impl NewDossierEvent<'_> {
-    /// Appends the event and, in the same transaction, queues what it owes the outside
-    /// (the portal message and the webhook deliveries) and moves the dossier's indicator
-    /// facts. Every change to a dossier goes through here, so none can be forgotten.
-    pub fn append(&self, conn: &mut DbConn) -> QueryResult<i64> {
-        let id = self.insert_and_queue(conn, None)?;
-        crate::db::models::indicator::refresh(conn, self.dossier_id)?;
-        Ok(id)
-    }
-
-    /// [`append`](Self::append) for the creation event of `d`, inserted in this transaction
-    /// with its fee assessment (`fee_total`): intake holds the commune's dossier counter
-    /// until commit, so what it already has in hand is not read back.
-    pub fn append_creation(
-        &self,
-        conn: &mut DbConn,
-        d: &Dossier,
-        fee_total: i64,
-    ) -> QueryResult<i64> {
-        let id = self.insert_and_queue(conn, Some((&d.code, &d.commune_code)))?;
-        crate::db::models::indicator::record_new(conn, d, fee_total)?;
-        Ok(id)
-    }
-
-    /// `code_and_commune` of the dossier when the caller has them.
-    fn insert_and_queue(
-        &self,
-        conn: &mut DbConn,
-        code_and_commune: Option<(&str, &str)>,
-    ) -> QueryResult<i64> {
-        let id: i64 = diesel::insert_into(dossier_events::table)
+    /// Inserts the history row only; returns its id. Appending an event is
+    /// `service::events::append`, which also queues what the event owes the outside.
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<i64> {
+        diesel::insert_into(dossier_events::table)
             .values(self)
             .returning(dossier_events::id)
-            .get_result(conn)?;
-        let (code, commune) = match code_and_commune {
-            Some((code, commune)) => (code.to_string(), commune.to_string()),
-            None => dossiers::table
-                .find(self.dossier_id)
-                .select((dossiers::code, dossiers::commune_code))
-                .first::<(String, String)>(conn)?,
-        };
-        crate::portal::outbox::enqueue(conn, self, id, &code)?;
-        crate::portal::webhooks::enqueue(conn, self, id, &commune)?;
-        Ok(id)
+            .get_result(conn)
     }
 }
 

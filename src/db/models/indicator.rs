@@ -6,7 +6,7 @@
 //! difference to the daily sums with an upsert (`x = x + excluded.x`), so concurrent
 //! transactions on different dossiers of one commune and day add up instead of
 //! overwriting each other. Every change of a dossier appends a history event, and
-//! `NewDossierEvent::append` calls `refresh`; the few changes that append none (rating,
+//! `service::events::append` calls `refresh`; the few changes that append none (rating,
 //! digitization review, portal delivery) call it themselves.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
@@ -248,7 +248,7 @@ fn inputs_sql(filter: &str) -> String {
            f.commune_code AS old_commune_code, f.province_code AS old_province_code, f.day AS old_day, \
            f.procedure_code AS old_procedure_code, f.channel AS old_channel, {old} \
          FROM dossiers d LEFT JOIN dossier_facts f ON f.dossier_id = d.id {filter}",
-        service = crate::portal::outbox::DOSSIER_SERVICE,
+        service = crate::db::models::dossier::PORTAL_DOSSIER_SERVICE,
         old = Counters::NAMES
             .iter()
             .map(|n| format!("f.{n} AS old_{n}"))

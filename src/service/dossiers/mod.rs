@@ -8,6 +8,7 @@ pub mod lookup;
 pub mod public;
 pub mod rating;
 pub mod record;
+pub mod request;
 pub mod transition;
 pub mod view;
 

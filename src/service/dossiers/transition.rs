@@ -272,7 +272,7 @@ pub fn apply(
     if !Dossier::save_versioned(conn, d, d.version)? {
         return Err(ApiError::precondition_failed());
     }
-    NewDossierEvent {
+    let event = NewDossierEvent {
         dossier_id: &d.id,
         action: req.action.as_str(),
         actor_id: &p.user_id,
@@ -286,8 +286,8 @@ pub fn apply(
             "due_before": due_before.map(utc), "due_after": d.due_at.map(utc) })
         .to_string(),
         created_at: nowd,
-    }
-    .append(conn)?;
+    };
+    crate::service::events::append(conn, &event)?;
     Ok(outcome.flags)
 }
 
