@@ -310,3 +310,96 @@ pub fn record_init_failure(
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(no: i32, status: &str, payment: Option<&str>) -> DossierFee {
+        DossierFee {
+            id: format!("fee-{no}"),
+            dossier_id: "d".into(),
+            line_no: no,
+            schedule_id: "s".into(),
+            fee_code: format!("F{no}"),
+            kind: "le_phi".into(),
+            name: format!("Khoản {no}"),
+            collection: "per_dossier".into(),
+            base_amount: 1000 * i64::from(no),
+            exemption: None,
+            amount: 1000 * i64::from(no),
+            explanation: String::new(),
+            status: status.into(),
+            payment_id: payment.map(str::to_string),
+        }
+    }
+
+    fn request(lines: Option<Vec<i32>>) -> PaymentRequest {
+        PaymentRequest {
+            method: PaymentMethod::Cash,
+            fee_lines: lines,
+            payer_name: None,
+        }
+    }
+
+    fn nos(v: &[&DossierFee]) -> Vec<i32> {
+        v.iter().map(|l| l.line_no).collect()
+    }
+
+    #[test]
+    fn a_request_covers_the_named_lines_once_or_every_unpaid_line() {
+        let all = vec![
+            line(1, "paid", Some("p0")),
+            line(2, "unpaid", None),
+            line(3, "unpaid", None),
+            line(4, "exempt", None),
+        ];
+        assert_eq!(
+            nos(&chosen_lines(&all, &request(None)).unwrap()),
+            vec![2, 3]
+        );
+        assert_eq!(
+            nos(&chosen_lines(&all, &request(Some(vec![3, 2, 3]))).unwrap()),
+            vec![3, 2]
+        );
+        let e = chosen_lines(&all, &request(Some(vec![9]))).unwrap_err();
+        assert_eq!(e.status.as_u16(), 422);
+    }
+
+    #[test]
+    fn a_line_is_paid_once_and_a_busy_line_names_its_payment() {
+        let all = vec![line(1, "paid", Some("p0")), line(2, "pending", Some("p1"))];
+        // Nothing unpaid, one line in an open payment: the refusal names that payment.
+        let chosen = chosen_lines(&all, &request(None)).unwrap();
+        let e = check_due(&chosen).unwrap_err();
+        assert_eq!(e.code, "payment.pending_exists");
+        assert_eq!(e.extra.unwrap()["payment_id"], "p1");
+        let chosen = chosen_lines(&all, &request(Some(vec![1]))).unwrap();
+        assert_eq!(check_due(&chosen).unwrap_err().code, "payment.already_paid");
+        let none: Vec<DossierFee> = vec![line(1, "exempt", None)];
+        assert_eq!(
+            check_due(&chosen_lines(&none, &request(None)).unwrap())
+                .unwrap_err()
+                .code,
+            "payment.nothing_due"
+        );
+    }
+
+    #[test]
+    fn citizens_pay_online_only() {
+        let p = |role| Principal {
+            user_id: "u".into(),
+            role,
+            commune_code: None,
+            province_code: None,
+        };
+        assert!(may_pay_with(&p(Role::Citizen), PaymentMethod::Online).is_ok());
+        assert_eq!(
+            may_pay_with(&p(Role::Citizen), PaymentMethod::Cash)
+                .unwrap_err()
+                .code,
+            "payment.method_not_allowed"
+        );
+        assert!(may_pay_with(&p(Role::ReceptionOfficer), PaymentMethod::Card).is_ok());
+    }
+}

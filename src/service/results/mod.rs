@@ -428,3 +428,223 @@ pub(crate) fn owner_of(conn: &mut DbConn, d: &Dossier) -> ApiResult<Owner> {
         dossier_id: Some(d.id.clone()),
     })
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::db::models::result::next_certification_no;
+    use chrono::TimeZone;
+
+    /// A fresh SQLite database in memory with every migration applied.
+    pub(crate) fn conn() -> DbConn {
+        use diesel::r2d2::ManageConnection;
+        let mut conn = crate::db::ConnectionManager::new(":memory:")
+            .connect()
+            .expect("sqlite in memory");
+        conn.apply_migrations().expect("migrations");
+        // The province and the commune the results below belong to.
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute(
+            "INSERT INTO provinces VALUES ('25', 'Phú Thọ', 'Tỉnh Phú Thọ', 'Phu Tho', 'tinh', '', 'phu tho'); \
+             INSERT INTO communes (code, name, full_name, name_en, unit_type, province_code, formed_from, \
+             predecessors, search_key, lineage_key, updated_at) VALUES ('04978', 'Kim Bôi', 'xã Kim Bôi', \
+             'Kim Boi', 'xa', '25', '', '[]', 'kim boi', '04978', '2026-01-01 00:00:00')",
+        )
+        .expect("registry");
+        conn
+    }
+
+    fn officer(role: Role, commune: &str) -> Principal {
+        Principal {
+            user_id: format!("{}-{commune}", role.as_str()),
+            role,
+            commune_code: Some(commune.into()),
+            province_code: Some("25".into()),
+        }
+    }
+
+    fn input(number: &str) -> ResultInput {
+        ResultInput {
+            document_type: "Bản sao".into(),
+            number_symbol: number.into(),
+            summary: "Chứng thực".into(),
+            signer_name: "Trần Văn Minh".into(),
+            signer_title: "Phó Chủ tịch".into(),
+            issuing_agency: None,
+            issued_on: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+            valid_from: None,
+            valid_until: None,
+            scope: None,
+            signature: SignatureInput {
+                signature_type: SignatureType::ChuyenDungCongVu,
+                certificate_serial: "01".into(),
+                certificate_subject: "CN=Trần Văn Minh".into(),
+                certificate_issuer: "CN=CA".into(),
+                signed_at: Utc.with_ymd_and_hms(2026, 11, 28, 2, 30, 0).unwrap(),
+            },
+        }
+    }
+
+    fn file(sha: &str) -> StoredFile {
+        StoredFile {
+            sha256: sha.repeat(64 / sha.len()),
+            size: 10,
+            content_type: "application/pdf",
+        }
+    }
+
+    /// A certified copy of commune 04978 (no dossier), issued by its counter.
+    fn copy(conn: &mut DbConn, sealer: &Sealer, number: &str, sha: &str) -> DigitalResult {
+        let owner = Owner {
+            commune_code: "04978".into(),
+            province_code: "25".into(),
+            agency: "UBND xã Kim Bôi".into(),
+            id_number: "025190000123".into(),
+            name: "Nguyễn Thị Hoà".into(),
+            user_id: None,
+            dossier_id: None,
+        };
+        let counter = officer(Role::ReceptionOfficer, "04978");
+        insert_result(
+            conn,
+            sealer,
+            &counter,
+            "certified_copy",
+            &owner,
+            &input(number),
+            &file(sha),
+            None,
+        )
+        .expect("issued")
+    }
+
+    #[test]
+    fn the_certification_book_is_numbered_per_commune_and_year_without_gaps() {
+        let mut conn = conn();
+        let n = |conn: &mut DbConn, c: &str, y| next_certification_no(conn, c, y).unwrap();
+        assert_eq!(
+            (1..=3)
+                .map(|_| n(&mut conn, "04978", 2026))
+                .collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            n(&mut conn, "04978", 2027),
+            1,
+            "a new year starts a new book"
+        );
+        assert_eq!(
+            n(&mut conn, "04981", 2026),
+            1,
+            "each commune keeps its own book"
+        );
+        assert_eq!(n(&mut conn, "04978", 2026), 4);
+    }
+
+    #[test]
+    fn a_copy_is_revoked_or_replaced_by_its_commune_only_once_and_at_its_version() {
+        let mut conn = conn();
+        let sealer = Sealer::ephemeral();
+        let old = copy(&mut conn, &sealer, "1/2026/SCT/BS", "a");
+        assert_eq!(old.status, "active");
+
+        // Who may replace: the counter of the commune (a certified copy is the counter's),
+        // never another commune's leader, nor the commune's specialist.
+        let counter = officer(Role::ReceptionOfficer, "04978");
+        assert!(may_amend(&counter, &old).is_ok());
+        assert!(may_amend(&officer(Role::Leader, "04978"), &old).is_ok());
+        assert_eq!(
+            may_amend(&officer(Role::Leader, "04981"), &old)
+                .unwrap_err()
+                .code,
+            "digital_result.role_not_allowed"
+        );
+        assert!(may_amend(&officer(Role::Specialist, "04978"), &old).is_err());
+
+        // A stale version is 412 and leaves the old result active (the handler's
+        // transaction also rolls back the new one; this test has none, so it starts over).
+        let stale = issue::supersede(
+            &mut conn,
+            &sealer,
+            &counter,
+            &old.id,
+            old.version + 1,
+            &input("1/2026/SCT/BS-a"),
+            &file("b"),
+            Some("typo"),
+        );
+        let stale = stale.unwrap_err();
+        assert_eq!(stale.status.as_u16(), 412, "{:?}", stale.cause);
+        let still = DigitalResult::find(&mut conn, &old.id).unwrap().unwrap();
+        assert_eq!(
+            (still.status.as_str(), still.version),
+            ("active", old.version)
+        );
+
+        let mut conn = self::conn();
+        let old = copy(&mut conn, &sealer, "1/2026/SCT/BS", "a");
+        let (new, code) = issue::supersede(
+            &mut conn,
+            &sealer,
+            &counter,
+            &old.id,
+            old.version,
+            &input("1/2026/SCT/BS-a"),
+            &file("b"),
+            Some("typo"),
+        )
+        .expect("replaced");
+        assert_eq!(code, None);
+        assert_eq!(new.supersedes.as_deref(), Some(old.id.as_str()));
+        let was = DigitalResult::find(&mut conn, &old.id).unwrap().unwrap();
+        assert_eq!(
+            (
+                was.status.as_str(),
+                was.superseded_by.as_deref(),
+                was.version
+            ),
+            ("superseded", Some(new.id.as_str()), old.version + 1)
+        );
+        let (events, _) = read::history(&mut conn, &counter, &old.id).unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            vec!["issued", "superseded"]
+        );
+        let (events, _) = read::history(&mut conn, &counter, &new.id).unwrap();
+        assert_eq!(events[0].action, "issued_as_replacement");
+
+        // Only an active result is revoked or replaced again (409).
+        let again = issue::revoke(&mut conn, &counter, &old.id, was.version, "again");
+        assert_eq!(again.unwrap_err().code, "digital_result.not_active");
+        let (revoked, _) =
+            issue::revoke(&mut conn, &counter, &new.id, new.version, "wrong person").unwrap();
+        assert_eq!(
+            (revoked.status.as_str(), revoked.revoked_reason.as_deref()),
+            ("revoked", Some("wrong person"))
+        );
+
+        // Verification by the file names what the record says now.
+        let by_file = verify::by_file(&mut conn, &new.file_sha256).unwrap();
+        assert_eq!(by_file.status, "revoked");
+        assert_eq!(
+            verify::by_file(&mut conn, &"c".repeat(64)).unwrap().status,
+            "unknown"
+        );
+    }
+
+    #[test]
+    fn a_result_is_valid_only_within_its_period_and_while_active() {
+        let mut conn = conn();
+        let sealer = Sealer::ephemeral();
+        let mut r = copy(&mut conn, &sealer, "2/2026/SCT/BS", "d");
+        let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        r.valid_from = day(2);
+        r.valid_until = Some(day(10));
+        assert_eq!(status_of(&r, day(1)), "expired");
+        assert_eq!(status_of(&r, day(2)), "valid");
+        assert_eq!(status_of(&r, day(10)), "valid");
+        assert_eq!(status_of(&r, day(11)), "expired");
+        r.status = "superseded".into();
+        assert_eq!(status_of(&r, day(5)), "superseded");
+    }
+}
