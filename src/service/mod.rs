@@ -4,5 +4,10 @@
 pub mod access_log;
 pub mod agency;
 pub mod beneficiary;
+pub mod catalog;
 pub mod identity;
 pub mod login_throttle;
+pub mod portal;
+pub mod procedures;
+pub mod readiness;
+pub mod reports;
