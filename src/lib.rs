@@ -24,6 +24,5 @@ pub mod openapi;
 pub mod payments;
 pub mod portal;
 pub mod ratelimit;
-pub mod registry_index;
 pub mod service;
 pub mod state;

@@ -10,4 +10,5 @@ pub mod login_throttle;
 pub mod portal;
 pub mod procedures;
 pub mod readiness;
+pub mod registry_index;
 pub mod reports;
