@@ -11,8 +11,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
-pub mod bench_data;
-pub mod catalog;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -25,7 +24,5 @@ pub mod openapi;
 pub mod payments;
 pub mod portal;
 pub mod ratelimit;
-pub mod registry_index;
-pub mod seed;
 pub mod service;
 pub mod state;

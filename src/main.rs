@@ -1,5 +1,5 @@
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -8,12 +8,12 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use motcua::auth::{password, Role};
-use motcua::catalog::{self, ImportMode, ImportOutcome};
+use motcua::cli::{self, pool_for, rebuild_indicators, seed, with_migrated_conn};
 use motcua::config::Config;
-use motcua::db::{self, DbPool};
-use motcua::domain::catalog::{parse_import, FileFormat};
+use motcua::db::DbPool;
+use motcua::domain::catalog::FileFormat;
 use motcua::state::AppState;
-use motcua::{app, logging, openapi, seed};
+use motcua::{app, logging, openapi};
 
 #[derive(Parser)]
 #[command(
@@ -169,22 +169,7 @@ fn main() -> ExitCode {
             chunk,
             seed,
         } => with_migrated_conn(&cli.config, |conn| {
-            let started = std::time::Instant::now();
-            let report =
-                motcua::bench_data::generate(conn, &province, count, chunk.max(1), seed, |done| {
-                    eprintln!(
-                        "{done}/{count} dossiers ({:.0}/s)",
-                        done as f64 / started.elapsed().as_secs_f64()
-                    );
-                })?;
-            log::info!(
-                "{} dossiers across {} communes of province {province} in {:.1} s",
-                report.inserted,
-                report.communes,
-                started.elapsed().as_secs_f64()
-            );
-            // The bulk insert bypasses the per-dossier refresh.
-            rebuild_indicators(conn)
+            cli::bench_data::run(conn, &province, count, chunk, seed)
         }),
         Command::RebuildIndicators => with_migrated_conn(&cli.config, rebuild_indicators),
         Command::Openapi => {
@@ -193,20 +178,14 @@ fn main() -> ExitCode {
         }
         Command::MockPortal { port } => mock_portal(port),
         Command::Migrate => migrate(&cli.config),
-        Command::Seed => with_migrated_conn(&cli.config, |conn| seed_all(conn, cli.demo)),
+        Command::Seed => with_migrated_conn(&cli.config, |conn| seed::seed_all(conn, cli.demo)),
         Command::Catalog { command } => match command {
             CatalogCommand::Import {
                 file,
                 partial,
                 format,
-            } => catalog_import(&cli.config, &file, partial, format),
-            CatalogCommand::Export { format } => with_migrated_conn(&cli.config, |conn| {
-                let text = catalog::export(conn, format.into()).map_err(|e| e.to_string())?;
-                let mut out = std::io::stdout().lock();
-                out.write_all(text.as_bytes())
-                    .and_then(|_| out.flush())
-                    .map_err(|e| e.to_string())
-            }),
+            } => cli::catalog::import(&cli.config, &file, partial, format.map(FileFormat::from)),
+            CatalogCommand::Export { format } => cli::catalog::export(&cli.config, format.into()),
         },
         Command::User { command } => match command {
             UserCommand::Create {
@@ -220,7 +199,9 @@ fn main() -> ExitCode {
         },
         Command::Audit {
             command: AuditCommand::Verify { commune },
-        } => with_migrated_conn(&cli.config, |conn| audit_verify(conn, commune.as_deref())),
+        } => with_migrated_conn(&cli.config, |conn| {
+            cli::audit::verify(conn, commune.as_deref())
+        }),
         Command::Serve => serve(cli.config, cli.demo, cli.insecure_sandbox_payments),
     };
     match result {
@@ -231,56 +212,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// `motcua audit verify`: one line per chain, one per break; exit 1 when any is broken.
-fn audit_verify(conn: &mut db::DbConn, commune: Option<&str>) -> Result<(), String> {
-    use motcua::service::access_log;
-    let reports = access_log::verify(conn, commune).map_err(|e| e.to_string())?;
-    let mut broken = 0;
-    let mut out = std::io::stdout().lock();
-    for r in &reports {
-        if r.is_valid() {
-            let _ = writeln!(
-                out,
-                "ok      commune {}: {} entries",
-                r.commune_code, r.entries
-            );
-            continue;
-        }
-        broken += 1;
-        for b in &r.breaks {
-            let id = b
-                .entry_id
-                .as_deref()
-                .map(|i| format!(" ({i})"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "BROKEN  commune {}: entry {}{id}: {}",
-                r.commune_code, b.seq, b.problem
-            );
-        }
-    }
-    let _ = writeln!(
-        out,
-        "{} chain(s) checked, {} entries, {broken} broken",
-        reports.len(),
-        reports.iter().map(|r| r.entries).sum::<i64>()
-    );
-    let _ = out.flush();
-    if broken > 0 {
-        return Err(format!("{broken} access-log chain(s) broken"));
-    }
-    Ok(())
-}
-
-fn pool_for(config: &Config) -> DbPool {
-    db::build_pool(
-        &config.database_url,
-        config.db_pool_size,
-        Duration::from_secs(config.db_connect_timeout_secs),
-    )
 }
 
 fn migrate(config: &Config) -> Result<(), String> {
@@ -295,140 +226,6 @@ fn migrate(config: &Config) -> Result<(), String> {
         conn.backend().name()
     );
     Ok(())
-}
-
-fn with_migrated_conn<T>(
-    config: &Config,
-    f: impl FnOnce(&mut db::DbConn) -> Result<T, String>,
-) -> Result<T, String> {
-    // One connection: a larger pool refills its idle connection on a background thread, and
-    // a command that exits while that thread is inside libpq can die of a signal.
-    let pool = db::build_pool(
-        &config.database_url,
-        1,
-        Duration::from_secs(config.db_connect_timeout_secs),
-    );
-    let mut conn = pool
-        .get()
-        .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    conn.apply_migrations()?;
-    f(&mut conn)
-}
-
-/// Registry and sample catalog; with `demo`, the sample catalog is also published in the
-/// demo commune.
-fn seed_all(conn: &mut db::DbConn, demo: bool) -> Result<(), String> {
-    let (p, c) = seed::seed_registry(conn)?;
-    log::info!("provinces: {p:?}; communes: {c:?}");
-    let catalog = seed::seed_catalog(conn)?;
-    log::info!("sample procedures: {catalog:?}");
-    let fees = seed::seed_fee_schedules(conn)?;
-    log::info!("national fee schedules: {fees:?}");
-    if demo {
-        let published = seed::publish_sample_catalog(conn, seed::DEMO_COMMUNE)?;
-        log::info!(
-            "sample procedures published in {}: {published:?}",
-            seed::DEMO_COMMUNE
-        );
-        // The sandbox platform needs a beneficiary account to offer online payment; the
-        // demo commune gets an obviously fictitious one (never in production: only --demo).
-        if motcua::service::beneficiary::get(
-            conn,
-            motcua::service::beneficiary::Scope::Commune,
-            seed::DEMO_COMMUNE,
-        )
-        .map_err(|e| e.to_string())?
-        .is_none()
-        {
-            motcua::service::beneficiary::set(
-                conn,
-                motcua::service::beneficiary::Scope::Commune,
-                seed::DEMO_COMMUNE,
-                &motcua::payments::Beneficiary {
-                    account_name: "TAI KHOAN DEMO - KHONG CO THAT".into(),
-                    account_no: "0000000000".into(),
-                    bank_code: "DEMO".into(),
-                },
-                "seed",
-                motcua::clock::now(),
-            )
-            .map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
-}
-
-/// `catalog import`: parse first (to size the progress bar), then the shared import path.
-/// indicatif draws the bar on standard error only when it is a terminal.
-fn catalog_import(
-    config: &Config,
-    file: &Path,
-    partial: bool,
-    format: Option<FormatArg>,
-) -> Result<(), String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let format = format.map(FileFormat::from).unwrap_or_else(|| {
-        let json = file
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if json {
-            FileFormat::Json
-        } else {
-            FileFormat::Csv
-        }
-    });
-    let mode = if partial {
-        ImportMode::Partial
-    } else {
-        ImportMode::AllOrNothing
-    };
-    let parsed = parse_import(format, &bytes);
-    let bar = indicatif::ProgressBar::new(parsed.items.len() as u64).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} importing [{bar:40}] {pos}/{len} procedures ({elapsed})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    let outcome = with_migrated_conn(config, |conn| {
-        catalog::import_parsed(conn, parsed, mode, None, &mut |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        })
-        .map_err(|e| e.to_string())
-    })?;
-    bar.finish_and_clear();
-    print_report(&outcome);
-    if outcome.applied {
-        Ok(())
-    } else {
-        Err(format!(
-            "nothing imported: {} finding(s) in {}",
-            outcome.issues.len(),
-            file.display()
-        ))
-    }
-}
-
-fn print_report(o: &ImportOutcome) {
-    for i in &o.issues {
-        eprintln!(
-            "row {} {} {}: {}",
-            i.row,
-            i.code.as_deref().unwrap_or("-"),
-            i.field,
-            i.message.en
-        );
-    }
-    println!(
-        "{} procedure(s): {} inserted, {} updated, {} unchanged, {} rejected{}",
-        o.total,
-        o.inserted,
-        o.updated,
-        o.unchanged,
-        o.rejected,
-        if o.applied { "" } else { " (nothing written)" }
-    );
 }
 
 fn create_user(
@@ -660,7 +457,7 @@ fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {
         log::info!("applied migrations: {}", applied.join(", "));
     }
     if demo {
-        seed_all(&mut conn, true)?;
+        seed::seed_all(&mut conn, true)?;
         let accounts = seed::demo_accounts(&mut conn)?;
         let mut table =
             String::from("demo accounts (passwords shown once, reset at every --demo start):\n");
@@ -669,15 +466,5 @@ fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {
         }
         log::warn!("{table}");
     }
-    Ok(())
-}
-
-fn rebuild_indicators(conn: &mut motcua::db::DbConn) -> Result<(), String> {
-    let started = std::time::Instant::now();
-    let n = motcua::db::models::indicator::rebuild(conn).map_err(|e| e.to_string())?;
-    log::info!(
-        "indicators rebuilt from {n} dossiers in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
     Ok(())
 }

@@ -17,7 +17,7 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub sessions: Arc<SessionCache>,
     /// The commune registry in memory, for search.
-    pub registry: Arc<crate::registry_index::RegistryIndex>,
+    pub registry: Arc<crate::service::registry_index::RegistryIndex>,
     /// Lookups per client address on the public dossier lookup.
     pub public_limiter: Arc<crate::ratelimit::RateLimiter>,
     /// Verifications by file per client address (public verify-by-file endpoint).
@@ -63,7 +63,7 @@ impl AppState {
             sessions: Arc::new(SessionCache::new(std::time::Duration::from_secs(
                 config.session_cache_ttl_secs,
             ))),
-            registry: Arc::new(crate::registry_index::RegistryIndex::new(
+            registry: Arc::new(crate::service::registry_index::RegistryIndex::new(
                 std::time::Duration::from_secs(60),
             )),
             public_limiter: Arc::new(crate::ratelimit::RateLimiter::new(

@@ -10,8 +10,8 @@ use motcua::db::schema::{dossier_counters, dossiers};
 both_backends! {
     async fn generates_unique_codes_in_every_status_and_continues_counters(ctx) {
         let report = ctx.with_conn(|c| {
-            motcua::seed::seed_catalog(c).unwrap();
-            motcua::bench_data::generate(c, "25", 3000, 1000, 7, |_| {}).unwrap()
+            motcua::cli::seed::seed_catalog(c).unwrap();
+            motcua::cli::bench_data::generate(c, "25", 3000, 1000, 7, |_| {}).unwrap()
         });
         assert_eq!(report.inserted, 3000);
         assert_eq!(report.communes, 148);

@@ -112,14 +112,14 @@ both_backends! {
         let uri = format!("/api/v1/communes/{KIM_BOI}");
         let r = call(&app, TestRequest::patch().uri(&uri).insert_header(bearer(&admin)).insert_header(("if-match", "\"1\"")).set_json(json!({"phone": "0218 111 222"}))).await;
         assert_eq!(r.status, 200);
-        let (p, c) = ctx.with_conn(|conn| motcua::seed::seed_registry_of(conn, Some(&["25", "01"])).unwrap());
+        let (p, c) = ctx.with_conn(|conn| motcua::cli::seed::seed_registry_of(conn, Some(&["25", "01"])).unwrap());
         assert_eq!((p.inserted, p.updated, c.inserted, c.updated), (0, 0, 0, 0));
         // A newer dataset renames the commune: the name changes, the phone stays.
         ctx.with_conn(|conn| {
             use diesel::prelude::*;
             use motcua::db::schema::communes;
             diesel::update(communes::table.find(KIM_BOI)).set(communes::name.eq("Tên cũ")).execute(conn).unwrap();
-            let (_, c) = motcua::seed::seed_registry_of(conn, Some(&["25"])).unwrap();
+            let (_, c) = motcua::cli::seed::seed_registry_of(conn, Some(&["25"])).unwrap();
             assert_eq!(c.updated, 1);
         });
         let r = call(&app, TestRequest::get().uri(&uri)).await;
@@ -131,10 +131,10 @@ both_backends! {
 // The whole registry on a fresh database, once per backend.
 both_backends! {
     async fn full_registry_loads_idempotently(ctx) {
-        let (p, c) = ctx.with_conn(|conn| motcua::seed::seed_registry(conn).unwrap());
+        let (p, c) = ctx.with_conn(|conn| motcua::cli::seed::seed_registry(conn).unwrap());
         assert_eq!(p.inserted + p.unchanged, 34);
         assert_eq!(c.inserted + c.unchanged, 3321);
-        let (p, c) = ctx.with_conn(|conn| motcua::seed::seed_registry(conn).unwrap());
+        let (p, c) = ctx.with_conn(|conn| motcua::cli::seed::seed_registry(conn).unwrap());
         assert_eq!((p.unchanged, c.unchanged), (34, 3321));
     }
 }

@@ -740,10 +740,10 @@ both_backends! {
 
     async fn shipped_schedules_seed_once_and_price_intake(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        ctx.with_conn(|c| motcua::seed::seed_catalog(c).unwrap());
-        let report = ctx.with_conn(|c| motcua::seed::seed_fee_schedules(c).unwrap());
+        ctx.with_conn(|c| motcua::cli::seed::seed_catalog(c).unwrap());
+        let report = ctx.with_conn(|c| motcua::cli::seed::seed_fee_schedules(c).unwrap());
         assert_eq!(report.inserted, 3);
-        let again = ctx.with_conn(|c| motcua::seed::seed_fee_schedules(c).unwrap());
+        let again = ctx.with_conn(|c| motcua::cli::seed::seed_fee_schedules(c).unwrap());
         assert_eq!((again.inserted, again.unchanged), (0, 3), "idempotent");
         let (_, admin) = ctx.user(Role::SystemAdmin, None);
         let r = call(&app, TestRequest::put().uri(&format!("/api/v1/communes/{KIM_BOI}/procedures/{COPY}")).insert_header(bearer(&admin))).await;

@@ -485,9 +485,9 @@ both_backends! {
 
     async fn search_filters_and_pages(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let report = ctx.with_conn(|c| motcua::seed::seed_catalog(c).unwrap());
+        let report = ctx.with_conn(|c| motcua::cli::seed::seed_catalog(c).unwrap());
         assert_eq!(report.inserted, 18);
-        assert_eq!(ctx.with_conn(|c| motcua::seed::seed_catalog(c).unwrap()).unchanged, 18, "idempotent");
+        assert_eq!(ctx.with_conn(|c| motcua::cli::seed::seed_catalog(c).unwrap()).unchanged, 18, "idempotent");
 
         let get = |q: &str| TestRequest::get().uri(&format!("/api/v1/procedures?{q}"));
         assert_eq!(codes(&call(&app, get("q=dang%20ky%20khai%20sinh")).await), ["1.001193"]);
@@ -522,8 +522,8 @@ both_backends! {
         assert_eq!(call(&app, get("limit=0")).await.status, 422);
 
         // The demo publication of the sample catalog in Kim Bôi, idempotent as well.
-        assert_eq!(ctx.with_conn(|c| motcua::seed::publish_sample_catalog(c, KIM_BOI).unwrap()).inserted, 18);
-        assert_eq!(ctx.with_conn(|c| motcua::seed::publish_sample_catalog(c, KIM_BOI).unwrap()).unchanged, 18);
+        assert_eq!(ctx.with_conn(|c| motcua::cli::seed::publish_sample_catalog(c, KIM_BOI).unwrap()).inserted, 18);
+        assert_eq!(ctx.with_conn(|c| motcua::cli::seed::publish_sample_catalog(c, KIM_BOI).unwrap()).unchanged, 18);
         let r = call(&app, TestRequest::get().uri(&format!("/api/v1/communes/{KIM_BOI}/procedures?field=Ch%E1%BB%A9ng%20th%E1%BB%B1c"))).await;
         assert_eq!(codes(&r), ["2.000815", "2.000884"]);
     }
@@ -531,11 +531,11 @@ both_backends! {
     async fn a_reseed_keeps_an_administrators_edits(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
         let (_, admin) = ctx.user(Role::SystemAdmin, None);
-        ctx.with_conn(|c| motcua::seed::seed_catalog(c).unwrap());
+        ctx.with_conn(|c| motcua::cli::seed::seed_catalog(c).unwrap());
         let mut edited = procedure("1.004873", "Cấp Giấy xác nhận tình trạng hôn nhân");
         edited["cases"][0]["processing_time"]["value"] = json!(2);
         assert_eq!(call(&app, put("/api/v1/procedures/1.004873", &admin, "\"1\"").set_json(&edited)).await.status, 200);
-        let report = ctx.with_conn(|c| motcua::seed::seed_catalog(c).unwrap());
+        let report = ctx.with_conn(|c| motcua::cli::seed::seed_catalog(c).unwrap());
         assert_eq!((report.inserted, report.updated), (0, 0));
         let r = call(&app, TestRequest::get().uri("/api/v1/procedures/1.004873")).await;
         assert_eq!(r.body["cases"][0]["processing_time"]["value"], 2);

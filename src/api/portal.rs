@@ -1,72 +1,25 @@
 //! National portal sync (outbox administration, each dossier's sync state), the event
-//! feed for integrators, and webhook subscriptions.
+//! feed for integrators, and webhook subscriptions, over HTTP. The use cases are in
+//! `service::portal`; delivery is `crate::portal`.
 
 use actix_web::{delete, get, post, web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::dossiers::load_visible;
 use super::extract::{Page, PageParams, ValidJson};
-use crate::auth::access::{self, Place, Resource, Scope};
 use crate::auth::roles::{AnyRole, CommuneAdmins};
-use crate::auth::{Authorized, Principal};
-use crate::db::models::dossier::DossierEvent;
-use crate::db::schema::{
-    dossier_events, dossiers, portal_outbox, webhook_deliveries, webhook_subscriptions,
-};
-use crate::db::DbConn;
+use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
 use crate::portal::outbound::OutboundPolicy;
-use crate::portal::outbox::{self, OutboxRow, SyncState};
-use crate::portal::webhooks::{self, EventItem, EVENT_TYPES};
+use crate::portal::outbox::{sync_state, SyncState};
+use crate::service::portal::{
+    self, DeliveryView, EventPage, FeedQuery, NewWebhook, OutboxStatus, OutboxView, WebhookView,
+};
 use crate::state::AppState;
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    DateTime::from_naive_utc_and_offset(t, Utc)
-}
-
-/// The commune an administrator is limited to in the outbox (`None`: the whole system).
-fn admin_scope(p: &Principal) -> Option<String> {
-    access::scope(p, Resource::PortalOutbox).commune_or_all()
-}
-
 // ---------------------------------------------------------------- outbox
-
-/// A portal message in the outbox.
-#[derive(Serialize, ToSchema)]
-pub struct OutboxView {
-    pub id: i64,
-    pub dossier_code: String,
-    /// `DongBoHoSoMC` or `CapNhatTienDoHoSoMC`.
-    pub service: String,
-    /// What the portal deduplicates on; the same on every re-delivery.
-    pub idempotency_ref: String,
-    /// `pending` (waiting or retrying), `sent`, or `dead` (gave up; re-queue it).
-    pub status: String,
-    pub attempts: i32,
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-}
-
-fn outbox_view(r: OutboxRow, code: String) -> OutboxView {
-    OutboxView {
-        id: r.id,
-        dossier_code: code,
-        service: r.service,
-        idempotency_ref: r.idempotency_ref,
-        status: r.status,
-        attempts: r.attempts,
-        next_attempt_at: utc(r.next_attempt_at),
-        last_error: r.last_error,
-        created_at: utc(r.created_at),
-        sent_at: r.sent_at.map(utc),
-    }
-}
 
 #[derive(Deserialize, IntoParams, Debug)]
 #[into_params(parameter_in = Query)]
@@ -97,43 +50,21 @@ pub async fn list_outbox(
     page.checked()?;
     let limit = page.limit();
     let before: Option<i64> = page.cursor()?;
-    let scope = admin_scope(&auth);
+    let p = auth.principal.clone();
     let f = filter.into_inner();
-    let page = state
+    let rows = state
         .db(move |conn| {
-            let mut q = portal_outbox::table
-                .inner_join(dossiers::table)
-                .select((OutboxRow::as_select(), dossiers::code))
-                .order(portal_outbox::id.desc())
-                .limit(limit + 1)
-                .into_boxed();
-            if let Some(c) = scope {
-                q = q.filter(dossiers::commune_code.eq(c));
-            }
-            match f.status.as_deref() {
-                Some("failed") => {
-                    q = q
-                        .filter(portal_outbox::status.eq("pending"))
-                        .filter(portal_outbox::attempts.gt(0))
-                }
-                Some(s) => q = q.filter(portal_outbox::status.eq(s.to_string())),
-                None => {}
-            }
-            if let Some(code) = f.dossier_code {
-                q = q.filter(dossiers::code.eq(code));
-            }
-            if let Some(b) = before {
-                q = q.filter(portal_outbox::id.lt(b));
-            }
-            let rows: Vec<(OutboxRow, String)> = q.load(conn)?;
-            Ok(Page::from_rows(
-                rows,
-                limit,
-                |(r, _)| r.id,
-                |(r, c)| outbox_view(r, c),
-            ))
+            portal::list_outbox(
+                conn,
+                &p,
+                f.status.as_deref(),
+                f.dossier_code,
+                before,
+                limit + 1,
+            )
         })
         .await?;
+    let page = Page::from_rows(rows, limit, |r: &OutboxView| r.id, |r| r);
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -172,36 +103,13 @@ pub async fn requeue(
     auth: Authorized<CommuneAdmins>,
     body: ValidJson<RequeueRequest>,
 ) -> ApiResult<HttpResponse> {
-    let scope = admin_scope(&auth);
+    let p = auth.principal.clone();
     let ids = body.0.ids;
     let n = state
-        .db_tx(move |conn| {
-            Ok(outbox::requeue(
-                conn,
-                &ids,
-                scope.as_deref(),
-                crate::clock::now(),
-            )?)
-        })
+        .db_tx(move |conn| portal::requeue(conn, &p, &ids))
         .await?;
     log::info!("{n} portal messages re-queued by {}", auth.user_id);
     Ok(HttpResponse::Ok().json(RequeueResult { requeued: n }))
-}
-
-/// Counts of the outbox.
-#[derive(Serialize, ToSchema)]
-pub struct OutboxStatus {
-    pub pending: i64,
-    /// Pending after at least one failed attempt.
-    pub failed: i64,
-    pub dead: i64,
-    pub sent: i64,
-    /// Waiting for their commune's issued agency identifier (mã định danh điện tử).
-    pub held: i64,
-    /// The oldest message not yet delivered.
-    pub oldest_pending_at: Option<DateTime<Utc>>,
-    /// Whether this instance has a portal configured (`PORTAL_URL`).
-    pub portal_configured: bool,
 }
 
 /// Portal sync overview.
@@ -217,42 +125,10 @@ pub async fn status(
     state: web::Data<AppState>,
     auth: Authorized<CommuneAdmins>,
 ) -> ApiResult<HttpResponse> {
-    let scope = admin_scope(&auth);
+    let p = auth.principal.clone();
     let configured = state.portal_client.is_some();
     let s = state
-        .db(move |conn| {
-            let count = |conn: &mut DbConn, status: &str, failed: bool| -> QueryResult<i64> {
-                let mut q = portal_outbox::table
-                    .inner_join(dossiers::table)
-                    .filter(portal_outbox::status.eq(status.to_string()))
-                    .into_boxed();
-                if let Some(c) = &scope {
-                    q = q.filter(dossiers::commune_code.eq(c.clone()));
-                }
-                if failed {
-                    q = q.filter(portal_outbox::attempts.gt(0));
-                }
-                q.count().get_result(conn)
-            };
-            let mut oldest = portal_outbox::table
-                .inner_join(dossiers::table)
-                .filter(portal_outbox::status.ne("sent"))
-                .select(portal_outbox::created_at)
-                .order(portal_outbox::id)
-                .into_boxed();
-            if let Some(c) = &scope {
-                oldest = oldest.filter(dossiers::commune_code.eq(c.clone()));
-            }
-            Ok(OutboxStatus {
-                pending: count(conn, "pending", false)?,
-                failed: count(conn, "pending", true)?,
-                dead: count(conn, "dead", false)?,
-                sent: count(conn, "sent", false)?,
-                held: count(conn, crate::portal::outbox::HELD, false)?,
-                oldest_pending_at: oldest.first::<NaiveDateTime>(conn).optional()?.map(utc),
-                portal_configured: configured,
-            })
-        })
+        .db(move |conn| portal::status(conn, &p, configured))
         .await?;
     Ok(HttpResponse::Ok().json(s))
 }
@@ -278,7 +154,7 @@ pub async fn dossier_sync(
     let s = state
         .db(move |conn| {
             let d = load_visible(conn, &p, &code)?;
-            Ok(outbox::sync_state(conn, &d.id)?)
+            Ok(sync_state(conn, &d.id)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(s))
@@ -295,14 +171,6 @@ pub struct EventQuery {
     pub limit: Option<i64>,
     /// Only these types (comma separated), e.g. `dossier.received,payment.succeeded`.
     pub types: Option<String>,
-}
-
-/// A page of the feed.
-#[derive(Serialize, ToSchema)]
-pub struct EventPage {
-    pub items: Vec<EventItem>,
-    /// Pass as `after` next time; unchanged when there was nothing new.
-    pub next_after: Option<String>,
 }
 
 /// The event feed.
@@ -335,16 +203,7 @@ pub async fn events(
             "limit must be 1 to 500.",
         ));
     }
-    let after = match &q.after {
-        None => (i64::MIN, i64::MIN),
-        Some(a) => webhooks::decode_cursor(a).ok_or_else(|| {
-            ApiError::bad_request(
-                "events.invalid_cursor",
-                "Con trỏ không hợp lệ.",
-                "Invalid cursor.",
-            )
-        })?,
-    };
+    let after = portal::decode_after(q.after.as_deref())?;
     let types: Vec<String> = q
         .types
         .as_deref()
@@ -355,91 +214,16 @@ pub async fn events(
                 .collect()
         })
         .unwrap_or_default();
-    if let Some(bad) = types.iter().find(|t| !EVENT_TYPES.contains(&t.as_str())) {
-        return Err(ApiError::invalid_field(
-            "types",
-            format!("Không có loại sự kiện “{bad}”."),
-            format!(
-                "Unknown event type '{bad}'; one of: {}.",
-                EVENT_TYPES.join(", ")
-            ),
-        ));
-    }
-    let scope = access::scope(&auth, Resource::EventFeed);
-    let previous = q.after.clone();
+    portal::check_event_types("types", &types)?;
+    let p = auth.principal.clone();
+    let query = FeedQuery {
+        after,
+        previous: q.after,
+        types,
+        limit,
+    };
     let page = state
-        .db(move |conn| {
-            // On PostgreSQL only transactions older than every running one are final.
-            let horizon: i64 = match conn {
-                DbConn::Pg(_) => {
-                    #[derive(QueryableByName)]
-                    struct H {
-                        #[diesel(sql_type = diesel::sql_types::BigInt)]
-                        h: i64,
-                    }
-                    diesel::sql_query(
-                        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS h",
-                    )
-                    .get_result::<H>(conn)?
-                    .h
-                }
-                DbConn::Sqlite(_) => i64::MAX,
-            };
-            let mut items: Vec<EventItem> = Vec::new();
-            let mut cursor = after;
-            // Type filters may skip rows; read on in chunks until the page is full, but at
-            // most 20 chunks per request: a rare type then gets a short page whose
-            // `next_after` has moved on, and the client reads on from there.
-            for _ in 0..20 {
-                let mut query = dossier_events::table
-                    .inner_join(dossiers::table)
-                    .select((
-                        DossierEvent::as_select(),
-                        dossiers::code,
-                        dossiers::commune_code,
-                    ))
-                    .filter(dossier_events::txid.lt(horizon))
-                    .filter(
-                        dossier_events::txid.gt(cursor.0).or(dossier_events::txid
-                            .eq(cursor.0)
-                            .and(dossier_events::id.gt(cursor.1))),
-                    )
-                    .order((dossier_events::txid, dossier_events::id))
-                    .limit(limit)
-                    .into_boxed();
-                query = crate::scope_filter!(
-                    query,
-                    scope,
-                    commune = dossiers::commune_code,
-                    province = dossiers::province_code,
-                    owner = dossiers::owner_user_id,
-                );
-                let rows: Vec<(DossierEvent, String, String)> = query.load(conn)?;
-                let exhausted = (rows.len() as i64) < limit;
-                for (e, code, commune) in rows {
-                    cursor = (e.txid, e.id);
-                    let it = webhooks::item(e, code, commune);
-                    if types.is_empty() || types.contains(&it.event_type) {
-                        items.push(it);
-                        if items.len() as i64 == limit {
-                            break;
-                        }
-                    }
-                }
-                if exhausted || items.len() as i64 == limit {
-                    break;
-                }
-            }
-            let next = if cursor == after {
-                previous
-            } else {
-                Some(webhooks::encode_cursor(cursor.0, cursor.1))
-            };
-            Ok(EventPage {
-                items,
-                next_after: next,
-            })
-        })
+        .db(move |conn| portal::feed_page(conn, &p, query))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -464,52 +248,6 @@ pub struct WebhookRequest {
     pub commune_code: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct WebhookView {
-    pub id: String,
-    pub url: String,
-    pub event_types: Vec<String>,
-    pub commune_code: Option<String>,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-    /// Only in the creation response: the HMAC key. Each delivery carries
-    /// `X-Motcua-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
-
-type SubscriptionRow = (String, Option<String>, String, String, bool, NaiveDateTime);
-
-fn webhook_view(r: SubscriptionRow, secret: Option<String>) -> WebhookView {
-    WebhookView {
-        id: r.0,
-        commune_code: r.1,
-        url: r.2,
-        event_types: serde_json::from_str(&r.3).unwrap_or_default(),
-        active: r.4,
-        created_at: utc(r.5),
-        secret,
-    }
-}
-
-fn subscription_columns() -> (
-    webhook_subscriptions::id,
-    webhook_subscriptions::commune_code,
-    webhook_subscriptions::url,
-    webhook_subscriptions::event_types,
-    webhook_subscriptions::active,
-    webhook_subscriptions::created_at,
-) {
-    (
-        webhook_subscriptions::id,
-        webhook_subscriptions::commune_code,
-        webhook_subscriptions::url,
-        webhook_subscriptions::event_types,
-        webhook_subscriptions::active,
-        webhook_subscriptions::created_at,
-    )
-}
-
 /// Subscribe a webhook.
 ///
 /// **Roles:** `system_admin` (any commune, or all), `commune_admin` (its commune). The
@@ -531,32 +269,8 @@ pub async fn create_webhook(
     body: ValidJson<WebhookRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = body.0;
-    if let Some(bad) = req
-        .event_types
-        .iter()
-        .find(|t| !EVENT_TYPES.contains(&t.as_str()))
-    {
-        return Err(ApiError::invalid_field(
-            "event_types",
-            format!("Không có loại sự kiện “{bad}”."),
-            format!(
-                "Unknown event type '{bad}'; one of: {}.",
-                EVENT_TYPES.join(", ")
-            ),
-        ));
-    }
-    let commune = match (access::scope(&auth, Resource::Webhook), &req.commune_code) {
-        (Scope::All, c) => c.clone(),
-        (Scope::Commune(own), None) => Some(own),
-        (Scope::Commune(own), Some(c)) if *c == own => Some(own),
-        _ => {
-            return Err(ApiError::forbidden(
-                "webhook.other_commune",
-                "Chỉ đăng ký webhook cho xã của mình.",
-                "A commune administrator subscribes for its own commune only.",
-            ))
-        }
-    };
+    portal::check_event_types("event_types", &req.event_types)?;
+    let commune = portal::webhook_commune(&auth, req.commune_code)?;
     // HTTPS to a public address only (plain HTTP and internal addresses only to hosts in
     // WEBHOOK_ALLOWED_HTTP_HOSTS); checked again by every delivery.
     let policy = OutboundPolicy::new(&state.config.webhook_allowed_http_hosts);
@@ -565,61 +279,18 @@ pub async fn create_webhook(
         let (vi, en) = refusal.texts();
         return Err(ApiError::invalid_field("url", vi, en));
     }
-    let by = auth.user_id.clone();
-    let secret = crate::auth::random_token(32);
-    let s = secret.clone();
-    let row = state
-        .db_tx(move |conn| {
-            if let Some(c) = &commune {
-                if crate::db::models::registry::Commune::find(conn, c)?.is_none() {
-                    return Err(ApiError::invalid_field(
-                        "commune_code",
-                        "Không có xã này.",
-                        "No such commune.",
-                    ));
-                }
-            }
-            let row: SubscriptionRow = (
-                uuid::Uuid::now_v7().to_string(),
-                commune,
-                req.url.clone(),
-                serde_json::to_string(&req.event_types).expect("serializes"),
-                true,
-                crate::clock::now().naive_utc(),
-            );
-            diesel::insert_into(webhook_subscriptions::table)
-                .values((
-                    webhook_subscriptions::id.eq(&row.0),
-                    webhook_subscriptions::commune_code.eq(&row.1),
-                    webhook_subscriptions::url.eq(&row.2),
-                    webhook_subscriptions::secret.eq(&s),
-                    webhook_subscriptions::event_types.eq(&row.3),
-                    webhook_subscriptions::active.eq(true),
-                    webhook_subscriptions::created_by.eq(&by),
-                    webhook_subscriptions::created_at.eq(row.5),
-                ))
-                .execute(conn)?;
-            Ok(row)
-        })
+    let new = NewWebhook {
+        url: req.url,
+        event_types: req.event_types,
+        commune_code: commune,
+        secret: crate::auth::random_token(32),
+        created_by: auth.user_id.clone(),
+    };
+    let view = state
+        .db_tx(move |conn| portal::create_webhook(conn, new))
         .await?;
-    log::info!("webhook {} to {} by {}", row.0, row.2, auth.user_id);
-    Ok(HttpResponse::Created().json(webhook_view(row, Some(secret))))
-}
-
-fn load_webhook(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<SubscriptionRow> {
-    let row: Option<SubscriptionRow> = webhook_subscriptions::table
-        .find(id)
-        .select(subscription_columns())
-        .first(conn)
-        .optional()?;
-    row.filter(|r| {
-        let place = Place {
-            commune: r.1.as_deref(),
-            ..Place::default()
-        };
-        access::may_see(p, Resource::Webhook, place)
-    })
-    .ok_or_else(|| ApiError::not_found("webhook", "Webhook"))
+    log::info!("webhook {} to {} by {}", view.id, view.url, auth.user_id);
+    Ok(HttpResponse::Created().json(view))
 }
 
 /// List webhooks.
@@ -635,22 +306,11 @@ pub async fn list_webhooks(
     state: web::Data<AppState>,
     auth: Authorized<CommuneAdmins>,
 ) -> ApiResult<HttpResponse> {
-    let scope = access::scope(&auth, Resource::Webhook);
-    let rows = state
-        .db(move |conn| {
-            let q = webhook_subscriptions::table
-                .select(subscription_columns())
-                .order(webhook_subscriptions::created_at)
-                .into_boxed();
-            let q = crate::scope_filter!(q, scope, commune = webhook_subscriptions::commune_code);
-            Ok(q.load::<SubscriptionRow>(conn)?)
-        })
+    let p = auth.principal.clone();
+    let views = state
+        .db(move |conn| portal::list_webhooks(conn, &p))
         .await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(|r| webhook_view(r, None))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(HttpResponse::Ok().json(views))
 }
 
 /// Unsubscribe a webhook.
@@ -672,38 +332,9 @@ pub async fn delete_webhook(
     let p = auth.principal.clone();
     let id = id.into_inner();
     state
-        .db_tx(move |conn| {
-            load_webhook(conn, &p, &id)?;
-            diesel::update(webhook_subscriptions::table.find(&id))
-                .set(webhook_subscriptions::active.eq(false))
-                .execute(conn)?;
-            diesel::update(
-                webhook_deliveries::table
-                    .filter(webhook_deliveries::subscription_id.eq(&id))
-                    .filter(webhook_deliveries::status.eq("pending")),
-            )
-            .set(webhook_deliveries::status.eq("cancelled"))
-            .execute(conn)?;
-            Ok(())
-        })
+        .db_tx(move |conn| portal::delete_webhook(conn, &p, &id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// One delivery in the log.
-#[derive(Serialize, ToSchema)]
-pub struct DeliveryView {
-    pub id: i64,
-    pub event_id: i64,
-    pub event_type: String,
-    /// `pending`, `delivered`, `dead` or `cancelled`.
-    pub status: String,
-    pub attempts: i32,
-    pub last_status_code: Option<i32>,
-    pub last_error: Option<String>,
-    pub next_attempt_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    pub delivered_at: Option<DateTime<Utc>>,
 }
 
 /// A webhook's delivery log.
@@ -729,37 +360,9 @@ pub async fn list_deliveries(
     let before: Option<i64> = page.cursor()?;
     let p = auth.principal.clone();
     let id = id.into_inner();
-    let page = state
-        .db(move |conn| {
-            load_webhook(conn, &p, &id)?;
-            let mut q = webhook_deliveries::table
-                .filter(webhook_deliveries::subscription_id.eq(&id))
-                .select(webhooks::Delivery::as_select())
-                .order(webhook_deliveries::id.desc())
-                .limit(limit + 1)
-                .into_boxed();
-            if let Some(b) = before {
-                q = q.filter(webhook_deliveries::id.lt(b));
-            }
-            let rows: Vec<webhooks::Delivery> = q.load(conn)?;
-            Ok(Page::from_rows(
-                rows,
-                limit,
-                |d| d.id,
-                |d| DeliveryView {
-                    id: d.id,
-                    event_id: d.event_id,
-                    event_type: d.event_type,
-                    status: d.status,
-                    attempts: d.attempts,
-                    last_status_code: d.last_status_code,
-                    last_error: d.last_error,
-                    next_attempt_at: utc(d.next_attempt_at),
-                    created_at: utc(d.created_at),
-                    delivered_at: d.delivered_at.map(utc),
-                },
-            ))
-        })
+    let rows = state
+        .db(move |conn| portal::list_deliveries(conn, &p, &id, before, limit + 1))
         .await?;
+    let page = Page::from_rows(rows, limit, |d: &DeliveryView| d.id, |d| d);
     Ok(HttpResponse::Ok().json(page))
 }

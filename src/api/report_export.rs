@@ -4,8 +4,8 @@
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use super::reports::{DossiersBehind, Report};
 use crate::domain::indicators::{label_vi, Counters};
+use crate::service::reports::{DossiersBehind, Report};
 
 const BOM: &str = "\u{feff}";
 

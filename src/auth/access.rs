@@ -487,10 +487,10 @@ mod tests {
     /// lets through are exactly those that reach something of the resource.
     #[test]
     fn role_guards_agree_with_the_table() {
-        use crate::api::readiness::{ProvinceReadiness, ReadinessReaders};
         use crate::auth::roles::{
             CommuneAdmins, Policy, ProvinceReaders, ReportReaders, UserAdmins,
         };
+        use crate::service::readiness::{ProvinceReadiness, ReadinessReaders};
         use std::collections::BTreeSet;
         fn set(roles: &[Role]) -> BTreeSet<&'static str> {
             roles.iter().map(|r| r.as_str()).collect()

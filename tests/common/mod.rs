@@ -174,7 +174,7 @@ impl TestApp {
         state
             .db(|conn| {
                 conn.apply_migrations().expect("migrations");
-                motcua::seed::seed_registry_of(conn, Some(&["25", "01"])).expect("seed");
+                motcua::cli::seed::seed_registry_of(conn, Some(&["25", "01"])).expect("seed");
                 Ok(())
             })
             .await

@@ -4,10 +4,12 @@
 pub mod access_log;
 pub mod calendar;
 pub mod dossier;
+pub mod event_feed;
 pub mod fee;
 pub mod idempotency;
 pub mod indicator;
 pub mod procedure;
+pub mod readiness;
 pub mod registry;
 pub mod result;
 pub mod session;

@@ -23,7 +23,7 @@ use crate::api::calendar::case_processing_time;
 use crate::api::dossiers::LifecycleRecord;
 use crate::db::models::calendar::load_calendar;
 use crate::db::schema::{commune_procedures, communes, dossiers, procedure_versions, procedures};
-use crate::db::DbConn;
+use crate::db::{Backend, DbConn};
 use crate::domain::calendar::{local_date, ProcessingTime};
 use crate::domain::dossier_lifecycle::{LifecycleState, ProcessingStep, Status};
 
@@ -139,7 +139,7 @@ pub fn generate(
     if cases.is_empty() {
         return Err("no procedure version in force has a case".into());
     }
-    let pg = matches!(conn, DbConn::Pg(_));
+    let pg = conn.backend() == Backend::Postgres;
     let now = crate::clock::now();
     prepare_tables(conn, &cases, now)?;
 
@@ -412,4 +412,29 @@ fn chunk_sql(
          JOIN gen_slot s ON s.day = rows_.day AND s.slot = rows_.slot \
          JOIN gen_due g ON g.day = rows_.day AND g.slot = rows_.slot AND g.pidx = rows_.pidx"
     )
+}
+
+/// `motcua generate-dossiers`: `generate` with progress on standard error, then the
+/// indicator aggregates (the bulk insert bypasses the per-dossier refresh).
+pub fn run(
+    conn: &mut DbConn,
+    province: &str,
+    count: i64,
+    chunk: i64,
+    seed: u64,
+) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let report = generate(conn, province, count, chunk.max(1), seed, |done| {
+        eprintln!(
+            "{done}/{count} dossiers ({:.0}/s)",
+            done as f64 / started.elapsed().as_secs_f64()
+        );
+    })?;
+    log::info!(
+        "{} dossiers across {} communes of province {province} in {:.1} s",
+        report.inserted,
+        report.communes,
+        started.elapsed().as_secs_f64()
+    );
+    super::rebuild_indicators(conn)
 }

@@ -21,9 +21,9 @@ use crate::domain::catalog::{
 use crate::domain::lineage;
 use crate::domain::text::{fold, nfc};
 
-pub const PROVINCES_CSV: &str = include_str!("../seeds/provinces.csv");
-pub const COMMUNES_CSV: &str = include_str!("../seeds/communes.csv");
-pub const PROCEDURES_CSV: &str = include_str!("../seeds/procedures-sample.csv");
+pub const PROVINCES_CSV: &str = include_str!("../../seeds/provinces.csv");
+pub const COMMUNES_CSV: &str = include_str!("../../seeds/communes.csv");
+pub const PROCEDURES_CSV: &str = include_str!("../../seeds/procedures-sample.csv");
 
 #[derive(Deserialize)]
 struct ProvinceRow {
@@ -383,7 +383,7 @@ pub fn seed_catalog(conn: &mut DbConn) -> Result<SeedReport, String> {
 }
 
 /// The fee schedules whose amounts are verified (seeds/fee-schedules.json).
-const FEE_SCHEDULES: &str = include_str!("../seeds/fee-schedules.json");
+const FEE_SCHEDULES: &str = include_str!("../../seeds/fee-schedules.json");
 
 /// Adds the shipped national fee schedules that are missing. Like the catalog, existing
 /// schedules (and their later versions) are never touched by a reseed.
@@ -429,4 +429,41 @@ pub fn publish_sample_catalog(conn: &mut DbConn, commune_code: &str) -> Result<S
         Ok::<_, diesel::result::Error>(report)
     })
     .map_err(|e| e.to_string())
+}
+
+/// `motcua seed`: registry, sample catalog and national fee schedules; with `demo`, the
+/// sample catalog is also published in the demo commune.
+pub fn seed_all(conn: &mut DbConn, demo: bool) -> Result<(), String> {
+    let (p, c) = seed_registry(conn)?;
+    log::info!("provinces: {p:?}; communes: {c:?}");
+    let catalog = seed_catalog(conn)?;
+    log::info!("sample procedures: {catalog:?}");
+    let fees = seed_fee_schedules(conn)?;
+    log::info!("national fee schedules: {fees:?}");
+    if demo {
+        let published = publish_sample_catalog(conn, DEMO_COMMUNE)?;
+        log::info!("sample procedures published in {DEMO_COMMUNE}: {published:?}");
+        // The sandbox platform needs a beneficiary account to offer online payment; the
+        // demo commune gets an obviously fictitious one (never in production: only --demo).
+        use crate::service::beneficiary::{self, Scope};
+        if beneficiary::get(conn, Scope::Commune, DEMO_COMMUNE)
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            beneficiary::set(
+                conn,
+                Scope::Commune,
+                DEMO_COMMUNE,
+                &crate::payments::Beneficiary {
+                    account_name: "TAI KHOAN DEMO - KHONG CO THAT".into(),
+                    account_no: "0000000000".into(),
+                    bank_code: "DEMO".into(),
+                },
+                "seed",
+                crate::clock::now(),
+            )
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
