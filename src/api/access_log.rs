@@ -13,7 +13,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{Page, PageParams};
 use crate::auth::extract::{Authorized, Principal};
 use crate::auth::roles::{Policy, ProvinceReaders, Role};
-use crate::db::models::registry::Commune;
 use crate::error::{ApiError, ApiResult};
 use crate::service::access_log::{self as service, Actor, Entry, Filter, Operation};
 use crate::state::AppState;
@@ -260,27 +259,17 @@ pub async fn search_access_log(
             ));
         }
     }
-    let scope = match auth.role {
-        Role::SystemAdmin => None,
-        _ => Some(auth.province_code.clone().unwrap_or_default()),
-    };
     let filter = Filter {
-        province_code: scope.clone(),
+        province_code: None,
         commune_code: q.commune_code.clone(),
         record: q.record.filter(|s| !s.is_empty()),
         actor: q.actor.filter(|s| !s.is_empty()),
         from: q.from.map(|t| t.naive_utc()),
         to: q.to.map(|t| t.naive_utc()),
     };
+    let reader = auth.principal.clone();
     let rows = state
-        .db(move |conn| {
-            if let Some(code) = &filter.commune_code {
-                Commune::find(conn, code)?
-                    .filter(|c| scope.as_ref().is_none_or(|p| *p == c.province_code))
-                    .ok_or_else(|| ApiError::not_found("xã", "Commune"))?;
-            }
-            Ok(service::search(conn, &filter, after, limit)?)
-        })
+        .db(move |conn| crate::service::access_review::search(conn, &reader, filter, after, limit))
         .await?;
     Ok(web::Json(Page::from_rows(
         rows,

@@ -2,7 +2,15 @@
 //! no HTTP types. Handlers in `api` extract, call one of these, and render.
 
 pub mod access_log;
+pub mod access_review;
 pub mod agency;
 pub mod beneficiary;
+pub mod calendar;
+pub mod fees;
+pub mod health;
 pub mod identity;
 pub mod login_throttle;
+pub mod national_setup;
+pub mod registry;
+pub mod sessions;
+pub mod users;
