@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Page, PageParams};
+use super::problems::{InvalidLimit, NotAuthenticated, RoleNotAllowed};
 use crate::auth::extract::{Authorized, Principal};
 use crate::auth::roles::{Policy, ProvinceReaders, Role};
 use crate::error::{ApiError, ApiResult};
@@ -176,9 +177,8 @@ struct Cursor(chrono::NaiveDateTime, String);
 #[utoipa::path(tag = "access-log", security(("bearer" = [])), params(PageParams), responses(
     (status = 200, body = Page<MyAccessView>),
     (status = 400, description = "Invalid cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, InvalidLimit,
     (status = 403, description = "Not a citizen account", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/me/access-log")]
 pub async fn my_access_log(
@@ -234,8 +234,7 @@ pub struct AccessLogQuery {
 #[utoipa::path(tag = "access-log", security(("bearer" = [])), params(AccessLogQuery, PageParams), responses(
     (status = 200, body = Page<AccessEntryView>),
     (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such commune in the caller's province", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid limit or period", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]

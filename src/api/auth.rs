@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::ValidJson;
+use super::problems::{InvalidFields, MalformedJson, NotJson};
 use super::users::UserView;
 use crate::auth::tokens::hash_refresh_token;
 use crate::auth::{password, Principal, Role};
@@ -128,10 +129,8 @@ fn client_key(req: &HttpRequest) -> String {
 /// 429 with `Retry-After` until the window has passed.
 #[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotJson, InvalidFields,
     (status = 401, description = "Wrong username or password, or account deactivated (the same answer)", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many failed logins", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/token")]
@@ -203,10 +202,8 @@ pub async fn issue_token(
 /// revoked and the legitimate holder must log in again.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotJson, InvalidFields,
     (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/refresh")]
 pub async fn refresh(
@@ -242,10 +239,8 @@ pub async fn refresh(
 /// token, every session of the account ends and its access tokens stop working at once.
 #[utoipa::path(tag = "auth", request_body = LogoutRequest, security((), ("bearer" = [])), responses(
     (status = 204, description = "Session ended"),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotJson, InvalidFields,
     (status = 401, description = "`everywhere` without a valid access token", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/logout")]
 pub async fn logout(

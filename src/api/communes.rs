@@ -7,6 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use super::extract::{etag, rule, IfMatch, Page, PageParams, ValidJson};
+use super::problems::{
+    MalformedJson, NotAuthenticated, NotJson, PageQuery, RoleNotAllowed, Versioned,
+};
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::CommuneAdmins;
 use crate::auth::Authorized;
@@ -179,8 +182,7 @@ pub struct CommuneFilter {
 /// Public. The 34 provinces and centrally-run cities in force since 1 July 2025, by code.
 #[utoipa::path(tag = "registry", params(PageParams), responses(
     (status = 200, body = Page<ProvinceView>),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    PageQuery,
 ))]
 #[get("/provinces")]
 pub async fn list_provinces(
@@ -227,8 +229,7 @@ pub async fn get_province(
 /// the former units merged into each commune, so "Vĩnh Đồng" finds Xã Kim Bôi. Ordered by code.
 #[utoipa::path(tag = "registry", params(CommuneFilter, PageParams), responses(
     (status = 200, body = Page<CommuneSummary>),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    PageQuery,
 ))]
 #[get("/communes")]
 pub async fn list_communes(
@@ -361,15 +362,10 @@ fn validate_agency_code_or_empty(s: &str) -> Result<(), ValidationError> {
     params(("code" = String, Path, description = "Commune code"), ("If-Match" = String, Header, description = "ETag of the version being changed")),
     responses(
     (status = 200, body = CommuneView, headers(("ETag" = String, description = "New record version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    Versioned, MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson,
     (status = 404, description = "No such commune visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The agency identifier is held by another commune (`commune.agency_code_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields, or the reserved fallback form H{province}.{commune} as agency identifier", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/communes/{code}")]
 pub async fn update_commune(

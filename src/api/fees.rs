@@ -13,6 +13,10 @@ use validator::Validate;
 
 use super::dossiers::{load_visible, Channel};
 use super::extract::{etag, validation_error, IfMatch, Page, PageParams, ValidJson};
+use super::problems::{
+    InvalidLimit, JsonBody, MalformedJson, NotAuthenticated, NotJson, NotSystemAdmin,
+    RoleNotAllowed, Versioned,
+};
 use crate::auth::access::{self, Resource};
 use crate::auth::roles::{AnyRole, SystemAdmins};
 use crate::auth::{Authorized, Principal, Role};
@@ -39,11 +43,7 @@ pub use crate::service::fees::{
 /// cite their legal basis.
 #[utoipa::path(tag = "fees", security(("bearer" = [])), request_body = ScheduleInput, responses(
     (status = 201, body = ScheduleView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not a system administrator", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotSystemAdmin,
     (status = 422, description = "Invalid rule, scope, dates or procedure", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/fee-schedules")]
@@ -76,7 +76,7 @@ pub async fn create_schedule(
 #[utoipa::path(tag = "fees", params(ScheduleFilter, PageParams), responses(
     (status = 200, body = inline(Page<ScheduleView>)),
     (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidLimit,
 ))]
 #[get("/fee-schedules")]
 pub async fn list_schedules(
@@ -120,7 +120,7 @@ pub async fn get_schedule(
 /// Each line names the schedule version and the arithmetic that produced it.
 #[utoipa::path(tag = "fees", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = FeesView, headers(("ETag" = String, description = "Assessment version"))),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated,
     (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/dossiers/{code}/fees")]
@@ -158,15 +158,10 @@ pub async fn get_fees(
     params(("code" = String, Path, description = "Dossier code"), ("If-Match" = String, Header, description = "ETag of the assessment")),
     responses(
     (status = 200, body = FeesView, headers(("ETag" = String, description = "New assessment version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    Versioned, MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson,
     (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Fees already collected, or the dossier is finished", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Missing or invalid quantities, unknown exemption", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/dossiers/{code}/fees")]
 pub async fn reassess(
@@ -215,9 +210,7 @@ pub struct QuoteRequest {
 /// and channel, so an applicant knows the amount before filing. Nothing is stored.
 #[utoipa::path(tag = "fees", request_body = QuoteRequest, responses(
     (status = 200, body = QuoteView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody,
     (status = 422, description = "Unknown procedure or commune, missing quantities", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/fee-schedules/quote")]

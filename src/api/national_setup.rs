@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::ValidJson;
+use super::problems::{InvalidFields, JsonBody, NotAuthenticated, NotSystemAdmin, RoleNotAllowed};
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::{CommuneAdmins, SystemAdmins};
 use crate::auth::Authorized;
@@ -65,13 +66,9 @@ pub struct AgencyImportResult {
     params(("code" = String, Path, description = "Province code, 2 digits")),
     responses(
     (status = 200, body = AgencyImportResult),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not a system administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotSystemAdmin,
     (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "An identifier is held by another commune or listed twice", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Malformed or reserved identifier, or a commune outside the province", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/provinces/{code}/agency-identifiers")]
@@ -204,8 +201,7 @@ fn own_commune(auth: &crate::auth::Principal, code: &str) -> ApiResult<()> {
     params(("code" = String, Path, description = "Commune code")),
     responses(
     (status = 200, body = PaymentAccountView),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such commune visible to the caller, or no account", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/communes/{code}/payment-account")]
@@ -239,13 +235,8 @@ pub fn no_beneficiary() -> ApiError {
     params(("code" = String, Path, description = "Commune code")),
     responses(
     (status = 200, body = PaymentAccountView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowed, InvalidFields,
     (status = 404, description = "No such commune visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/communes/{code}/payment-account")]
 pub async fn put_commune_payment_account(
@@ -289,13 +280,8 @@ async fn put_account(
     params(("code" = String, Path, description = "Province code")),
     responses(
     (status = 200, body = PaymentAccountView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not a system administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotSystemAdmin, InvalidFields,
     (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/provinces/{code}/payment-account")]
 pub async fn put_province_payment_account(

@@ -7,6 +7,10 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::extract::{etag, rule, IfMatch, Page, PageParams, ValidJson};
+use super::problems::{
+    InvalidFields, InvalidQuery, JsonBody, MalformedJson, NotAuthenticated, NotJson,
+    RoleNotAllowed, Versioned,
+};
 use crate::auth::access::{self, Resource};
 use crate::auth::roles::UserAdmins;
 use crate::auth::{password, Authorized, Role};
@@ -155,9 +159,7 @@ pub struct UpdateUser {
 /// Sorted by username; keyset pagination.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(UserFilter, PageParams), responses(
     (status = 200, body = Page<UserView>),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidQuery, NotAuthenticated, RoleNotAllowed,
 ))]
 #[get("/users")]
 pub async fn list_users(
@@ -188,12 +190,9 @@ pub async fn list_users(
 /// above its own), `system_admin` (any). The password is stored as an argon2id hash.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = CreateUser, responses(
     (status = 201, body = UserView, headers(("ETag" = String, description = "Record version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated,
     (status = 403, description = "Role not allowed, role not grantable by a commune admin, or a personal ID set by anyone but a system admin", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Username taken, or the personal ID belongs to another active citizen account", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields, unknown commune or province", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/users")]
@@ -243,8 +242,7 @@ pub async fn create_user(
 /// **Roles:** `commune_admin` (own commune; another commune's account is 404), `system_admin`.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = String, Path, description = "Account id")), responses(
     (status = 200, body = UserView, headers(("ETag" = String, description = "Record version"))),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such account visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/users/{id}")]
@@ -273,15 +271,10 @@ pub async fn get_user(
     params(("id" = String, Path, description = "Account id"), ("If-Match" = String, Header, description = "ETag of the version being changed")),
     responses(
     (status = 200, body = UserView, headers(("ETag" = String, description = "New record version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    Versioned, MalformedJson, NotAuthenticated, NotJson, InvalidFields,
     (status = 403, description = "Role not allowed or not grantable, or a personal ID set by anyone but a system admin", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such account visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Would lock the administrator out, or the personal ID belongs to another active citizen account", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/users/{id}")]
 pub async fn update_user(

@@ -9,6 +9,9 @@ use validator::Validate;
 
 use super::{check_year, YearQuery};
 use crate::api::extract::ValidJson;
+use crate::api::problems::{
+    InvalidFields, InvalidQuery, MalformedJson, NotAuthenticated, NotJson, RoleNotAllowed,
+};
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
 use crate::db::models::calendar::{
@@ -55,7 +58,7 @@ pub struct HolidayList {
 /// adjustments for the year (extra days off, swapped working Saturdays).
 #[utoipa::path(tag = "calendar", params(YearQuery), responses(
     (status = 200, body = HolidayList),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidQuery,
     (status = 422, description = "Year out of range", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/calendar/holidays")]
@@ -136,7 +139,7 @@ impl From<AdjustmentRow> for AdjustmentView {
 /// Public.
 #[utoipa::path(tag = "calendar", params(YearQuery), responses(
     (status = 200, body = Vec<AdjustmentView>),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidQuery,
     (status = 422, description = "Year out of range", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/calendar/adjustments")]
@@ -163,12 +166,8 @@ pub async fn list_adjustments(
 /// already received keep the due date they were given. One decision per date (409).
 #[utoipa::path(tag = "calendar", security(("bearer" = [])), request_body = NewAdjustment, responses(
     (status = 201, body = AdjustmentView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
     (status = 409, description = "The date already has a decision", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/calendar/adjustments")]
 pub async fn create_adjustment(
@@ -208,8 +207,7 @@ pub async fn create_adjustment(
 /// **Roles:** `system_admin`.
 #[utoipa::path(tag = "calendar", security(("bearer" = [])), params(("date" = NaiveDate, Path, description = "YYYY-MM-DD")), responses(
     (status = 204, description = "Removed"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No decision for that date", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/calendar/adjustments/{date}")]
@@ -314,12 +312,8 @@ pub struct HolidayRuleChange {
     params(("id" = String, Path, description = "Rule id, e.g. `culture_day`")),
     responses(
     (status = 200, body = HolidayRuleView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
     (status = 404, description = "No such rule", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/calendar/holiday-rules/{id}")]
 pub async fn set_holiday_rule(
@@ -388,12 +382,8 @@ pub struct ProvinceDayCountingView {
     params(("code" = String, Path, description = "Province code (2 digits)")),
     responses(
     (status = 200, body = ProvinceDayCountingView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
     (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/calendar/day-counting/{code}")]
 pub async fn set_day_counting(

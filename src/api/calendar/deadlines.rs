@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::check_year;
+use crate::api::problems::InvalidQuery;
 use crate::domain::calendar::{DueDate, ProcessingTime, SkipReason};
 use crate::error::{ApiError, ApiResult};
 use crate::service::calendar as service;
@@ -156,7 +157,7 @@ pub struct DueDateQuery {
 /// citizen exactly how the date was reached.
 #[utoipa::path(tag = "calendar", params(DueDateQuery), responses(
     (status = 200, body = DueDateView),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidQuery,
     (status = 404, description = "No such procedure or case", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Neither a procedure nor a unit and value", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
