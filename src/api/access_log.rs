@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Page, PageParams};
+use super::problems::{InvalidLimit, NotAuthenticated, RoleNotAllowed};
 use crate::auth::extract::{Authorized, Principal};
 use crate::auth::roles::{Policy, ProvinceReaders, Role};
-use crate::db::models::registry::Commune;
 use crate::error::{ApiError, ApiResult};
 use crate::service::access_log::{self as service, Actor, Entry, Filter, Operation};
 use crate::state::AppState;
@@ -177,9 +177,8 @@ struct Cursor(chrono::NaiveDateTime, String);
 #[utoipa::path(tag = "access-log", security(("bearer" = [])), params(PageParams), responses(
     (status = 200, body = Page<MyAccessView>),
     (status = 400, description = "Invalid cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, InvalidLimit,
     (status = 403, description = "Not a citizen account", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/me/access-log")]
 pub async fn my_access_log(
@@ -235,8 +234,7 @@ pub struct AccessLogQuery {
 #[utoipa::path(tag = "access-log", security(("bearer" = [])), params(AccessLogQuery, PageParams), responses(
     (status = 200, body = Page<AccessEntryView>),
     (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such commune in the caller's province", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid limit or period", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -260,27 +258,17 @@ pub async fn search_access_log(
             ));
         }
     }
-    let scope = match auth.role {
-        Role::SystemAdmin => None,
-        _ => Some(auth.province_code.clone().unwrap_or_default()),
-    };
     let filter = Filter {
-        province_code: scope.clone(),
+        province_code: None,
         commune_code: q.commune_code.clone(),
         record: q.record.filter(|s| !s.is_empty()),
         actor: q.actor.filter(|s| !s.is_empty()),
         from: q.from.map(|t| t.naive_utc()),
         to: q.to.map(|t| t.naive_utc()),
     };
+    let reader = auth.principal.clone();
     let rows = state
-        .db(move |conn| {
-            if let Some(code) = &filter.commune_code {
-                Commune::find(conn, code)?
-                    .filter(|c| scope.as_ref().is_none_or(|p| *p == c.province_code))
-                    .ok_or_else(|| ApiError::not_found("xã", "Commune"))?;
-            }
-            Ok(service::search(conn, &filter, after, limit)?)
-        })
+        .db(move |conn| crate::service::access_review::search(conn, &reader, filter, after, limit))
         .await?;
     Ok(web::Json(Page::from_rows(
         rows,

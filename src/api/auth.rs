@@ -1,20 +1,21 @@
 //! Login, token refresh with rotation, logout, and "who am I".
 
 use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::ValidJson;
+use super::problems::{InvalidFields, MalformedJson, NotJson};
 use super::users::UserView;
-use crate::auth::tokens::{hash_refresh_token, random_token};
+use crate::auth::tokens::hash_refresh_token;
 use crate::auth::{password, Principal, Role};
-use crate::db::models::session::RefreshToken;
 use crate::db::models::user::User;
 use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
-use crate::service::login_throttle::{self, Admission, Limit};
+use crate::service::login_throttle::Limit;
+use crate::service::sessions::{self as service, Rotation};
 use crate::state::AppState;
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -63,14 +64,6 @@ pub struct TokenResponse {
     pub user: UserView,
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized(
-        "auth.invalid_credentials",
-        "Tên đăng nhập hoặc mật khẩu không đúng.",
-        "Wrong username or password.",
-    )
-}
-
 fn invalid_refresh() -> ApiError {
     ApiError::unauthorized(
         "auth.invalid_refresh_token",
@@ -90,6 +83,7 @@ fn too_many_attempts(retry_after: i64) -> ApiError {
 }
 
 /// Starts a new refresh-token family (login) or continues one (rotation).
+// kept for callers in other slices (api/identity.rs); removed at merge
 pub(crate) fn new_refresh_token(
     conn: &mut DbConn,
     state: &AppState,
@@ -97,21 +91,7 @@ pub(crate) fn new_refresh_token(
     family_id: &str,
     now: NaiveDateTime,
 ) -> ApiResult<String> {
-    let token = random_token(32);
-    RefreshToken::insert(
-        conn,
-        &RefreshToken {
-            id: uuid::Uuid::new_v4().to_string(),
-            user_id: user_id.to_string(),
-            family_id: family_id.to_string(),
-            token_hash: hash_refresh_token(&token),
-            created_at: now,
-            expires_at: now + Duration::seconds(state.tokens.refresh_ttl_secs),
-            used_at: None,
-            revoked_at: None,
-        },
-    )?;
-    Ok(token)
+    service::new_refresh_token(conn, state.tokens.refresh_ttl_secs, user_id, family_id, now)
 }
 
 pub(crate) fn token_response(
@@ -149,10 +129,8 @@ fn client_key(req: &HttpRequest) -> String {
 /// 429 with `Retry-After` until the window has passed.
 #[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotJson, InvalidFields,
     (status = 401, description = "Wrong username or password, or account deactivated (the same answer)", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many failed logins", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/token")]
@@ -182,17 +160,10 @@ pub async fn issue_token(
     // The attempt is counted (and recorded) before the password is checked, atomically per
     // key: parallel attempts cannot all slip under the limit.
     let lookup_name = username.clone();
-    let (records, user) = state
-        .db(move |conn| {
-            let now = crate::clock::now().naive_utc();
-            match login_throttle::admit(conn, &limits, window, now)? {
-                Admission::Refused { retry_after_secs } => Err(too_many_attempts(retry_after_secs)),
-                Admission::Admitted { records } => {
-                    Ok((records, User::find_by_username(conn, &lookup_name)?))
-                }
-            }
-        })
-        .await?;
+    let service::LoginAttempt { records, user } = state
+        .db(move |conn| service::admit_login(conn, &limits, window, &lookup_name))
+        .await?
+        .map_err(too_many_attempts)?;
 
     // Argon2 runs off the async workers and outside any transaction. A deactivated account
     // is verified like any other and then answered exactly like a wrong password, so
@@ -209,41 +180,19 @@ pub async fn issue_token(
     })
     .await?;
 
-    let st = state.clone();
-    let response = state
+    let refresh_ttl = state.tokens.refresh_ttl_secs;
+    let (user, fresh) = state
         .db_tx(move |conn| {
-            let now = crate::clock::now().naive_utc();
-            match verified {
-                (true, Some(user)) if user.active => {
-                    login_throttle::succeeded(conn, &records, &user_key)?;
-                    let fresh = new_refresh_token(
-                        conn,
-                        &st,
-                        &user.id,
-                        &uuid::Uuid::new_v4().to_string(),
-                        now,
-                    )?;
-                    Ok(Ok(token_response(&st, &user, fresh)?))
-                }
-                _ => {
-                    login_throttle::failed(conn, window, now)?;
-                    Ok(Err(invalid_credentials()))
-                }
-            }
+            service::finish_login(conn, &records, &user_key, window, verified, refresh_ttl)
         })
         .await??;
+    let response = token_response(&state, &user, fresh)?;
     log::info!(
         "login: user {} ({})",
         response.user.username,
         response.user.role
     );
     Ok(web::Json(response))
-}
-
-enum RefreshOutcome {
-    Rotated(Box<TokenResponse>),
-    Reused,
-    Invalid,
 }
 
 /// Exchange a refresh token for a new access token and a new refresh token.
@@ -253,10 +202,8 @@ enum RefreshOutcome {
 /// revoked and the legitimate holder must log in again.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotJson, InvalidFields,
     (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/refresh")]
 pub async fn refresh(
@@ -264,39 +211,17 @@ pub async fn refresh(
     body: ValidJson<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
     let hash = hash_refresh_token(&body.0.refresh_token);
-    let st = state.clone();
+    let refresh_ttl = state.tokens.refresh_ttl_secs;
     let outcome = state
-        .db_tx(move |conn| {
-            let now = crate::clock::now().naive_utc();
-            let Some(token) = RefreshToken::find_by_hash(conn, &hash)? else {
-                return Ok(RefreshOutcome::Invalid);
-            };
-            if token.revoked_at.is_some() || token.used_at.is_some() {
-                // Commit the revocation: this is why the outcome is Ok, not Err.
-                RefreshToken::revoke_family(conn, &token.family_id)?;
-                return Ok(RefreshOutcome::Reused);
-            }
-            if token.expires_at <= now {
-                return Ok(RefreshOutcome::Invalid);
-            }
-            let user = match User::find(conn, &token.user_id)? {
-                Some(u) if u.active => u,
-                _ => return Ok(RefreshOutcome::Invalid),
-            };
-            if !RefreshToken::claim(conn, &token.id, now)? {
-                RefreshToken::revoke_family(conn, &token.family_id)?;
-                return Ok(RefreshOutcome::Reused);
-            }
-            let next = new_refresh_token(conn, &st, &user.id, &token.family_id, now)?;
-            Ok(RefreshOutcome::Rotated(Box::new(token_response(
-                &st, &user, next,
-            )?)))
-        })
+        .db_tx(move |conn| service::rotate(conn, &hash, refresh_ttl))
         .await?;
     match outcome {
-        RefreshOutcome::Rotated(r) => Ok(web::Json(*r)),
-        RefreshOutcome::Invalid => Err(invalid_refresh()),
-        RefreshOutcome::Reused => {
+        Rotation::Rotated {
+            user,
+            refresh_token,
+        } => Ok(web::Json(token_response(&state, &user, refresh_token)?)),
+        Rotation::Invalid => Err(invalid_refresh()),
+        Rotation::Reused => {
             log::warn!("refresh token reuse detected: session revoked");
             Err(ApiError::unauthorized(
                 "auth.refresh_token_reused",
@@ -314,10 +239,8 @@ pub async fn refresh(
 /// token, every session of the account ends and its access tokens stop working at once.
 #[utoipa::path(tag = "auth", request_body = LogoutRequest, security((), ("bearer" = [])), responses(
     (status = 204, description = "Session ended"),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotJson, InvalidFields,
     (status = 401, description = "`everywhere` without a valid access token", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/logout")]
 pub async fn logout(
@@ -343,20 +266,7 @@ pub async fn logout(
     let hash = hash_refresh_token(&refresh_token);
     let evict = everywhere_user.clone();
     state
-        .db_tx(move |conn| {
-            if let Some(t) = RefreshToken::find_by_hash(conn, &hash)? {
-                RefreshToken::revoke_family(conn, &t.family_id)?;
-            }
-            if let Some(user_id) = &everywhere_user {
-                RefreshToken::revoke_all_for_user(conn, user_id)?;
-                use crate::db::schema::users;
-                use diesel::prelude::*;
-                diesel::update(users::table.find(user_id))
-                    .set(users::session_epoch.eq(users::session_epoch + 1))
-                    .execute(conn)?;
-            }
-            Ok(())
-        })
+        .db_tx(move |conn| service::logout(conn, &hash, everywhere_user.as_deref()))
         .await?;
     if let Some(user_id) = evict {
         state.sessions.evict(&user_id);

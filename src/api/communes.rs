@@ -2,19 +2,21 @@
 
 use actix_web::{get, patch, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use super::extract::{etag, rule, IfMatch, Page, PageParams, ValidJson};
+use super::problems::{
+    MalformedJson, NotAuthenticated, NotJson, PageQuery, RoleNotAllowed, Versioned,
+};
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::CommuneAdmins;
 use crate::auth::Authorized;
-use crate::db::models::registry::{Commune, CommuneChanges, Province};
-use crate::db::schema::provinces;
-use crate::domain::text::{fold, nfc};
+use crate::db::models::registry::{Commune, Province};
+use crate::domain::text::fold;
 use crate::error::{ApiError, ApiResult};
+use crate::service::registry::{self as service, CommuneSummary, ContactChanges};
 use crate::state::AppState;
 
 /// Kind of commune-level unit.
@@ -99,23 +101,6 @@ fn predecessors_of(json: &str) -> Vec<PredecessorView> {
         .collect()
 }
 
-/// A commune in a list.
-#[derive(Serialize, ToSchema)]
-pub struct CommuneSummary {
-    #[schema(example = "04978")]
-    pub code: String,
-    #[schema(example = "Kim Bôi")]
-    pub name: String,
-    #[schema(example = "Xã Kim Bôi")]
-    pub full_name: String,
-    pub unit_type: String,
-    #[schema(example = "25")]
-    pub province_code: String,
-    /// Former units whose name matched the search (why a search for "Vĩnh Đồng" lists Xã Kim Bôi).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub matched_former_units: Vec<String>,
-}
-
 /// Service-center contact details, maintained by the commune.
 #[derive(Serialize, ToSchema)]
 pub struct ContactView {
@@ -197,8 +182,7 @@ pub struct CommuneFilter {
 /// Public. The 34 provinces and centrally-run cities in force since 1 July 2025, by code.
 #[utoipa::path(tag = "registry", params(PageParams), responses(
     (status = 200, body = Page<ProvinceView>),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    PageQuery,
 ))]
 #[get("/provinces")]
 pub async fn list_provinces(
@@ -209,17 +193,7 @@ pub async fn list_provinces(
     let limit = page.limit();
     let after: Option<String> = page.cursor()?;
     let rows = state
-        .db(move |conn| {
-            let mut q = provinces::table
-                .select(Province::as_select())
-                .order(provinces::code.asc())
-                .limit(limit + 1)
-                .into_boxed();
-            if let Some(a) = after {
-                q = q.filter(provinces::code.gt(a));
-            }
-            Ok(q.load(conn)?)
-        })
+        .db(move |conn| Ok(Province::page(conn, after, limit)?))
         .await?;
     Ok(web::Json(Page::from_rows(
         rows,
@@ -255,8 +229,7 @@ pub async fn get_province(
 /// the former units merged into each commune, so "Vĩnh Đồng" finds Xã Kim Bôi. Ordered by code.
 #[utoipa::path(tag = "registry", params(CommuneFilter, PageParams), responses(
     (status = 200, body = Page<CommuneSummary>),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    PageQuery,
 ))]
 #[get("/communes")]
 pub async fn list_communes(
@@ -276,42 +249,14 @@ pub async fn list_communes(
             state.db(move |conn| Ok(st.registry.load(conn)?)).await?
         }
     };
-    // The index is ordered by code: the keyset cursor is the last code returned.
-    let start = match &after {
-        Some(a) => index.partition_point(|c| c.code.as_str() <= a.as_str()),
-        None => 0,
-    };
-    let mut items = Vec::new();
-    let mut more = false;
-    for c in &index[start..] {
-        if filter
-            .province_code
-            .as_deref()
-            .is_some_and(|p| p != c.province_code)
-            || filter.unit_type.is_some_and(|t| t.as_str() != c.unit_type)
-        {
-            continue;
-        }
-        let matched_former_units = match &needle {
-            Some(n) => match c.matches(n) {
-                Some(via) => via,
-                None => continue,
-            },
-            None => Vec::new(),
-        };
-        if items.len() as i64 == limit {
-            more = true;
-            break;
-        }
-        items.push(CommuneSummary {
-            code: c.code.clone(),
-            name: c.name.clone(),
-            full_name: c.full_name.clone(),
-            unit_type: c.unit_type.clone(),
-            province_code: c.province_code.clone(),
-            matched_former_units,
-        });
-    }
+    let (items, more) = service::search_communes(
+        &index,
+        filter.province_code.as_deref(),
+        filter.unit_type.map(UnitType::as_str),
+        needle.as_deref(),
+        after.as_deref(),
+        limit,
+    );
     let next_cursor = if more {
         items.last().map(|c| super::extract::encode_cursor(&c.code))
     } else {
@@ -321,20 +266,10 @@ pub async fn list_communes(
 }
 
 async fn load_view(state: &AppState, code: String) -> ApiResult<CommuneView> {
-    let found = state
-        .db(move |conn| {
-            let Some(c) = Commune::find(conn, &code)? else {
-                return Ok(None);
-            };
-            let province = Province::find(conn, &c.province_code)?
-                .map(|p| p.full_name)
-                .unwrap_or_default();
-            Ok(Some((c, province)))
-        })
+    let (c, province) = state
+        .db(move |conn| service::commune_with_province(conn, &code))
         .await?;
-    found
-        .map(|(c, p)| CommuneView::new(c, p))
-        .ok_or_else(|| ApiError::not_found("xã/phường", "Commune"))
+    Ok(CommuneView::new(c, province))
 }
 
 /// Read a commune.
@@ -414,13 +349,6 @@ fn validate_agency_code_or_empty(s: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn clearable(v: Option<String>) -> Option<Option<String>> {
-    v.map(|s| {
-        let s = nfc(s.trim());
-        (!s.is_empty()).then_some(s)
-    })
-}
-
 /// Update a commune's agency identifier and service-center contacts.
 ///
 /// **Roles:** `commune_admin` of that commune (another commune is 404), `system_admin`.
@@ -434,15 +362,10 @@ fn clearable(v: Option<String>) -> Option<Option<String>> {
     params(("code" = String, Path, description = "Commune code"), ("If-Match" = String, Header, description = "ETag of the version being changed")),
     responses(
     (status = 200, body = CommuneView, headers(("ETag" = String, description = "New record version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    Versioned, MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson,
     (status = 404, description = "No such commune visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The agency identifier is held by another commune (`commune.agency_code_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields, or the reserved fallback form H{province}.{commune} as agency identifier", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/communes/{code}")]
 pub async fn update_commune(
@@ -461,40 +384,16 @@ pub async fn update_commune(
         return Err(ApiError::not_found("xã/phường", "Commune"));
     }
     let input = body.0;
+    let changes = ContactChanges {
+        agency_code: input.agency_code,
+        address: input.address,
+        phone: input.phone,
+        email: input.email,
+        opening_hours: input.opening_hours,
+    };
     let c = code.clone();
     state
-        .db_tx(move |conn| {
-            let current = Commune::find(conn, &c)?
-                .ok_or_else(|| ApiError::not_found("xã/phường", "Commune"))?;
-            if current.version != if_match.0 {
-                return Err(ApiError::precondition_failed());
-            }
-            if let Some(agency) = clearable(input.agency_code) {
-                crate::service::agency::assign(
-                    conn,
-                    &[crate::service::agency::AgencyAssignment {
-                        commune_code: c.clone(),
-                        agency_code: agency,
-                    }],
-                    None,
-                    false,
-                    crate::clock::now(),
-                )
-                .map_err(|e| super::national_setup::agency_error(e, |_| "agency_code".into()))?;
-            }
-            let changes = CommuneChanges {
-                agency_code: None,
-                address: clearable(input.address),
-                phone: clearable(input.phone),
-                email: clearable(input.email),
-                opening_hours: clearable(input.opening_hours),
-                updated_at: Some(crate::clock::now().naive_utc()),
-            };
-            if !Commune::update_versioned(conn, &c, if_match.0, &changes)? {
-                return Err(ApiError::precondition_failed());
-            }
-            Ok(())
-        })
+        .db_tx(move |conn| service::update_commune(conn, &c, if_match.0, changes))
         .await?;
     log::info!("commune {code} contact details updated by {}", auth.user_id);
     let view = load_view(&state, code).await?;

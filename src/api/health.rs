@@ -1,9 +1,6 @@
 //! Liveness and readiness probes (outside /api/v1: they are for orchestrators, not clients).
 
-use std::time::Duration;
-
 use actix_web::{get, web, HttpResponse};
-use diesel::r2d2::R2D2Connection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -55,19 +52,9 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     let pool = state.pool.clone();
     let backend: Backend = state.backend;
     let already_migrated = state.is_migrated();
-    let current = web::block(move || {
-        let mut conn = pool
-            .get_timeout(Duration::from_secs(1))
-            .map_err(ApiError::service_unavailable)?;
-        if already_migrated {
-            conn.ping().map_err(ApiError::service_unavailable)?;
-            Ok(true)
-        } else {
-            conn.migrations_current()
-                .map_err(ApiError::service_unavailable)
-        }
-    })
-    .await??;
+    let current =
+        web::block(move || crate::service::health::database_current(&pool, already_migrated))
+            .await??;
     if !current {
         return Err(ApiError::new(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -17,6 +17,7 @@ pub mod national_setup;
 pub mod payments;
 pub mod portal;
 pub mod portal_files;
+pub mod problems;
 pub mod procedures;
 pub mod readiness;
 pub mod report_export;

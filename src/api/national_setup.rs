@@ -9,57 +9,16 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::ValidJson;
+use super::problems::{InvalidFields, JsonBody, NotAuthenticated, NotSystemAdmin, RoleNotAllowed};
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::{CommuneAdmins, SystemAdmins};
 use crate::auth::Authorized;
-use crate::db::models::registry::{Commune, Province};
-use crate::domain::agency_id::Refusal;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::Beneficiary;
-use crate::service::agency::{self, AgencyAssignment, AgencyError};
-use crate::service::beneficiary::{self, BeneficiaryRow, Scope};
+use crate::service::agency::AgencyAssignment;
+use crate::service::beneficiary::{BeneficiaryRow, Scope};
+use crate::service::national_setup as service;
 use crate::state::AppState;
-
-/// Renders a refused identifier change; `field` names the offending item.
-pub fn agency_error(e: AgencyError, field: impl Fn(usize) -> String) -> ApiError {
-    match e {
-        AgencyError::Refused {
-            index,
-            why: Refusal::Malformed,
-        } => ApiError::invalid_field(
-            &field(index),
-            "Mã định danh cơ quan gồm các nhóm chữ in hoa/số cách nhau bởi dấu chấm, ví dụ 000.17.22.H56.",
-            "An agency identifier is dot-separated groups of uppercase letters and digits, e.g. 000.17.22.H56.",
-        ),
-        AgencyError::Refused {
-            index,
-            why: Refusal::Reserved,
-        } => ApiError::invalid_field(
-            &field(index),
-            "Dạng H{mã tỉnh}.{mã xã} là mã tạm của xã chưa có mã định danh; không được đăng ký làm mã định danh.",
-            "The form H{province}.{commune} is the fallback of communes without an issued identifier; it cannot be recorded.",
-        ),
-        AgencyError::UnknownCommune {
-            index,
-            commune_code,
-        } => ApiError::invalid_field(
-            &field(index).replace(".agency_code", ".commune_code"),
-            format!("Không có xã/phường {commune_code} trong tỉnh này."),
-            format!("No commune {commune_code} in this province."),
-        ),
-        AgencyError::Taken {
-            agency_code,
-            held_by,
-            ..
-        } => ApiError::conflict(
-            "commune.agency_code_taken",
-            format!("Mã định danh {agency_code} đã thuộc về đơn vị khác."),
-            format!("Agency identifier {agency_code} belongs to another unit."),
-        )
-        .with_extra(serde_json::json!({ "held_by": held_by })),
-        AgencyError::Db(e) => e.into(),
-    }
-}
 
 /// One commune's issued identifier.
 #[derive(Deserialize, Serialize, ToSchema, Clone, Debug)]
@@ -107,13 +66,9 @@ pub struct AgencyImportResult {
     params(("code" = String, Path, description = "Province code, 2 digits")),
     responses(
     (status = 200, body = AgencyImportResult),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not a system administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotSystemAdmin,
     (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "An identifier is held by another commune or listed twice", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Malformed or reserved identifier, or a commune outside the province", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/provinces/{code}/agency-identifiers")]
@@ -135,11 +90,7 @@ pub async fn import_agency_identifiers(
         .collect();
     let p = province.clone();
     let out = state
-        .db_tx(move |conn| {
-            Province::find(conn, &p)?.ok_or_else(|| ApiError::not_found("tỉnh", "Province"))?;
-            agency::assign(conn, &items, Some(&p), true, crate::clock::now())
-                .map_err(|e| agency_error(e, |i| format!("items[{i}].agency_code")))
-        })
+        .db_tx(move |conn| service::import_agency_identifiers(conn, &p, &items))
         .await?;
     log::info!(
         "agency identifiers of province {province} imported by {}: {} changed, {} messages released",
@@ -250,8 +201,7 @@ fn own_commune(auth: &crate::auth::Principal, code: &str) -> ApiResult<()> {
     params(("code" = String, Path, description = "Commune code")),
     responses(
     (status = 200, body = PaymentAccountView),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such commune visible to the caller, or no account", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/communes/{code}/payment-account")]
@@ -263,11 +213,7 @@ pub async fn get_commune_payment_account(
     let code = code.into_inner();
     own_commune(&auth, &code)?;
     let row = state
-        .db(move |conn| {
-            let c = Commune::find(conn, &code)?
-                .ok_or_else(|| ApiError::not_found("xã/phường", "Commune"))?;
-            Ok(beneficiary::effective(conn, &c.code, &c.province_code)?)
-        })
+        .db(move |conn| service::commune_payment_account(conn, &code))
         .await?;
     row.map(|r| web::Json(view(r))).ok_or_else(no_beneficiary)
 }
@@ -289,13 +235,8 @@ pub fn no_beneficiary() -> ApiError {
     params(("code" = String, Path, description = "Commune code")),
     responses(
     (status = 200, body = PaymentAccountView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowed, InvalidFields,
     (status = 404, description = "No such commune visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/communes/{code}/payment-account")]
 pub async fn put_commune_payment_account(
@@ -306,26 +247,27 @@ pub async fn put_commune_payment_account(
 ) -> ApiResult<web::Json<PaymentAccountView>> {
     let code = code.into_inner();
     own_commune(&auth, &code)?;
-    let account = account_of(body.0);
-    let by = auth.user_id.clone();
+    put_account(&state, &auth.user_id, Scope::Commune, code, body.0).await
+}
+
+/// Records the account of a commune or a province, and logs who did.
+async fn put_account(
+    state: &AppState,
+    user_id: &str,
+    scope: Scope,
+    code: String,
+    input: PaymentAccountInput,
+) -> ApiResult<web::Json<PaymentAccountView>> {
+    let account = account_of(input);
+    let by = user_id.to_string();
     let row = state
-        .db_tx(move |conn| {
-            Commune::find(conn, &code)?
-                .ok_or_else(|| ApiError::not_found("xã/phường", "Commune"))?;
-            Ok(beneficiary::set(
-                conn,
-                Scope::Commune,
-                &code,
-                &account,
-                &by,
-                crate::clock::now(),
-            )?)
-        })
+        .db_tx(move |conn| service::set_payment_account(conn, scope, &code, &account, &by))
         .await?;
     log::info!(
-        "beneficiary account of commune {} set by {}",
+        "beneficiary account of {} {} set by {}",
+        scope.as_str(),
         row.scope_code,
-        auth.user_id
+        user_id
     );
     Ok(web::Json(view(row)))
 }
@@ -338,13 +280,8 @@ pub async fn put_commune_payment_account(
     params(("code" = String, Path, description = "Province code")),
     responses(
     (status = 200, body = PaymentAccountView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not a system administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotSystemAdmin, InvalidFields,
     (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/provinces/{code}/payment-account")]
 pub async fn put_province_payment_account(
@@ -353,26 +290,12 @@ pub async fn put_province_payment_account(
     code: web::Path<String>,
     body: ValidJson<PaymentAccountInput>,
 ) -> ApiResult<web::Json<PaymentAccountView>> {
-    let code = code.into_inner();
-    let account = account_of(body.0);
-    let by = auth.user_id.clone();
-    let row = state
-        .db_tx(move |conn| {
-            Province::find(conn, &code)?.ok_or_else(|| ApiError::not_found("tỉnh", "Province"))?;
-            Ok(beneficiary::set(
-                conn,
-                Scope::Province,
-                &code,
-                &account,
-                &by,
-                crate::clock::now(),
-            )?)
-        })
-        .await?;
-    log::info!(
-        "beneficiary account of province {} set by {}",
-        row.scope_code,
-        auth.user_id
-    );
-    Ok(web::Json(view(row)))
+    put_account(
+        &state,
+        &auth.user_id,
+        Scope::Province,
+        code.into_inner(),
+        body.0,
+    )
+    .await
 }

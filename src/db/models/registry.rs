@@ -91,6 +91,24 @@ impl Province {
             .load(conn)
     }
 
+    /// Provinces by code after the keyset cursor `after`; `limit + 1` rows tell whether
+    /// there are more.
+    pub fn page(
+        conn: &mut DbConn,
+        after: Option<String>,
+        limit: i64,
+    ) -> QueryResult<Vec<Province>> {
+        let mut q = provinces::table
+            .select(Province::as_select())
+            .order(provinces::code.asc())
+            .limit(limit + 1)
+            .into_boxed();
+        if let Some(a) = after {
+            q = q.filter(provinces::code.gt(a));
+        }
+        q.load(conn)
+    }
+
     pub fn find(conn: &mut DbConn, code: &str) -> QueryResult<Option<Province>> {
         provinces::table
             .find(code)

@@ -84,6 +84,14 @@ impl User {
             .execute(conn)?;
         Ok(n == 1)
     }
+
+    /// Voids every access token of the account at once (they carry the epoch).
+    pub fn bump_session_epoch(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::session_epoch.eq(users::session_epoch + 1))
+            .execute(conn)
+            .map(|_| ())
+    }
 }
 
 /// Creates an account after checking its placement against the registry (used by the CLI;

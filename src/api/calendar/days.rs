@@ -1,26 +1,27 @@
-//! The legal working-day calendar: holidays, government adjustments, appointment dates.
+//! Holidays, the government's adjustments, statutory holiday rules and provinces' day
+//! counting.
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use validator::Validate;
 
-use super::extract::ValidJson;
+use super::{check_year, YearQuery};
+use crate::api::extract::ValidJson;
+use crate::api::problems::{
+    InvalidFields, InvalidQuery, MalformedJson, NotAuthenticated, NotJson, RoleNotAllowed,
+};
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
 use crate::db::models::calendar::{
-    kind_str, load_calendar, load_calendar_for, set_province_day_counting, AdjustmentRow,
-    HolidayRuleSetting,
+    kind_str, load_calendar, set_province_day_counting, AdjustmentRow, HolidayRuleSetting,
 };
 use crate::domain::calendar::{holiday_rule, DayCounting, HolidayRule, HOLIDAY_RULES};
-use crate::domain::calendar::{AdjustmentKind, DueDate, HolidayKind, ProcessingTime, SkipReason};
+use crate::domain::calendar::{AdjustmentKind, HolidayKind};
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-
-/// Years the lunar computations support.
-const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -50,25 +51,6 @@ pub struct HolidayList {
     pub items: Vec<HolidayView>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct YearQuery {
-    /// Calendar year (default: the current year in Vietnam).
-    pub year: Option<i32>,
-}
-
-fn check_year(year: i32) -> ApiResult<i32> {
-    if YEARS.contains(&year) {
-        Ok(year)
-    } else {
-        Err(ApiError::invalid_field(
-            "year",
-            format!("Năm phải trong khoảng {}–{}.", YEARS.start(), YEARS.end()),
-            format!("The year must be within {}–{}.", YEARS.start(), YEARS.end()),
-        ))
-    }
-}
-
 /// Holidays and days off of a year.
 ///
 /// Public. Fixed-date holidays and Tết Nguyên Đán / Giỗ Tổ Hùng Vương computed from the
@@ -76,7 +58,7 @@ fn check_year(year: i32) -> ApiResult<i32> {
 /// adjustments for the year (extra days off, swapped working Saturdays).
 #[utoipa::path(tag = "calendar", params(YearQuery), responses(
     (status = 200, body = HolidayList),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidQuery,
     (status = 422, description = "Year out of range", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/calendar/holidays")]
@@ -106,8 +88,6 @@ pub async fn holidays(
         .collect();
     Ok(web::Json(HolidayList { year, items }))
 }
-
-use chrono::Datelike;
 
 #[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -159,7 +139,7 @@ impl From<AdjustmentRow> for AdjustmentView {
 /// Public.
 #[utoipa::path(tag = "calendar", params(YearQuery), responses(
     (status = 200, body = Vec<AdjustmentView>),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidQuery,
     (status = 422, description = "Year out of range", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/calendar/adjustments")]
@@ -186,12 +166,8 @@ pub async fn list_adjustments(
 /// already received keep the due date they were given. One decision per date (409).
 #[utoipa::path(tag = "calendar", security(("bearer" = [])), request_body = NewAdjustment, responses(
     (status = 201, body = AdjustmentView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
     (status = 409, description = "The date already has a decision", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/calendar/adjustments")]
 pub async fn create_adjustment(
@@ -215,19 +191,7 @@ pub async fn create_adjustment(
     };
     let saved = row.clone();
     state
-        .db_tx(move |conn| {
-            row.insert(conn).map_err(|e| match e {
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => ApiError::conflict(
-                    "calendar.date_taken",
-                    "Ngày này đã có quyết định điều chỉnh; xóa quyết định cũ trước.",
-                    "This date already has an adjustment; delete it first.",
-                ),
-                other => other.into(),
-            })
-        })
+        .db_tx(move |conn| crate::service::calendar::create_adjustment(conn, &row))
         .await?;
     log::info!(
         "calendar adjustment {} {} by {}",
@@ -243,8 +207,7 @@ pub async fn create_adjustment(
 /// **Roles:** `system_admin`.
 #[utoipa::path(tag = "calendar", security(("bearer" = [])), params(("date" = NaiveDate, Path, description = "YYYY-MM-DD")), responses(
     (status = 204, description = "Removed"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No decision for that date", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/calendar/adjustments/{date}")]
@@ -349,12 +312,8 @@ pub struct HolidayRuleChange {
     params(("id" = String, Path, description = "Rule id, e.g. `culture_day`")),
     responses(
     (status = 200, body = HolidayRuleView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
     (status = 404, description = "No such rule", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/calendar/holiday-rules/{id}")]
 pub async fn set_holiday_rule(
@@ -423,12 +382,8 @@ pub struct ProvinceDayCountingView {
     params(("code" = String, Path, description = "Province code (2 digits)")),
     responses(
     (status = 200, body = ProvinceDayCountingView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
     (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/calendar/day-counting/{code}")]
 pub async fn set_day_counting(
@@ -465,262 +420,4 @@ pub async fn set_day_counting(
         counting: input.counting,
         legal_basis: Some(legal_basis),
     }))
-}
-
-/// Unit of a statutory processing time.
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
-#[serde(rename_all = "snake_case")]
-pub enum TimeUnit {
-    /// Ngày làm việc.
-    WorkingDays,
-    /// Giờ làm việc.
-    WorkingHours,
-    /// Ngày (calendar days; an end on a non-working day moves to the next working day).
-    CalendarDays,
-    /// Tháng.
-    CalendarMonths,
-    /// Trong ngày, with a cut-off hour after which it is the next working day.
-    SameDay,
-}
-
-/// A processing time as the API writes it.
-#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
-pub struct ProcessingTimeView {
-    pub unit: TimeUnit,
-    /// Amount of the unit (0 for `same_day`).
-    pub value: u32,
-    /// For `same_day`: received at or after this local time counts from the next working day.
-    #[schema(value_type = Option<String>, example = "15:00")]
-    pub cutoff: Option<NaiveTime>,
-}
-
-impl ProcessingTimeView {
-    pub fn to_domain(&self) -> ProcessingTime {
-        match self.unit {
-            TimeUnit::WorkingDays => ProcessingTime::WorkingDays(self.value),
-            TimeUnit::WorkingHours => ProcessingTime::WorkingHours(self.value),
-            TimeUnit::CalendarDays => ProcessingTime::CalendarDays(self.value),
-            TimeUnit::CalendarMonths => ProcessingTime::CalendarMonths(self.value),
-            TimeUnit::SameDay => ProcessingTime::SameDay {
-                cutoff: self
-                    .cutoff
-                    .unwrap_or_else(|| NaiveTime::from_hms_opt(15, 0, 0).expect("valid time")),
-            },
-        }
-    }
-
-    pub fn from_domain(t: &ProcessingTime) -> Self {
-        let (unit, value, cutoff) = match *t {
-            ProcessingTime::WorkingDays(v) => (TimeUnit::WorkingDays, v, None),
-            ProcessingTime::WorkingHours(v) => (TimeUnit::WorkingHours, v, None),
-            ProcessingTime::CalendarDays(v) => (TimeUnit::CalendarDays, v, None),
-            ProcessingTime::CalendarMonths(v) => (TimeUnit::CalendarMonths, v, None),
-            ProcessingTime::SameDay { cutoff } => (TimeUnit::SameDay, 0, Some(cutoff)),
-        };
-        ProcessingTimeView {
-            unit,
-            value,
-            cutoff,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReasonView {
-    Weekend,
-    PublicHoliday,
-    CompensatoryDayOff,
-    GovernmentDayOff,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SkippedDayView {
-    pub date: NaiveDate,
-    pub reason: SkipReasonView,
-    /// The holiday or decision, when there is one.
-    pub name: Option<String>,
-}
-
-/// An appointment date and how it was reached, so an officer can explain it to a citizen.
-#[derive(Serialize, ToSchema)]
-pub struct DueDateView {
-    pub received_at: DateTime<Utc>,
-    /// First working instant at or after reception, from which time counts.
-    pub clock_starts_at: DateTime<Utc>,
-    pub due_at: DateTime<Utc>,
-    /// The appointment date in Vietnam (ngày hẹn trả).
-    pub due_date: NaiveDate,
-    pub processing_time: ProcessingTimeView,
-    /// Non-working days not counted, with why.
-    pub skipped: Vec<SkippedDayView>,
-    /// The steps in Vietnamese.
-    pub explanation: Vec<String>,
-}
-
-impl From<DueDate> for DueDateView {
-    fn from(d: DueDate) -> Self {
-        DueDateView {
-            received_at: d.received_at,
-            clock_starts_at: d.clock_starts_at,
-            due_at: d.due_at,
-            due_date: d.due_date,
-            processing_time: ProcessingTimeView::from_domain(&d.processing_time),
-            skipped: d
-                .skipped
-                .into_iter()
-                .map(|s| SkippedDayView {
-                    date: s.date,
-                    reason: match s.reason {
-                        SkipReason::Weekend => SkipReasonView::Weekend,
-                        SkipReason::PublicHoliday => SkipReasonView::PublicHoliday,
-                        SkipReason::CompensatoryDayOff => SkipReasonView::CompensatoryDayOff,
-                        SkipReason::GovernmentDayOff => SkipReasonView::GovernmentDayOff,
-                    },
-                    name: s.name,
-                })
-                .collect(),
-            explanation: d.explanation,
-        }
-    }
-}
-
-/// The calendar's processing time for a catalog case of a procedure in `field` (lĩnh
-/// vực): a same-day case gets the 15:00 cut-off of the law for certification and civil
-/// status, and 15:00 when the catalog gives none (`same_day_cutoff`).
-pub fn case_processing_time(
-    field: &str,
-    t: &crate::domain::catalog::ProcessingTime,
-) -> ProcessingTime {
-    use crate::domain::catalog::TimeUnit as U;
-    match t.unit {
-        U::WorkingDays => ProcessingTime::WorkingDays(t.value),
-        U::WorkingHours => ProcessingTime::WorkingHours(t.value),
-        U::CalendarDays => ProcessingTime::CalendarDays(t.value),
-        U::CalendarMonths => ProcessingTime::CalendarMonths(t.value),
-        U::SameDay => ProcessingTime::SameDay {
-            cutoff: crate::domain::calendar::same_day_cutoff(
-                field,
-                t.cutoff
-                    .as_deref()
-                    .and_then(|c| NaiveTime::parse_from_str(c, "%H:%M").ok()),
-            ),
-        },
-    }
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DueDateQuery {
-    /// National procedure code; its case's processing time (version in force at `received_at`) is used.
-    pub procedure: Option<String>,
-    /// Case code within the procedure (default: the procedure's only or first case).
-    pub case: Option<String>,
-    /// Instead of a procedure: a processing time unit…
-    pub unit: Option<TimeUnit>,
-    /// …and its amount.
-    pub value: Option<u32>,
-    /// …and, for `same_day`, the cut-off (`HH:MM`, default 15:00).
-    pub cutoff: Option<String>,
-    /// Reception instant, RFC 3339 (default: now).
-    pub received_at: Option<DateTime<Utc>>,
-    /// Province (2 digits) whose day counting applies (Civil Code by default; a province
-    /// may count 8 working hours a day by its own regulation).
-    pub province: Option<String>,
-}
-
-/// Compute an appointment date, with the explanation.
-///
-/// Public. Give either `procedure` (and `case`) to use the catalog, or `unit` and `value`.
-/// The answer lists every non-working day skipped and why, so an officer can tell a
-/// citizen exactly how the date was reached.
-#[utoipa::path(tag = "calendar", params(DueDateQuery), responses(
-    (status = 200, body = DueDateView),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such procedure or case", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Neither a procedure nor a unit and value", body = crate::error::Problem, content_type = "application/problem+json"),
-))]
-#[get("/calendar/due-date")]
-pub async fn due_date(
-    state: web::Data<AppState>,
-    q: web::Query<DueDateQuery>,
-) -> ApiResult<web::Json<DueDateView>> {
-    let q = q.into_inner();
-    let received_at = q.received_at.unwrap_or_else(crate::clock::now);
-    check_year(received_at.year())?;
-    let direct = match (q.unit, q.value) {
-        (Some(unit), value) => {
-            let cutoff = match q.cutoff.as_deref() {
-                None => None,
-                Some(c) => Some(NaiveTime::parse_from_str(c, "%H:%M").map_err(|_| {
-                    ApiError::invalid_field(
-                        "cutoff",
-                        "Giờ chốt phải có dạng HH:MM.",
-                        "The cut-off must be HH:MM.",
-                    )
-                })?),
-            };
-            if unit != TimeUnit::SameDay && value.is_none() {
-                return Err(ApiError::invalid_field(
-                    "value",
-                    "Cần số lượng đơn vị thời gian.",
-                    "A value is required.",
-                ));
-            }
-            if value.is_some_and(|v| v > 3650) {
-                return Err(ApiError::invalid_field(
-                    "value",
-                    "Thời hạn quá dài.",
-                    "The processing time is too long.",
-                ));
-            }
-            Some(
-                ProcessingTimeView {
-                    unit,
-                    value: value.unwrap_or(0),
-                    cutoff,
-                }
-                .to_domain(),
-            )
-        }
-        (None, _) => None,
-    };
-    if direct.is_none() && q.procedure.is_none() {
-        return Err(ApiError::invalid_field(
-            "procedure",
-            "Cần mã thủ tục, hoặc đơn vị và số lượng thời gian.",
-            "Give a procedure code, or a unit and a value.",
-        ));
-    }
-    let (calendar, time) = state
-        .db(move |conn| {
-            let calendar = match q.province.as_deref() {
-                Some(p) => load_calendar_for(conn, p)?,
-                None => load_calendar(conn)?,
-            };
-            let time = match direct {
-                Some(t) => t,
-                None => {
-                    let code = q.procedure.unwrap_or_default();
-                    let version = crate::db::models::procedure::version_in_force_at(
-                        conn,
-                        &code,
-                        received_at,
-                    )?
-                    .ok_or_else(|| ApiError::not_found("thủ tục", "Procedure"))?;
-                    let cases = version.cases().map_err(ApiError::internal)?;
-                    let case = match &q.case {
-                        Some(c) => cases.into_iter().find(|x| &x.code == c),
-                        None => cases.into_iter().next(),
-                    }
-                    .ok_or_else(|| {
-                        ApiError::not_found("trường hợp của thủ tục", "Procedure case")
-                    })?;
-                    case_processing_time(&version.field, &case.processing_time)
-                }
-            };
-            Ok((calendar, time))
-        })
-        .await?;
-    Ok(web::Json(calendar.due(received_at, &time).into()))
 }

@@ -1,0 +1,34 @@
+//! The legal working-day calendar: holidays, government adjustments, appointment dates.
+
+mod days;
+mod deadlines;
+
+pub use days::*;
+pub use deadlines::*;
+
+use crate::error::{ApiError, ApiResult};
+
+// re-export for callers in other slices; removed at merge
+pub use crate::service::calendar::case_processing_time;
+
+/// Years the lunar computations support.
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    /// Calendar year (default: the current year in Vietnam).
+    pub year: Option<i32>,
+}
+
+fn check_year(year: i32) -> ApiResult<i32> {
+    if YEARS.contains(&year) {
+        Ok(year)
+    } else {
+        Err(ApiError::invalid_field(
+            "year",
+            format!("Năm phải trong khoảng {}–{}.", YEARS.start(), YEARS.end()),
+            format!("The year must be within {}–{}.", YEARS.start(), YEARS.end()),
+        ))
+    }
+}
