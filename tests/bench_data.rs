@@ -55,7 +55,7 @@ both_backends! {
             let done = ["returned", "result_ready", "refused", "stopped"].contains(&status.as_str());
             assert_eq!(finished.is_some(), done, "{status}");
             assert!(*submitted < now && finished.is_none_or(|f| f >= *submitted && f <= now));
-            let rec: motcua::api::dossiers::LifecycleRecord = serde_json::from_str(lifecycle).unwrap();
+            let rec: motcua::service::dossiers::record::LifecycleRecord = serde_json::from_str(lifecycle).unwrap();
             assert_eq!(rec.state.status.as_str(), status);
         }
     }

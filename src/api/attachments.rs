@@ -14,14 +14,8 @@ use crate::db::models::dossier::Attachment;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{sniff_content_type, FileError, FileStore};
-use crate::service::attachments::{self as service, StoredUpload};
+use crate::service::attachments::{self as service, AttachmentView, StoredUpload};
 use crate::state::AppState;
-
-// re-export for callers in other slices; removed at merge
-pub use crate::service::attachments::{
-    attachment_view, check_document, check_may_attach, check_room, record_attachment,
-    AttachmentView,
-};
 
 /// The bytes of a stored file (a binary string in the spec).
 pub struct FileBytes;

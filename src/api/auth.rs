@@ -1,7 +1,6 @@
 //! Login, token refresh with rotation, logout, and "who am I".
 
 use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
-use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -12,7 +11,6 @@ use super::users::UserView;
 use crate::auth::tokens::hash_refresh_token;
 use crate::auth::{password, Principal, Role};
 use crate::db::models::user::User;
-use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 use crate::service::login_throttle::Limit;
 use crate::service::sessions::{self as service, Rotation};
@@ -80,18 +78,6 @@ fn too_many_attempts(retry_after: i64) -> ApiError {
         format!("Too many failed logins. Retry in {retry_after} seconds."),
     )
     .with_header("retry-after", retry_after.to_string())
-}
-
-/// Starts a new refresh-token family (login) or continues one (rotation).
-// kept for callers in other slices (api/identity.rs); removed at merge
-pub(crate) fn new_refresh_token(
-    conn: &mut DbConn,
-    state: &AppState,
-    user_id: &str,
-    family_id: &str,
-    now: NaiveDateTime,
-) -> ApiResult<String> {
-    service::new_refresh_token(conn, state.tokens.refresh_ttl_secs, user_id, family_id, now)
 }
 
 pub(crate) fn token_response(

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::dossiers::{load_visible, Channel};
 use super::extract::{etag, validation_error, IfMatch, Page, PageParams, ValidJson};
 use super::problems::{
     InvalidLimit, JsonBody, MalformedJson, NotAuthenticated, NotJson, NotSystemAdmin,
@@ -22,16 +21,13 @@ use crate::auth::roles::{AnyRole, SystemAdmins};
 use crate::auth::{Authorized, Principal, Role};
 use crate::db::models::dossier::Dossier;
 use crate::error::ApiResult;
+use crate::service::dossiers::lookup::{dossier_place, load_visible};
+use crate::service::dossiers::record::Channel;
 use crate::service::fees::{
-    self as service, schedule_view, QuoteView, ScheduleFilter, ScheduleView,
+    self as service, fees_view, insert_schedule, schedule_view, FeeInput, FeesView, QuoteView,
+    ScheduleFilter, ScheduleInput, ScheduleView,
 };
 use crate::state::AppState;
-
-// re-export for callers in other slices; removed at merge
-pub use crate::service::fees::{
-    build_fees_view, check_fees_allow, compute_lines, fees_view, insert_schedule, schedule_exists,
-    schedules_in_force, store_assessment, FeeInput, FeesView, ScheduleInput,
-};
 
 // ---------------------------------------------------------------- schedules
 
@@ -238,5 +234,5 @@ pub async fn quote(
 pub fn is_commune_officer(p: &Principal, d: &Dossier) -> bool {
     p.is(Role::ReceptionOfficer)
         && access::reach(Resource::Dossier, p.role) == access::Reach::Commune
-        && access::may_see(p, Resource::Dossier, super::dossiers::dossier_place(d))
+        && access::may_see(p, Resource::Dossier, dossier_place(d))
 }

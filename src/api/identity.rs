@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::auth::{new_refresh_token, token_response, TokenResponse};
+use super::auth::{token_response, TokenResponse};
 use super::extract::ValidJson;
 use crate::auth::roles::Citizens;
 use crate::auth::tokens::TokenError;
@@ -134,7 +134,13 @@ pub async fn external_token(
             let user = svc::resolve_external(conn, &login)?;
             let now = crate::clock::now().naive_utc();
             let family = uuid::Uuid::new_v4().to_string();
-            let refresh = new_refresh_token(conn, &st, &user.id, &family, now)?;
+            let refresh = crate::service::sessions::new_refresh_token(
+                conn,
+                st.tokens.refresh_ttl_secs,
+                &user.id,
+                &family,
+                now,
+            )?;
             Ok((user, refresh))
         })
     };
@@ -211,7 +217,7 @@ pub async fn claim_dossier(
     let d = state
         .db_tx(move |conn| {
             Ok(svc::claim_dossier(conn, &user_id, code.trim(), |p| {
-                super::dossiers::same(p, pin.trim())
+                crate::service::dossiers::public::same(p, pin.trim())
             })?)
         })
         .await?;

@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::dossiers::load_visible;
 use super::extract::{Page, PageParams, ValidJson};
 use crate::auth::roles::{AnyRole, CommuneAdmins};
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
 use crate::portal::outbound::OutboundPolicy;
 use crate::portal::outbox::{sync_state, SyncState};
+use crate::service::dossiers::lookup::load_visible;
 use crate::service::portal::{
     self, DeliveryView, EventPage, FeedQuery, NewWebhook, OutboxStatus, OutboxView, WebhookView,
 };

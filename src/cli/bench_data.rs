@@ -19,13 +19,13 @@ use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use crate::api::calendar::case_processing_time;
-use crate::api::dossiers::LifecycleRecord;
 use crate::db::models::calendar::load_calendar;
 use crate::db::schema::{commune_procedures, communes, dossiers, procedure_versions, procedures};
 use crate::db::{Backend, DbConn};
 use crate::domain::calendar::{local_date, ProcessingTime};
 use crate::domain::dossier_lifecycle::{LifecycleState, ProcessingStep, Status};
+use crate::service::calendar::case_processing_time;
+use crate::service::dossiers::record::LifecycleRecord;
 
 /// Days of history (dossiers are submitted 1..=DAYS days ago, never today).
 const DAYS: i64 = 730;

@@ -388,15 +388,15 @@ const FEE_SCHEDULES: &str = include_str!("../../seeds/fee-schedules.json");
 /// Adds the shipped national fee schedules that are missing. Like the catalog, existing
 /// schedules (and their later versions) are never touched by a reseed.
 pub fn seed_fee_schedules(conn: &mut DbConn) -> Result<SeedReport, String> {
-    let inputs: Vec<crate::api::fees::ScheduleInput> =
+    let inputs: Vec<crate::service::fees::ScheduleInput> =
         serde_json::from_str(FEE_SCHEDULES).map_err(|e| format!("fee-schedules.json: {e}"))?;
     conn.write_transaction(|conn| {
         let mut report = SeedReport::default();
         for input in &inputs {
-            if crate::api::fees::schedule_exists(conn, input)? {
+            if crate::service::fees::schedule_exists(conn, input)? {
                 report.unchanged += 1;
             } else {
-                crate::api::fees::insert_schedule(conn, input, "seed")?;
+                crate::service::fees::insert_schedule(conn, input, "seed")?;
                 report.inserted += 1;
             }
         }

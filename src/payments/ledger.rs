@@ -15,6 +15,7 @@ use crate::db::schema::dossiers;
 use crate::db::{DbConn, DbPool};
 use crate::domain::calendar::local_date;
 use crate::error::{ApiError, ApiResult};
+use crate::service::events;
 
 /// How a pending payment ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,27 +91,29 @@ pub fn settle(
         .find(&payment.dossier_id)
         .select(dossiers::status)
         .first(conn)?;
-    NewDossierEvent {
-        dossier_id: &payment.dossier_id,
-        action: match how {
-            Settlement::Succeeded { .. } => "payment_succeeded",
-            Settlement::Failed { .. } => "payment_failed",
-            Settlement::Expired => "payment_expired",
-            Settlement::Cancelled => "payment_cancelled",
+    events::append(
+        conn,
+        &NewDossierEvent {
+            dossier_id: &payment.dossier_id,
+            action: match how {
+                Settlement::Succeeded { .. } => "payment_succeeded",
+                Settlement::Failed { .. } => "payment_failed",
+                Settlement::Expired => "payment_expired",
+                Settlement::Cancelled => "payment_cancelled",
+            },
+            actor_id: by.id,
+            actor_role: by.role,
+            from_status: Some(&status),
+            to_status: &status,
+            comment: reason,
+            data: serde_json::json!({
+                "payment_id": payment.id, "method": payment.method, "amount_vnd": payment.amount,
+                "receipt": receipt,
+            })
+            .to_string(),
+            created_at: nowd,
         },
-        actor_id: by.id,
-        actor_role: by.role,
-        from_status: Some(&status),
-        to_status: &status,
-        comment: reason,
-        data: serde_json::json!({
-            "payment_id": payment.id, "method": payment.method, "amount_vnd": payment.amount,
-            "receipt": receipt,
-        })
-        .to_string(),
-        created_at: nowd,
-    }
-    .append(conn)?;
+    )?;
     Ok(true)
 }
 
@@ -163,22 +166,24 @@ fn settle_late_success(
         .find(&payment.dossier_id)
         .select(dossiers::status)
         .first(conn)?;
-    NewDossierEvent {
-        dossier_id: &payment.dossier_id,
-        action: "payment_succeeded",
-        actor_id: actor,
-        actor_role: "payment_gateway",
-        from_status: Some(&status),
-        to_status: &status,
-        comment: note,
-        data: serde_json::json!({
-            "payment_id": payment.id, "method": payment.method, "amount_vnd": payment.amount,
-            "receipt": format!("{series}/{number:07}"), "late": true, "covers_fees": covers,
-        })
-        .to_string(),
-        created_at: now.naive_utc(),
-    }
-    .append(conn)?;
+    events::append(
+        conn,
+        &NewDossierEvent {
+            dossier_id: &payment.dossier_id,
+            action: "payment_succeeded",
+            actor_id: actor,
+            actor_role: "payment_gateway",
+            from_status: Some(&status),
+            to_status: &status,
+            comment: note,
+            data: serde_json::json!({
+                "payment_id": payment.id, "method": payment.method, "amount_vnd": payment.amount,
+                "receipt": format!("{series}/{number:07}"), "late": true, "covers_fees": covers,
+            })
+            .to_string(),
+            created_at: now.naive_utc(),
+        },
+    )?;
     log::warn!(
         "payment {} succeeded after it was closed (covers its fees: {covers})",
         payment.reference

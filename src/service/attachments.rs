@@ -209,7 +209,7 @@ pub fn attach_upload(
     };
     record_attachment(conn, p, &d, &a, file.size, file.content_type)?;
     if a.digitized_at_reception {
-        crate::api::results::record_digitization(conn, &a, &d)?;
+        crate::service::results::digitization::record_digitization(conn, &a, &d)?;
     }
     Ok(attachment_view(a, file.size, file.content_type.to_string()))
 }

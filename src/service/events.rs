@@ -46,12 +46,3 @@ fn queue(
     crate::portal::outbox::enqueue(conn, e, id, code)?;
     crate::portal::webhooks::enqueue(conn, e, id, commune)
 }
-
-// The method form of `append`, for callers in other slices (api/fees.rs, api/results.rs,
-// api/payments.rs, payments/ledger.rs) until they call `events::append`; removed at merge.
-impl NewDossierEvent<'_> {
-    /// See [`append`].
-    pub fn append(&self, conn: &mut DbConn) -> QueryResult<i64> {
-        append(conn, self)
-    }
-}

@@ -8,9 +8,9 @@ use crate::db::models::registry::{Commune, CommuneChanges, Province};
 use crate::db::DbConn;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
-use crate::registry_index::IndexedCommune;
 use crate::service::agency;
 use crate::service::national_setup::agency_error;
+use crate::service::registry_index::IndexedCommune;
 
 fn commune_not_found() -> ApiError {
     ApiError::not_found("xã/phường", "Commune")

@@ -8,9 +8,6 @@ pub use deadlines::*;
 
 use crate::error::{ApiError, ApiResult};
 
-// re-export for callers in other slices; removed at merge
-pub use crate::service::calendar::case_processing_time;
-
 /// Years the lunar computations support.
 const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
 

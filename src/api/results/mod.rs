@@ -17,11 +17,6 @@ pub use read::*;
 pub use reuse::*;
 pub use verify::*;
 
-// re-export for callers in other slices; removed at merge
-pub(crate) use crate::service::results::data_store::attach_from_result;
-// re-export for callers in other slices; removed at merge
-pub use crate::service::results::digitization::record_digitization;
-
 use actix_web::web;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;

@@ -6,11 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{result_view, utc, ResultView};
-use crate::api::attachments::AttachmentView;
 use crate::api::extract::ValidJson;
 use crate::auth::roles::{AnyRole, Uploaders};
 use crate::auth::Authorized;
 use crate::error::ApiResult;
+use crate::service::attachments::AttachmentView;
 pub use crate::service::results::data_store::FromResultRequest;
 use crate::service::results::{self as results, data_store as service};
 use crate::state::AppState;

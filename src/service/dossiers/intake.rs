@@ -39,7 +39,7 @@ pub(crate) fn processing_time_of(
                 version.id
             ))
         })?;
-    Ok(crate::api::calendar::case_processing_time(
+    Ok(crate::service::calendar::case_processing_time(
         &version.field,
         &case.processing_time,
     ))
@@ -143,7 +143,7 @@ pub struct IntakeResponse {
     /// Present when the dossier was received at once (counter, post).
     pub receipt: Option<Receipt>,
     /// The fees assessed at filing (empty lines when the procedure has none).
-    pub fees: crate::api::fees::FeesView,
+    pub fees: crate::service::fees::FeesView,
 }
 
 struct Intake {
@@ -302,7 +302,7 @@ pub fn existing_push(
     }
     let calendar = load_calendar(conn)?;
     let name = procedure_name(conn, &d.procedure_version_id)?;
-    let fees = crate::api::fees::fees_view(conn, &d)?;
+    let fees = crate::service::fees::fees_view(conn, &d)?;
     let version = d.version;
     let view = view(d, name, p, &calendar)?;
     Ok(Some((
@@ -421,7 +421,7 @@ fn create(
     };
     // Fees are computed before the number is taken (a 422 here consumes nothing).
     let fee_input = input.fees.clone().unwrap_or_default();
-    let schedules = crate::api::fees::schedules_in_force(
+    let schedules = crate::service::fees::schedules_in_force(
         conn,
         &intake.procedure.code,
         &intake.case.code,
@@ -429,8 +429,11 @@ fn create(
         &intake.commune.province_code,
         local_date(now),
     )?;
-    let mut fee_lines =
-        crate::api::fees::compute_lines(&schedules, intake.channel == Channel::Online, &fee_input)?;
+    let mut fee_lines = crate::service::fees::compute_lines(
+        &schedules,
+        intake.channel == Channel::Online,
+        &fee_input,
+    )?;
     // The number is taken last: from here to commit the commune's counter row is
     // locked, so only the inserts below wait behind it.
     let day = local_date(now);
@@ -466,7 +469,7 @@ fn create(
     }
     // Fees before the creation event: appending it computes the dossier's indicator
     // facts, which count fee-bearing dossiers.
-    let assessment = crate::api::fees::store_assessment(
+    let assessment = crate::service::fees::store_assessment(
         conn,
         &dossier,
         None,
@@ -490,7 +493,7 @@ fn create(
     };
     crate::service::events::append_creation(conn, &created, &dossier, assessment.total)?;
     attach_from_data_store(conn, p, &dossier, &input.components)?;
-    let fees = crate::api::fees::build_fees_view(&dossier, fee_lines, Some(&assessment), 0)?;
+    let fees = crate::service::fees::build_fees_view(&dossier, fee_lines, Some(&assessment), 0)?;
     let receipt = if received {
         let (commune, procedure) = (
             intake.commune.full_name.clone(),
@@ -598,19 +601,20 @@ fn attach_from_data_store(
     for (i, c) in components.iter().enumerate() {
         if let (ComponentSource::DataStore, Some(id)) = (c.source, c.reference.as_deref()) {
             let document = nfc(c.document.trim());
-            crate::api::results::attach_from_result(conn, p, dossier, &document, id).map_err(
-                |e| {
-                    if e.status.as_u16() == 404 {
-                        ApiError::invalid_field(
-                            &format!("components[{i}].reference"),
-                            "Không có kết quả điện tử này của người nộp.",
-                            "No such digital result of the applicant.",
-                        )
-                    } else {
-                        e
-                    }
-                },
-            )?;
+            crate::service::results::data_store::attach_from_result(
+                conn, p, dossier, &document, id,
+            )
+            .map_err(|e| {
+                if e.status.as_u16() == 404 {
+                    ApiError::invalid_field(
+                        &format!("components[{i}].reference"),
+                        "Không có kết quả điện tử này của người nộp.",
+                        "No such digital result of the applicant.",
+                    )
+                } else {
+                    e
+                }
+            })?;
         }
     }
     Ok(())

@@ -82,7 +82,7 @@ pub struct IntakeRequest {
     /// Quantities for per-unit fees (pages, copies) and an exemption claim. The fees are
     /// assessed at filing with the schedule versions in force that day.
     #[validate(nested)]
-    pub fees: Option<crate::api::fees::FeeInput>,
+    pub fees: Option<crate::service::fees::FeeInput>,
     /// The national portal's own reference of the dossier (`portal_client` only, required
     /// there): pushing the same reference again returns the existing dossier.
     #[validate(length(min = 1, max = 100))]

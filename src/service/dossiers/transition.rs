@@ -122,7 +122,7 @@ pub fn apply(
             ));
         }
     }
-    crate::api::fees::check_fees_allow(conn, d, req.action, from)?;
+    crate::service::fees::check_fees_allow(conn, d, req.action, from)?;
     let nowd = now.naive_utc();
 
     match req.action {
@@ -330,8 +330,8 @@ mod tests {
         let pool = crate::db::build_pool(&url, 1, std::time::Duration::from_secs(10));
         let mut conn = pool.get().expect("connection");
         conn.apply_migrations().expect("migrations");
-        crate::seed::seed_registry_of(&mut conn, Some(&["25"])).expect("registry");
-        crate::seed::seed_catalog(&mut conn).expect("catalog");
+        crate::cli::seed::seed_registry_of(&mut conn, Some(&["25"])).expect("registry");
+        crate::cli::seed::seed_catalog(&mut conn).expect("catalog");
         drop(conn);
         (dir, pool)
     }

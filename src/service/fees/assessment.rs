@@ -20,6 +20,7 @@ use crate::domain::calendar::local_date;
 use crate::domain::dossier_lifecycle::{Action, Status};
 use crate::domain::fees::{Collection, Exemption, FeeError, FeeKind, FeeRule};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::service::events;
 
 use super::{field_error, parse_stored, FeeScope};
 
@@ -468,18 +469,20 @@ pub fn reassess(
         &by.user_id,
         now,
     )?;
-    NewDossierEvent {
-        dossier_id: &d.id,
-        action: "fees_assessed",
-        actor_id: &by.user_id,
-        actor_role: by.role.as_str(),
-        from_status: Some(&d.status),
-        to_status: &d.status,
-        comment: None,
-        data: serde_json::json!({ "total_vnd": a.total, "version": a.version, "quantities": input.quantities }).to_string(),
-        created_at: now.naive_utc(),
-    }
-    .append(conn)?;
+    events::append(
+        conn,
+        &NewDossierEvent {
+            dossier_id: &d.id,
+            action: "fees_assessed",
+            actor_id: &by.user_id,
+            actor_role: by.role.as_str(),
+            from_status: Some(&d.status),
+            to_status: &d.status,
+            comment: None,
+            data: serde_json::json!({ "total_vnd": a.total, "version": a.version, "quantities": input.quantities }).to_string(),
+            created_at: now.naive_utc(),
+        },
+    )?;
     fees_view(conn, d)
 }
 

@@ -24,9 +24,9 @@ fn db() -> DbConn {
         .connect()
         .expect("in-memory SQLite");
     conn.apply_migrations().expect("migrations");
-    crate::seed::seed_registry(&mut conn).expect("registry");
-    crate::seed::seed_catalog(&mut conn).expect("catalog");
-    crate::seed::seed_fee_schedules(&mut conn).expect("fee schedules");
+    crate::cli::seed::seed_registry(&mut conn).expect("registry");
+    crate::cli::seed::seed_catalog(&mut conn).expect("catalog");
+    crate::cli::seed::seed_fee_schedules(&mut conn).expect("fee schedules");
     conn
 }
 

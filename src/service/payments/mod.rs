@@ -24,7 +24,7 @@ use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 
 // The dossier's scope rule is the dossiers slice's; it moves to service/ with it.
-use crate::api::dossiers::can_see;
+use crate::service::dossiers::lookup::can_see;
 
 #[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

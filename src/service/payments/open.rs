@@ -21,7 +21,7 @@ use crate::payments::ledger::{self, Settlement, Settler};
 use crate::payments::InitRequest;
 
 // The dossier lookup is the dossiers slice's; it moves to service/ with it.
-use crate::api::dossiers::load_visible;
+use crate::service::dossiers::lookup::load_visible;
 
 /// A payment to open.
 #[derive(Deserialize, Serialize, Validate, ToSchema, Clone, Debug)]

@@ -14,6 +14,7 @@ use crate::db::schema::payment_refunds;
 use crate::db::DbConn;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
+use crate::service::events;
 
 #[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -100,18 +101,20 @@ pub fn refund(
     diesel::insert_into(payment_refunds::table)
         .values(&r)
         .execute(conn)?;
-    NewDossierEvent {
-        dossier_id: &d.id,
-        action: "payment_refunded",
-        actor_id: &p.user_id,
-        actor_role: p.role.as_str(),
-        from_status: Some(&d.status),
-        to_status: &d.status,
-        comment: Some(&r.reason),
-        data: serde_json::json!({ "payment_id": payment.id, "refund_id": r.id, "amount_vnd": r.amount }).to_string(),
-        created_at: now.naive_utc(),
-    }
-    .append(conn)?;
+    events::append(
+        conn,
+        &NewDossierEvent {
+            dossier_id: &d.id,
+            action: "payment_refunded",
+            actor_id: &p.user_id,
+            actor_role: p.role.as_str(),
+            from_status: Some(&d.status),
+            to_status: &d.status,
+            comment: Some(&r.reason),
+            data: serde_json::json!({ "payment_id": payment.id, "refund_id": r.id, "amount_vnd": r.amount }).to_string(),
+            created_at: now.naive_utc(),
+        },
+    )?;
     Ok(r)
 }
 

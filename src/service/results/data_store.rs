@@ -17,11 +17,11 @@ use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 
 // The attachment rules are the attachments slice's; they move to service/ with it.
-use crate::api::attachments::{
+use crate::service::attachments::{
     attachment_view, check_document, check_may_attach, check_room, record_attachment,
     AttachmentView,
 };
-use crate::api::dossiers::load_visible;
+use crate::service::dossiers::lookup::load_visible;
 
 /// What the data store holds: the active results issued to the citizen (with their
 /// dossiers' codes), and the components digitized in their dossiers as

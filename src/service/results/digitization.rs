@@ -19,7 +19,7 @@ use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 
 // The dossier lookup is the dossiers slice's; it moves to service/ with it.
-use crate::api::dossiers::load_visible;
+use crate::service::dossiers::lookup::load_visible;
 
 /// A record with its component's document name and file hash.
 pub type RecordRow = (DigitizationRecord, String, String);

@@ -15,7 +15,8 @@ use crate::domain::sealing::Sealer;
 use crate::error::{ApiError, ApiResult};
 
 // The dossier lookup is the dossiers slice's; it moves to service/ with it.
-use crate::api::dossiers::{load_visible, record_of};
+use crate::service::dossiers::lookup::load_visible;
+use crate::service::dossiers::record::record_of;
 
 /// Before the upload is read: the dossier is visible (else 404) and the caller may issue.
 pub fn check_issue(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<()> {

@@ -27,6 +27,7 @@ use crate::db::DbConn;
 use crate::domain::sealing::{SealPayload, Sealer, SEAL_FORMAT};
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
+use crate::service::events;
 
 // ---------------------------------------------------------------- commands
 
@@ -399,18 +400,20 @@ pub(crate) fn dossier_event(
         .find(dossier_id)
         .select(dossiers::status)
         .first(conn)?;
-    NewDossierEvent {
-        dossier_id,
-        action,
-        actor_id: &p.user_id,
-        actor_role: p.role.as_str(),
-        from_status: Some(&status),
-        to_status: &status,
-        comment,
-        data: data.to_string(),
-        created_at: crate::clock::now().naive_utc(),
-    }
-    .append(conn)?;
+    events::append(
+        conn,
+        &NewDossierEvent {
+            dossier_id,
+            action,
+            actor_id: &p.user_id,
+            actor_role: p.role.as_str(),
+            from_status: Some(&status),
+            to_status: &status,
+            comment,
+            data: data.to_string(),
+            created_at: crate::clock::now().naive_utc(),
+        },
+    )?;
     Ok(())
 }
 
