@@ -10,6 +10,11 @@ pub fn now() -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
 }
 
+/// A stored instant (the databases keep UTC without an offset) as UTC.
+pub fn utc(t: chrono::NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

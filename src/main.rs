@@ -247,7 +247,7 @@ fn create_user(
         );
     }
     with_migrated_conn(config, |conn| {
-        let user = motcua::db::models::user::create_account(
+        let user = motcua::service::users::create_account(
             conn,
             &username,
             full_name.as_deref().unwrap_or(&username),

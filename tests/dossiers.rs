@@ -422,7 +422,7 @@ both_backends! {
         let (_, supervisor) = ctx.user(Role::ProvinceSupervisor, None);
         let (_, portal_hb) = ctx.user(Role::PortalClient, Some(HOA_BINH));
         let (_, leader) = ctx.user(Role::Leader, Some(KIM_BOI));
-        let hanoi_supervisor = ctx.with_conn(|c| motcua::db::models::user::create_account(c, "gs.hanoi", "Giám sát", test_password_hash(), Role::ProvinceSupervisor, None, Some("01".into())).unwrap());
+        let hanoi_supervisor = ctx.with_conn(|c| motcua::service::users::create_account(c, "gs.hanoi", "Giám sát", test_password_hash(), Role::ProvinceSupervisor, None, Some("01".into())).unwrap());
         let hanoi_token = ctx.token_for(&hanoi_supervisor);
         for (who, token, status) in [
             ("officer", &officer, 200), ("leader", &leader, 200), ("owner", &citizen_token, 200), ("supervisor 25", &supervisor, 200),

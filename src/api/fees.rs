@@ -16,12 +16,10 @@ use super::problems::{
     InvalidLimit, JsonBody, MalformedJson, NotAuthenticated, NotJson, NotSystemAdmin,
     RoleNotAllowed, Versioned,
 };
-use crate::auth::access::{self, Resource};
 use crate::auth::roles::{AnyRole, SystemAdmins};
-use crate::auth::{Authorized, Principal, Role};
-use crate::db::models::dossier::Dossier;
+use crate::auth::Authorized;
 use crate::error::ApiResult;
-use crate::service::dossiers::lookup::{dossier_place, load_visible};
+use crate::service::dossiers::lookup::load_visible;
 use crate::service::dossiers::record::Channel;
 use crate::service::fees::{
     self as service, fees_view, insert_schedule, schedule_view, FeeInput, FeesView, QuoteView,
@@ -228,11 +226,4 @@ pub async fn quote(
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-/// Used by payments: the principal may act on money of this dossier at the counter.
-pub fn is_commune_officer(p: &Principal, d: &Dossier) -> bool {
-    p.is(Role::ReceptionOfficer)
-        && access::reach(Resource::Dossier, p.role) == access::Reach::Commune
-        && access::may_see(p, Resource::Dossier, dossier_place(d))
 }

@@ -87,7 +87,38 @@ pub async fn external_token(
     state: web::Data<AppState>,
     body: ValidJson<ExternalTokenRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
-    let claims = match state.tokens.verify_external(body.0.id_token.trim()) {
+    let login = std::sync::Arc::new(external_login(&state, body.0.id_token.trim())?);
+    let sign_in = |login: std::sync::Arc<ExternalLogin>| {
+        let st = state.clone();
+        state.db_tx(move |conn| {
+            let user = svc::resolve_external(conn, &login)?;
+            let now = crate::clock::now().naive_utc();
+            let family = uuid::Uuid::new_v4().to_string();
+            let refresh = crate::service::sessions::new_refresh_token(
+                conn,
+                st.tokens.refresh_ttl_secs,
+                &user.id,
+                &family,
+                now,
+            )?;
+            Ok((user, refresh))
+        })
+    };
+    // Two first sign-ins of one subject at once: the loser of the insert race finds the
+    // winner's account on a second try.
+    let (user, refresh) = match sign_in(login.clone()).await {
+        Err(e) if e.code == "duplicate" => sign_in(login).await?,
+        r => r?,
+    };
+    state.sessions.evict(&user.id);
+    log::info!("identity provider sign-in: account {}", user.id);
+    Ok(web::Json(token_response(&state, &user, refresh)?))
+}
+
+/// Who the provider's token says the caller is: a verified token of the configured provider
+/// with a usable subject; the personal ID claim only when it is a valid personal ID.
+fn external_login(state: &AppState, id_token: &str) -> ApiResult<ExternalLogin> {
+    let claims = match state.tokens.verify_external(id_token) {
         None => {
             return Err(ApiError::not_found(
                 "nhà cung cấp định danh",
@@ -121,38 +152,12 @@ pub async fn external_token(
         .map(str::trim)
         .filter(|s| crate::domain::identity::validate_personal_id(s, None).is_ok())
         .map(str::to_string);
-    let login = ExternalLogin {
+    Ok(ExternalLogin {
         issuer: claims.iss,
         subject: claims.sub,
         personal_id,
         full_name: claims.name,
-    };
-    let login = std::sync::Arc::new(login);
-    let sign_in = |login: std::sync::Arc<ExternalLogin>| {
-        let st = state.clone();
-        state.db_tx(move |conn| {
-            let user = svc::resolve_external(conn, &login)?;
-            let now = crate::clock::now().naive_utc();
-            let family = uuid::Uuid::new_v4().to_string();
-            let refresh = crate::service::sessions::new_refresh_token(
-                conn,
-                st.tokens.refresh_ttl_secs,
-                &user.id,
-                &family,
-                now,
-            )?;
-            Ok((user, refresh))
-        })
-    };
-    // Two first sign-ins of one subject at once: the loser of the insert race finds the
-    // winner's account on a second try.
-    let (user, refresh) = match sign_in(login.clone()).await {
-        Err(e) if e.code == "duplicate" => sign_in(login).await?,
-        r => r?,
-    };
-    state.sessions.evict(&user.id);
-    log::info!("identity provider sign-in: account {}", user.id);
-    Ok(web::Json(token_response(&state, &user, refresh)?))
+    })
 }
 
 #[derive(Deserialize, Validate, ToSchema)]

@@ -1,5 +1,6 @@
 //! Persistence: one diesel connection type over SQLite and PostgreSQL, chosen by the URL scheme.
 
+pub mod dialect;
 pub mod models;
 pub mod schema;
 

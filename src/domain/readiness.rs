@@ -457,7 +457,7 @@ pub fn manual_satisfied(declared: Option<(ManualStatus, ReviewStatus)>) -> bool 
 // ---------------------------------------------------------------- automatic items
 
 /// The indicator numbers behind the threshold items, over a period (see
-/// `api::readiness::threshold_values`, the one place that computes them).
+/// `service::readiness::threshold_values`, the one place that computes them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, ToSchema)]
 pub struct ThresholdValues {
     /// Open dossiers past their due instant (not paused, not finished) at the period's end.

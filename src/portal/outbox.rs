@@ -129,44 +129,29 @@ pub fn claim(
     now: DateTime<Utc>,
     cfg: &DeliveryConfig,
 ) -> QueryResult<Vec<OutboxRow>> {
-    let pg = matches!(conn, DbConn::Pg(_));
-    let (p1, p2, p3, p4, p5) = if pg {
-        ("$1", "$2", "$3", "$4", "$5")
-    } else {
-        ("?", "?", "?", "?", "?")
-    };
-    // Binds: now, batch, worker, lease end, now (again, for SQLite's positional binds).
+    let d = conn.dialect();
+    let (p1, p2, p3, p4) = (d.param(1), d.param(2), d.param(3), d.param(4));
+    // Binds: now, batch, worker, lease end.
     let sql = format!(
         "UPDATE portal_outbox SET locked_by = {p3}, locked_until = {p4} WHERE id IN (\
            SELECT o.id FROM portal_outbox o \
            WHERE o.status = 'pending' AND o.next_attempt_at <= {p1} \
-             AND (o.locked_until IS NULL OR o.locked_until < {p5}) \
+             AND (o.locked_until IS NULL OR o.locked_until < {p1}) \
              AND NOT EXISTS (SELECT 1 FROM portal_outbox p WHERE p.dossier_id = o.dossier_id \
                              AND p.id < o.id AND p.status <> 'sent') \
            ORDER BY o.id LIMIT {p2}{}) RETURNING id",
-        if pg { " FOR UPDATE SKIP LOCKED" } else { "" }
+        d.skip_locked()
     );
     let nowd = now.naive_utc();
     let lease = (now + cfg.lease()).naive_utc();
     let ids: Vec<i64> = conn.write_transaction(|c| {
-        let q = diesel::sql_query(&sql);
-        if pg {
-            q.bind::<Timestamp, _>(nowd)
-                .bind::<BigInt, _>(cfg.batch)
-                .bind::<Text, _>(worker)
-                .bind::<Timestamp, _>(lease)
-                .bind::<Timestamp, _>(nowd)
-                .load::<Claimed>(c)
-        } else {
-            // SQLite numbers `?` in text order: worker, lease, now, now, batch.
-            q.bind::<Text, _>(worker)
-                .bind::<Timestamp, _>(lease)
-                .bind::<Timestamp, _>(nowd)
-                .bind::<Timestamp, _>(nowd)
-                .bind::<BigInt, _>(cfg.batch)
-                .load::<Claimed>(c)
-        }
-        .map(|rows| rows.into_iter().map(|r| r.id).collect())
+        diesel::sql_query(&sql)
+            .bind::<Timestamp, _>(nowd)
+            .bind::<BigInt, _>(cfg.batch)
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(lease)
+            .load::<Claimed>(c)
+            .map(|rows| rows.into_iter().map(|r| r.id).collect())
     })?;
     let mut rows: Vec<OutboxRow> = portal_outbox::table
         .filter(portal_outbox::id.eq_any(&ids))
@@ -427,13 +412,13 @@ struct SyncRow {
 }
 
 pub fn sync_state(conn: &mut DbConn, dossier_id: &str) -> QueryResult<SyncState> {
-    let sql = match conn {
-        DbConn::Pg(_) => "SELECT status, COUNT(*) AS n, MAX(sent_at) AS last_sent, MAX(last_error) AS last_error, \
-                          CAST(MAX(attempts) AS INTEGER) AS max_attempts FROM portal_outbox WHERE dossier_id = $1 GROUP BY status",
-        DbConn::Sqlite(_) => "SELECT status, COUNT(*) AS n, MAX(sent_at) AS last_sent, MAX(last_error) AS last_error, \
-                              CAST(MAX(attempts) AS INTEGER) AS max_attempts FROM portal_outbox WHERE dossier_id = ? GROUP BY status",
-    };
-    let rows: Vec<SyncRow> = diesel::sql_query(sql)
+    let sql = format!(
+        "SELECT status, COUNT(*) AS n, MAX(sent_at) AS last_sent, MAX(last_error) AS last_error, \
+         CAST(MAX(attempts) AS INTEGER) AS max_attempts FROM portal_outbox WHERE dossier_id = {} \
+         GROUP BY status",
+        conn.dialect().param(1)
+    );
+    let rows: Vec<SyncRow> = diesel::sql_query(&sql)
         .bind::<Text, _>(dossier_id)
         .load(conn)?;
     let count = |s: &str| {

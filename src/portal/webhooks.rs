@@ -214,21 +214,19 @@ pub fn deliver_once(
 ) -> Result<DeliveryReport, String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let c = &mut *conn;
-    let pg = matches!(c, DbConn::Pg(_));
     let lease = (now + cfg.send_timeout * (cfg.batch as i32) + Duration::seconds(30)).naive_utc();
-    let sql = if pg {
-        "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (SELECT id FROM webhook_deliveries \
-         WHERE status = 'pending' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-         ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id"
-    } else {
-        "UPDATE webhook_deliveries SET locked_until = ?1 WHERE id IN (SELECT id FROM webhook_deliveries \
-         WHERE status = 'pending' AND next_attempt_at <= ?2 AND (locked_until IS NULL OR locked_until < ?2) \
-         ORDER BY id LIMIT ?3) RETURNING id"
-    };
+    let d = c.dialect();
+    let (p1, p2, p3) = (d.param(1), d.param(2), d.param(3));
+    let sql = format!(
+        "UPDATE webhook_deliveries SET locked_until = {p1} WHERE id IN (SELECT id FROM webhook_deliveries \
+         WHERE status = 'pending' AND next_attempt_at <= {p2} AND (locked_until IS NULL OR locked_until < {p2}) \
+         ORDER BY id LIMIT {p3}{}) RETURNING id",
+        d.skip_locked()
+    );
     let nowd = now.naive_utc();
     let ids: Vec<i64> = c
         .write_transaction(|c| {
-            diesel::sql_query(sql)
+            diesel::sql_query(&sql)
                 .bind::<Timestamp, _>(lease)
                 .bind::<Timestamp, _>(nowd)
                 .bind::<BigInt, _>(cfg.batch)

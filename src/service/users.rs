@@ -384,3 +384,62 @@ pub fn update(
     }
     Ok(updated)
 }
+
+/// Creates an account after checking its placement against the registry (used by the CLI;
+/// the HTTP endpoint does the same checks with localized errors).
+pub fn create_account(
+    conn: &mut DbConn,
+    username: &str,
+    full_name: &str,
+    password_hash: &str,
+    role: Role,
+    commune_code: Option<String>,
+    province_code: Option<String>,
+) -> Result<User, String> {
+    use crate::db::schema::communes;
+    let username = username.trim().to_lowercase();
+    if role.requires_commune() && commune_code.is_none() {
+        return Err(format!("role {role} needs --commune"));
+    }
+    if role.requires_province() && province_code.is_none() {
+        return Err(format!("role {role} needs --province"));
+    }
+    let province_code = match &commune_code {
+        Some(c) => Some(
+            communes::table
+                .find(c)
+                .select(communes::province_code)
+                .first::<String>(conn)
+                .optional()
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no commune {c}: run `motcua seed` first"))?,
+        ),
+        None => province_code,
+    };
+    if User::find_by_username(conn, &username)
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        return Err(format!("username {username} is taken"));
+    }
+    let now = crate::clock::now().naive_utc();
+    let full_name = crate::domain::text::nfc(full_name);
+    let user = User {
+        id: uuid::Uuid::now_v7().to_string(),
+        search_key: crate::domain::text::fold(&format!("{username} {full_name}")),
+        username,
+        full_name,
+        password_hash: password_hash.to_string(),
+        role: role.as_str().to_string(),
+        commune_code,
+        province_code,
+        personal_id: None,
+        active: true,
+        session_epoch: 0,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    User::insert(conn, &user).map_err(|e| e.to_string())?;
+    Ok(user)
+}

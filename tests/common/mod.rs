@@ -206,7 +206,7 @@ impl TestApp {
         // Commune staff get their province from the commune; a supervisor gets Phú Thọ.
         let province = (role == Role::ProvinceSupervisor).then_some("25");
         let mut conn = self.conn();
-        let user = motcua::db::models::user::create_account(
+        let user = motcua::service::users::create_account(
             &mut conn,
             username,
             &format!("Người dùng {username}"),

@@ -1,7 +1,6 @@
-//! Paying a dossier's fees: at the counter, or opened at the payment platform.
-//!
-//! The idempotency section (scope, hash, find, claim, complete, release, `replay`) is as it
-//! was: it is unified with the dossiers' in `service::idempotency` at merge.
+//! Paying a dossier's fees: at the counter, or opened at the payment platform. A retried
+//! request with the same `Idempotency-Key` is answered from `service::idempotency`, as a
+//! dossier's intake is.
 
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use validator::Validate;
@@ -10,10 +9,12 @@ use super::gateway;
 use crate::api::extract::{idempotency_key, is_json, parse_json, read_body, validation_error};
 use crate::auth::roles::Payers;
 use crate::auth::Authorized;
-use crate::db::models::idempotency;
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::service::payments::open as service;
+use crate::payments::PaymentGateway;
+use crate::service::idempotency::{self, Claim, Key, Replay};
 pub use crate::service::payments::open::PaymentRequest;
+use crate::service::payments::open::{self as service, Opened};
 use crate::service::payments::{PaymentMethod, PaymentView};
 use crate::state::AppState;
 
@@ -53,30 +54,18 @@ pub async fn create_payment(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    if !is_json(&req) {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Nội dung phải là JSON (Content-Type: application/json).",
-            "The body must be JSON (Content-Type: application/json).",
-        ));
-    }
-    let body = read_body(&req, payload.into_inner(), state.config.max_json_bytes).await?;
-    let raw: serde_json::Value = parse_json(&body)?;
-    let input: PaymentRequest = parse_json(&body)?;
-    input.validate().map_err(validation_error)?;
-    let key = idempotency_key(&req)?;
+    let (raw, input) = read_request(&state, &req, payload).await?;
     let p = auth.principal.clone();
     let code = code.into_inner();
-    let scope = key.map(|k| idempotency::scope(&p.user_id, &format!("create_payment|{code}"), &k));
-    let hash = idempotency::request_hash(&raw);
-    if let Some(s) = scope.clone() {
-        if let Some(stored) = state
-            .db(move |conn| Ok(idempotency::find(conn, &s)?))
-            .await?
-        {
-            return replay(stored, &hash);
-        }
+    let header_key = idempotency_key(&req)?;
+    let key = Key::new(
+        &p.user_id,
+        &format!("create_payment|{code}"),
+        header_key.as_deref(),
+        &raw,
+    );
+    if let Some(replayed) = stored_response(&state, &key).await? {
+        return Ok(replayed);
     }
     let gw = if input.method == PaymentMethod::Online {
         Some(gateway(&state)?)
@@ -84,54 +73,76 @@ pub async fn create_payment(
         None
     };
     let gw_name = gw.as_ref().map(|g| g.name());
-
-    let (st, pr, sc, h, inp) = (
-        state.clone(),
-        p.clone(),
-        scope.clone(),
-        hash.clone(),
-        input.clone(),
-    );
+    let (st, pr, k) = (state.clone(), p.clone(), key.clone());
     let opened = state
         .db_tx(move |conn| {
-            if let Some(s) = &sc {
-                idempotency::claim(conn, s, &h)?;
+            if let Some(k) = &k {
+                if idempotency::begin(conn, k)? == Claim::Taken {
+                    return Ok(None);
+                }
             }
-            let o = service::open_payment(conn, &st.config, &pr, &code, &inp, gw_name)?;
-            if let (Some(s), Some(b)) = (&sc, &o.body) {
-                idempotency::complete(conn, s, 201, b, &o.payment.id)?;
+            let o = service::open_payment(conn, &st.config, &pr, &code, &input, gw_name)?;
+            if let (Some(k), Some(b)) = (&k, &o.body) {
+                idempotency::complete(conn, k, 201, b, &o.payment.id)?;
             }
-            Ok(o)
+            Ok(Some(o))
         })
-        .await;
-    let opened = match opened {
-        Ok(o) => o,
-        Err(e) if scope.is_some() && e.code == "duplicate" => {
-            let s = scope.clone().unwrap_or_default();
-            return match state
-                .db(move |conn| Ok(idempotency::find(conn, &s)?))
-                .await?
-            {
-                Some(stored) => replay(stored, &hash),
-                None => Err(e),
-            };
+        .await?;
+    let Some(opened) = opened else {
+        // A concurrent request with the same key committed first: answer as it was answered.
+        return stored_response(&state, &key)
+            .await?
+            .ok_or_else(idempotency::taken_without_response);
+    };
+    match gw {
+        Some(gw) => open_online(&state, &req, &p, gw, opened, key).await,
+        None => {
+            log::info!(
+                "payment {} ({}) recorded by {}",
+                opened.payment.reference,
+                opened.payment.method,
+                p.user_id
+            );
+            Ok(created(&opened.payment.id, opened.body.unwrap_or_default()))
         }
-        Err(e) => return Err(e),
-    };
-    let Some(gw) = gw else {
-        log::info!(
-            "payment {} ({}) recorded by {}",
-            opened.payment.reference,
-            opened.payment.method,
-            p.user_id
-        );
-        return Ok(created(&opened.payment.id, opened.body.unwrap_or_default()));
-    };
+    }
+}
 
-    // Online: ask the platform outside any transaction, then record what it said.
+/// The request as parsed JSON (for the idempotency hash) and as a validated payment request.
+async fn read_request(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<(serde_json::Value, PaymentRequest)> {
+    if !is_json(req) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Nội dung phải là JSON (Content-Type: application/json).",
+            "The body must be JSON (Content-Type: application/json).",
+        ));
+    }
+    let body = read_body(req, payload.into_inner(), state.config.max_json_bytes).await?;
+    let raw: serde_json::Value = parse_json(&body)?;
+    let input: PaymentRequest = parse_json(&body)?;
+    input.validate().map_err(validation_error)?;
+    Ok((raw, input))
+}
+
+/// Online: asks the platform outside any transaction, then records what it said. The key
+/// is completed with the redirect, or given back when the platform refused (nothing was
+/// charged, so a retry may try again).
+async fn open_online(
+    state: &AppState,
+    req: &HttpRequest,
+    p: &Principal,
+    gw: std::sync::Arc<dyn PaymentGateway>,
+    opened: Opened,
+    key: Option<Key>,
+) -> ApiResult<HttpResponse> {
     let init = {
         let (payment, dossier) = (opened.payment.clone(), opened.dossier.clone());
-        let ip = crate::api::extract::client_ip(&req);
+        let ip = crate::api::extract::client_ip(req);
         state
             .db(move |conn| service::init_request(conn, &payment, &dossier, ip))
             .await?
@@ -140,14 +151,14 @@ pub async fn create_payment(
     let answer = web::block(move || g.init(&init))
         .await
         .map_err(ApiError::internal)?;
-    let (st, sc, payment) = (state.clone(), scope.clone(), opened.payment.clone());
+    let payment = opened.payment.clone();
     match answer {
         Ok(url) => {
             let body = state
                 .db_tx(move |conn| {
                     let body = service::record_redirect(conn, &payment.id, &url)?;
-                    if let Some(s) = &sc {
-                        idempotency::complete(conn, s, 201, &body, &payment.id)?;
+                    if let Some(k) = &key {
+                        idempotency::complete(conn, k, 201, &body, &payment.id)?;
                     }
                     Ok(body)
                 })
@@ -165,14 +176,12 @@ pub async fn create_payment(
                 "payment {}: gateway init failed: {e}",
                 opened.payment.reference
             );
-            let reason = e.to_string();
-            let pr = p.clone();
+            let (config, pr, reason) = (state.config.clone(), p.clone(), e.to_string());
             state
                 .db_tx(move |conn| {
-                    service::record_init_failure(conn, &st.config, &pr, &payment, reason)?;
-                    // The key is freed: nothing was charged, so a retry may try again.
-                    if let Some(s) = &sc {
-                        idempotency::release(conn, s)?;
+                    service::record_init_failure(conn, &config, &pr, &payment, reason)?;
+                    if let Some(k) = &key {
+                        idempotency::release(conn, k)?;
                     }
                     Ok(())
                 })
@@ -194,28 +203,27 @@ fn created(id: &str, body: String) -> HttpResponse {
         .body(body)
 }
 
-fn replay(stored: idempotency::StoredResponse, hash: &str) -> ApiResult<HttpResponse> {
-    if stored.request_hash != hash {
-        return Err(ApiError::unprocessable(
-            "idempotency.key_reused",
-            "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
-            "This Idempotency-Key was already used with a different request.",
-        ));
-    }
-    if stored.status_code == 0 {
-        return Err(ApiError::conflict(
-            "idempotency.in_progress",
-            "Yêu cầu với Idempotency-Key này đang được xử lý; thử lại sau giây lát.",
-            "A request with this Idempotency-Key is still in progress; retry in a moment.",
-        )
-        .with_header("retry-after", "2"));
-    }
-    Ok(HttpResponse::Created()
-        .insert_header(("idempotent-replayed", "true"))
-        .insert_header((
-            "location",
-            format!("/api/v1/payments/{}", stored.resource_id),
-        ))
-        .content_type("application/json")
-        .body(stored.response_body))
+/// The response stored under the key, sent again.
+async fn stored_response(state: &AppState, key: &Option<Key>) -> ApiResult<Option<HttpResponse>> {
+    let Some(key) = key.clone() else {
+        return Ok(None);
+    };
+    let stored = state
+        .db(move |conn| idempotency::replay(conn, &key))
+        .await?;
+    Ok(stored.map(replay))
+}
+
+fn replay(stored: Replay) -> HttpResponse {
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(stored.status)
+            .unwrap_or(actix_web::http::StatusCode::CREATED),
+    )
+    .insert_header(("idempotent-replayed", "true"))
+    .insert_header((
+        "location",
+        format!("/api/v1/payments/{}", stored.resource_id),
+    ))
+    .content_type("application/json")
+    .body(stored.body)
 }

@@ -18,7 +18,7 @@ pub use reuse::*;
 pub use verify::*;
 
 use actix_web::web;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -31,9 +31,7 @@ use crate::files::{sniff_content_type, FileStore};
 use crate::service::results::{ResultInput, StoredFile};
 use crate::state::AppState;
 
-fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    DateTime::from_naive_utc_and_offset(t, Utc)
-}
+use crate::clock::utc;
 
 #[derive(Serialize, ToSchema, Clone, Debug)]
 pub struct ResultView {

@@ -1,6 +1,6 @@
 //! What a dossier, its receipt and its history look like to a caller.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -82,9 +82,7 @@ pub struct DossierView {
     pub updated_at: DateTime<Utc>,
 }
 
-pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
-}
+pub(crate) use crate::clock::utc;
 
 pub fn timeliness(d: &Dossier, now: DateTime<Utc>) -> Timeliness {
     match (d.due_at, d.finished_at) {

@@ -11,7 +11,7 @@ pub mod open;
 pub mod read;
 pub mod refunds;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -86,9 +86,7 @@ pub struct PaymentView {
     pub version: i64,
 }
 
-pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    DateTime::from_naive_utc_and_offset(t, Utc)
-}
+pub(crate) use crate::clock::utc;
 
 fn line_numbers(conn: &mut DbConn, p: &Payment) -> ApiResult<Vec<i32>> {
     let ids = p.lines();
