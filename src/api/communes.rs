@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
-use super::extract::{etag, rule, IfMatch, Page, PageParams, ValidJson};
+use super::extract::{etag, IfMatch, Page, PageParams, ValidJson};
 use super::problems::{
     MalformedJson, NotAuthenticated, NotJson, PageQuery, RoleNotAllowed, Versioned,
 };
@@ -14,6 +14,7 @@ use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::CommuneAdmins;
 use crate::auth::Authorized;
 use crate::db::models::registry::{Commune, Province};
+use crate::domain::fields::rule;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ApiResult};
 use crate::service::registry::{self as service, CommuneSummary, ContactChanges};
@@ -333,7 +334,7 @@ pub struct UpdateCommune {
     pub agency_code: Option<String>,
     #[validate(length(max = 500))]
     pub address: Option<String>,
-    #[validate(custom(function = "super::validate::phone_or_empty"))]
+    #[validate(custom(function = "crate::domain::fields::phone_or_empty"))]
     pub phone: Option<String>,
     #[validate(custom(function = "validate_email_or_empty"))]
     pub email: Option<String>,

@@ -326,13 +326,6 @@ fn validation_text(e: &validator::ValidationError) -> Text {
     }
 }
 
-/// A custom validation error carrying both languages (see `validation_text`).
-pub fn rule(code: &'static str, vi: &'static str, en: &'static str) -> validator::ValidationError {
-    let mut e = validator::ValidationError::new(code).with_message(vi.into());
-    e.add_param("en".into(), &en);
-    e
-}
-
 /// The record version a client holds, from `If-Match: "<version>"`. Required (428) on
 /// mutations of existing records; a value that is not a current version gets 412.
 pub struct IfMatch(pub i64);

@@ -24,7 +24,6 @@ pub mod report_export;
 pub mod reports;
 pub mod results;
 pub mod users;
-pub mod validate;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

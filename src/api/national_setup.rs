@@ -127,7 +127,7 @@ fn account_no(s: &str) -> Result<(), validator::ValidationError> {
     {
         Ok(())
     } else {
-        Err(super::extract::rule(
+        Err(crate::domain::fields::rule(
             "account_no",
             "Số tài khoản chỉ gồm chữ số, dấu chấm, dấu gạch.",
             "An account number has only digits, dots and dashes.",
@@ -139,7 +139,7 @@ fn bank_code(s: &str) -> Result<(), validator::ValidationError> {
     if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())
     } else {
-        Err(super::extract::rule(
+        Err(crate::domain::fields::rule(
             "bank_code",
             "Mã ngân hàng chỉ gồm chữ và số.",
             "A bank code has only letters and digits.",

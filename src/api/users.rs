@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
-use super::extract::{etag, rule, IfMatch, Page, PageParams, ValidJson};
+use super::extract::{etag, IfMatch, Page, PageParams, ValidJson};
 use super::problems::{
     InvalidFields, InvalidQuery, JsonBody, MalformedJson, NotAuthenticated, NotJson,
     RoleNotAllowed, Versioned,
@@ -15,6 +15,7 @@ use crate::auth::access::{self, Resource};
 use crate::auth::roles::UserAdmins;
 use crate::auth::{password, Authorized, Role};
 use crate::db::models::user::User;
+use crate::domain::fields::rule;
 use crate::error::ApiResult;
 use crate::service::users::{self as service, AccountChanges, NewAccount, UserFilter};
 use crate::state::AppState;
@@ -119,15 +120,15 @@ pub struct CreateUser {
     pub password: String,
     pub role: Role,
     /// Required for commune staff roles; a commune admin may omit it (defaults to its own).
-    #[validate(custom(function = "super::validate::commune_code"))]
+    #[validate(custom(function = "crate::domain::fields::commune_code"))]
     pub commune_code: Option<String>,
     /// Required for `province_supervisor`.
-    #[validate(custom(function = "super::validate::province_code"))]
+    #[validate(custom(function = "crate::domain::fields::province_code"))]
     pub province_code: Option<String>,
     /// A citizen's verified personal ID. Only a `system_admin` may set it, after checking
     /// the person's papers (the action is recorded in the identity audit trail); otherwise
     /// it comes from the identity provider at sign-in. Unique among active citizen accounts.
-    #[validate(custom(function = "super::validate::personal_id"))]
+    #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub personal_id: Option<String>,
 }
 
@@ -143,12 +144,12 @@ pub struct UpdateUser {
     #[validate(custom(function = "validate_password"))]
     pub password: Option<String>,
     pub role: Option<Role>,
-    #[validate(custom(function = "super::validate::commune_code"))]
+    #[validate(custom(function = "crate::domain::fields::commune_code"))]
     pub commune_code: Option<String>,
-    #[validate(custom(function = "super::validate::province_code"))]
+    #[validate(custom(function = "crate::domain::fields::province_code"))]
     pub province_code: Option<String>,
     /// As on creation: `system_admin` only, audited, unique among active citizen accounts.
-    #[validate(custom(function = "super::validate::personal_id"))]
+    #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub personal_id: Option<String>,
     pub active: Option<bool>,
 }

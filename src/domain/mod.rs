@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod dossier_lifecycle;
 pub mod fees;
+pub mod fields;
 pub mod history;
 pub mod identity;
 pub mod indicators;

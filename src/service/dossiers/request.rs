@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::record::{ApplicantType, Channel, ComponentInput};
-use crate::api::extract::rule;
+use crate::domain::fields::rule;
 
 fn validate_name(s: &str) -> Result<(), ValidationError> {
     let n = s.trim().chars().count();
@@ -32,7 +32,7 @@ pub struct ApplicantInput {
     /// When given, checked against the century/year digits of the personal ID.
     #[validate(range(min = 1900, max = 2100))]
     pub birth_year: Option<i32>,
-    #[validate(custom(function = "crate::api::validate::phone"))]
+    #[validate(custom(function = "crate::domain::fields::phone"))]
     pub phone: String,
     #[validate(length(min = 5, max = 500))]
     pub address: String,
@@ -45,9 +45,9 @@ pub struct ApplicantInput {
 pub struct RepresentativeInput {
     #[validate(custom(function = "validate_name"))]
     pub full_name: String,
-    #[validate(custom(function = "crate::api::validate::personal_id"))]
+    #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub id_number: String,
-    #[validate(custom(function = "crate::api::validate::phone"))]
+    #[validate(custom(function = "crate::domain::fields::phone"))]
     pub phone: String,
 }
 

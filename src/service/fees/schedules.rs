@@ -109,7 +109,7 @@ fn fee_code_chars(s: &str) -> Result<(), validator::ValidationError> {
     {
         Ok(())
     } else {
-        Err(crate::api::extract::rule(
+        Err(crate::domain::fields::rule(
             "fee_code",
             "Mã phí chỉ gồm chữ, số, '.', '-', '_'.",
             "fee_code may only contain letters, digits, '.', '-' and '_'.",

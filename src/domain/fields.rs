@@ -3,7 +3,12 @@
 
 use validator::ValidationError;
 
-use super::extract::rule;
+/// A custom validation error carrying both languages (see `validation_text`).
+pub fn rule(code: &'static str, vi: &'static str, en: &'static str) -> ValidationError {
+    let mut e = ValidationError::new(code).with_message(vi.into());
+    e.add_param("en".into(), &en);
+    e
+}
 
 /// A Vietnamese phone number: 9–15 digits, with optional spaces, `+`, `-`, `.`, parentheses.
 pub fn phone(s: &str) -> Result<(), ValidationError> {
