@@ -9,8 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release -q
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/motcua
+# BIN=path/to/motcua measures that binary instead of building this checkout's.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release -q
+  BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/motcua
+fi
 COUNT=${COUNT:-1000000}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-16}

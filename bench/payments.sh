@@ -10,8 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release -q
-BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/motcua
+# BIN=path/to/motcua measures that binary instead of building this checkout's.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release -q
+  BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/motcua
+fi
 DURATION=${DURATION:-10}
 PAY_DURATION=${PAY_DURATION:-3}
 CONNS=${CONNS:-16}

@@ -25,6 +25,7 @@ pub fn build(
     >,
 > {
     let cors = cors(&state.config.cors_allowed_origins);
+    let operation_ids = state.operation_ids.clone();
     let (app, api) = App::new()
         .into_utoipa_app()
         .openapi(crate::openapi::ApiDoc::openapi())
@@ -45,6 +46,7 @@ pub fn build(
         .service(utoipa_actix_web::scope("/api/v1").configure(crate::api::configure_v1))
         .split_for_parts();
     let routes = web::Data::new(KnownRoutes::from_openapi(&api));
+    let _ = operation_ids.set(crate::openapi::operation_ids(&api));
     app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
         .app_data(routes)
         .default_service(web::to(fallback))

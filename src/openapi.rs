@@ -79,6 +79,26 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// Operation ids by `METHOD /api/v1/path` (the path as the spec writes it).
+pub fn operation_ids(api: &utoipa::openapi::OpenApi) -> std::collections::HashMap<String, String> {
+    let mut ids = std::collections::HashMap::new();
+    for (path, item) in &api.paths.paths {
+        let ops = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, op) in ops {
+            if let Some(id) = op.as_ref().and_then(|o| o.operation_id.clone()) {
+                ids.insert(format!("{method} {path}"), id);
+            }
+        }
+    }
+    ids
+}
+
 /// The committed form: pretty JSON with a trailing newline.
 pub fn spec_json() -> String {
     let mut s = spec().to_pretty_json().expect("the spec serializes");

@@ -33,6 +33,9 @@ pub struct AppState {
     pub migrated: Arc<AtomicBool>,
     /// Group-commit writer of the personal-data access log (`service::access_log`).
     pub access_log: Arc<crate::service::access_log::Writer>,
+    /// Operation ids by `METHOD /api/v1/path`, set by `app::build` from the spec it generates
+    /// (so the access log names the same operations as the spec).
+    pub operation_ids: Arc<std::sync::OnceLock<std::collections::HashMap<String, String>>>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             payment_gateway,
             backend: Backend::from_url(&config.database_url),
             access_log: Arc::new(crate::service::access_log::Writer::start(pool.clone())),
+            operation_ids: Arc::default(),
             pool,
             sessions: Arc::new(SessionCache::new(std::time::Duration::from_secs(
                 config.session_cache_ttl_secs,

@@ -292,7 +292,10 @@ both_backends! {
         assert_eq!(r.body.as_str(), Some(String::from_utf8_lossy(PDF).as_ref()));
         // Altered: another file, or a later expiry, is refused.
         let path = path_of(&link);
-        let tampered = format!("{}0", &path[..path.len() - 1]);
+        // The last character changed, whatever it was (a fixed replacement would leave one
+        // signature in sixteen unchanged).
+        let last = if path.ends_with('0') { '1' } else { '0' };
+        let tampered = format!("{}{last}", &path[..path.len() - 1]);
         assert_eq!(get(&app, None, &tampered).await.status, 404);
         assert_eq!(get(&app, None, "/api/v1/public/portal-files/garbage").await.status, 404);
         portal.stop();

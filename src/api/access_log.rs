@@ -2,9 +2,6 @@
 //! ([`record`]), the citizen's "who looked at my records", and the supervisors' query.
 //! The rules live in `service::access_log`.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,31 +17,6 @@ use crate::state::AppState;
 
 pub use crate::service::access_log::Read;
 
-/// Operation ids by `METHOD /api/v1/path`, from the generated OpenAPI document (so the
-/// log names the same operations as the spec).
-fn operation_ids() -> &'static HashMap<String, String> {
-    static IDS: OnceLock<HashMap<String, String>> = OnceLock::new();
-    IDS.get_or_init(|| {
-        let spec = crate::openapi::spec();
-        let mut ids = HashMap::new();
-        for (path, item) in &spec.paths.paths {
-            let ops = [
-                ("GET", &item.get),
-                ("POST", &item.post),
-                ("PUT", &item.put),
-                ("PATCH", &item.patch),
-                ("DELETE", &item.delete),
-            ];
-            for (method, op) in ops {
-                if let Some(id) = op.as_ref().and_then(|o| o.operation_id.clone()) {
-                    ids.insert(format!("{method} {path}"), id);
-                }
-            }
-        }
-        ids
-    })
-}
-
 /// Records that the caller was shown the personal data of `reads`, through the operation
 /// `route` (`"GET /dossiers/{code}"`, as in the handler's attribute). Returns once the
 /// entries are committed; if they cannot be, the read must not be served (503). The caller's
@@ -59,7 +31,10 @@ pub async fn record(
         Some((method, path)) => format!("{method} /api/v1{path}"),
         None => route.to_string(),
     };
-    let operation_id = operation_ids().get(&route).cloned();
+    let operation_id = state
+        .operation_ids
+        .get()
+        .and_then(|ids| ids.get(&route).cloned());
     debug_assert!(
         operation_id.is_some(),
         "access log: {route} is not an operation of the API"
