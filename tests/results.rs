@@ -253,6 +253,18 @@ both_backends! {
         });
         let r = post(&app, Some(&who.officer), "/api/v1/dossiers", body("no-such-result")).await;
         assert_eq!(r.status, 422, "{}", r.body);
+        // Each component from the store becomes an attachment: no more of them than a
+        // dossier may hold (MAX_ATTACHMENTS_PER_DOSSIER, 50 by default), nothing written.
+        let mut many = body(&rid);
+        let one = many["components"][1].clone();
+        many["components"] = json!([{"document": "Tờ khai", "source": "paper"}]);
+        for _ in 0..51 { many["components"].as_array_mut().unwrap().push(one.clone()); }
+        let before: i64 = ctx.with_conn(|c| { use diesel::prelude::*; motcua::db::schema::dossiers::table.count().get_result(c).unwrap() });
+        let r = post(&app, Some(&who.officer), "/api/v1/dossiers", many).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body["errors"]["components"][0].as_str().unwrap().contains("tối đa 50"), "{}", r.body);
+        let after: i64 = ctx.with_conn(|c| { use diesel::prelude::*; motcua::db::schema::dossiers::table.count().get_result(c).unwrap() });
+        assert_eq!(after, before, "a refused intake writes no dossier");
         let r = post(&app, Some(&who.officer), "/api/v1/dossiers", body(&rid)).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let code2 = r.body["dossier"]["code"].as_str().unwrap().to_string();

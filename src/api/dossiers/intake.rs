@@ -59,6 +59,7 @@ pub async fn create_dossier(
     let cmd = Command {
         input,
         idempotency: key.clone(),
+        max_attachments: state.config.max_attachments_per_dossier,
     };
     let filed = state
         .db_tx(move |conn| intake::receive(conn, &p, &cmd))

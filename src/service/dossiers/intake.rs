@@ -126,6 +126,23 @@ fn check_components(case: &Case, components: &[ComponentInput]) -> ApiResult<()>
     Ok(())
 }
 
+/// Every component from the e-data store becomes an attachment of the new dossier: more
+/// of them than `MAX_ATTACHMENTS_PER_DOSSIER` is refused before anything is written.
+fn check_data_store_count(components: &[ComponentInput], max: i64) -> ApiResult<()> {
+    let from_store = components
+        .iter()
+        .filter(|c| c.source == ComponentSource::DataStore)
+        .count() as i64;
+    if from_store > max {
+        return Err(ApiError::invalid_field(
+            "components",
+            format!("Hồ sơ chỉ được có tối đa {max} tệp đính kèm; {from_store} thành phần lấy từ kho dữ liệu điện tử."),
+            format!("A dossier holds at most {max} attachments; {from_store} components come from the e-data store."),
+        ));
+    }
+    Ok(())
+}
+
 fn random_pin() -> String {
     use rand::Rng;
     format!("{:08}", rand::rngs::OsRng.gen_range(0..100_000_000u32))
@@ -319,6 +336,9 @@ pub fn existing_push(
 pub struct Command {
     pub input: IntakeRequest,
     pub idempotency: Option<idempotency::Key>,
+    /// `MAX_ATTACHMENTS_PER_DOSSIER`: components taken from the e-data store become
+    /// attachments, so an intake may not bring more of them than a dossier may hold.
+    pub max_attachments: i64,
 }
 
 /// What filing gave.
@@ -370,9 +390,9 @@ pub fn receive(conn: &mut DbConn, p: &Principal, cmd: &Command) -> ApiResult<Fil
     // A portal push runs in a savepoint: when a concurrent push of the same reference won,
     // it rolls back (and returns its number) while the key, if any, is given back.
     let created = if cmd.input.portal_reference.is_some() {
-        conn.transaction(|c| create(c, p, &cmd.input))
+        conn.transaction(|c| create(c, p, cmd))
     } else {
-        create(conn, p, &cmd.input)
+        create(conn, p, cmd)
     };
     let (code, version, response) = match created {
         Ok(r) => r,
@@ -399,11 +419,13 @@ pub fn receive(conn: &mut DbConn, p: &Principal, cmd: &Command) -> ApiResult<Fil
 fn create(
     conn: &mut DbConn,
     p: &Principal,
-    input: &IntakeRequest,
+    cmd: &Command,
 ) -> Result<(String, i64, IntakeResponse), Stop> {
+    let input = &cmd.input;
     let now = crate::clock::now();
     let intake = resolve_intake(conn, p, input, now)?;
     check_components(&intake.case, &input.components)?;
+    check_data_store_count(&input.components, cmd.max_attachments)?;
     let received = intake.channel != Channel::Online;
     let calendar = load_calendar_for(conn, &intake.commune.province_code)?;
     let due_at = if received {
