@@ -160,8 +160,19 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
+    // `.env` in the working directory, as .env.example says; a variable already in the
+    // environment wins. Read before parsing, since every option can come from a variable.
+    let env_file = load_env_file(std::path::Path::new(".env"));
     let cli = Cli::parse();
-    logging::init();
+    logging::init(cli.config.log_format);
+    match env_file {
+        Ok(true) => log::info!("settings read from .env (the environment wins over it)"),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::GenerateDossiers {
             count,
@@ -212,6 +223,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Loads `path` when it exists, without overriding variables already set. A file that
+/// exists but cannot be read or parsed is an error: starting with half of its settings
+/// would be worse than not starting.
+fn load_env_file(path: &std::path::Path) -> Result<bool, String> {
+    if !path.exists() {
+        return Ok(false);
+    }
+    dotenvy::from_path(path)
+        .map(|_| true)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 fn migrate(config: &Config) -> Result<(), String> {
@@ -365,15 +388,31 @@ fn spawn_reconciler(state: &AppState, stop: Arc<AtomicBool>) {
             if !state.is_migrated() {
                 continue;
             }
+            let now = motcua::clock::now();
             match motcua::payments::ledger::reconcile(
                 &state.pool,
                 &state.config,
                 gateway.as_ref(),
-                motcua::clock::now(),
+                now,
             ) {
-                Ok(r) if r.checked > 0 => log::info!("payments reconciled: {r:?}"),
-                Ok(_) => {}
-                Err(e) => log::warn!("payment reconciliation failed: {}", e.code),
+                Ok(r) => {
+                    let outcomes = [
+                        ("succeeded", r.succeeded),
+                        ("failed", r.failed),
+                        ("expired", r.expired),
+                        ("unreachable", r.unreachable),
+                    ];
+                    state
+                        .metrics
+                        .reconciled(Ok(&outcomes), now.timestamp() as f64);
+                    if r.checked > 0 {
+                        log::info!("payments reconciled: {r:?}");
+                    }
+                }
+                Err(e) => {
+                    state.metrics.reconciled(Err(()), 0.0);
+                    log::warn!("payment reconciliation failed: {}", e.code);
+                }
             }
         }
     });
