@@ -507,3 +507,57 @@ fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn options_are_accepted_before_and_after_the_subcommand() {
+        for args in [
+            &["motcua", "serve", "--bind", "0.0.0.0:8080"][..],
+            &["motcua", "--bind", "0.0.0.0:8080", "serve"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert!(matches!(cli.command, Some(Command::Serve)));
+            assert_eq!(cli.config.bind, "0.0.0.0:8080");
+        }
+        let cli = Cli::try_parse_from([
+            "motcua",
+            "seed",
+            "--demo",
+            "--database-url",
+            "sqlite://x.db",
+        ])
+        .unwrap();
+        assert!(cli.demo && matches!(cli.command, Some(Command::Seed)));
+        assert_eq!(cli.config.database_url, "sqlite://x.db");
+        let cli = Cli::try_parse_from(["motcua", "serve", "--log-format", "json"]).unwrap();
+        assert_eq!(cli.config.log_format, logging::LogFormat::Json);
+        assert!(Cli::try_parse_from(["motcua", "serve", "--log-format", "xml"]).is_err());
+        // Every subcommand's own flags still parse next to the shared ones.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_env_file_fills_in_and_the_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        assert_eq!(load_env_file(&path), Ok(false));
+        std::fs::write(
+            &path,
+            "MOTCUA_TEST_DOTENV_A=from-file\nMOTCUA_TEST_DOTENV_B=from-file\n",
+        )
+        .unwrap();
+        std::env::set_var("MOTCUA_TEST_DOTENV_B", "from-environment");
+        assert_eq!(load_env_file(&path), Ok(true));
+        assert_eq!(std::env::var("MOTCUA_TEST_DOTENV_A").unwrap(), "from-file");
+        assert_eq!(
+            std::env::var("MOTCUA_TEST_DOTENV_B").unwrap(),
+            "from-environment"
+        );
+        std::fs::write(&path, "NOT A VALID LINE 'unterminated\n").unwrap();
+        assert!(load_env_file(&path).unwrap_err().contains(".env"));
+    }
+}
