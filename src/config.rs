@@ -437,6 +437,9 @@ pub struct Config {
 /// The smallest HMAC secret we accept: 256 bits, the HS256 key size.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
+/// The shortest `METRICS_TOKEN` accepted.
+pub const MIN_METRICS_TOKEN_BYTES: usize = 32;
+
 impl Config {
     /// Configuration for tests and tools: every default, the given database.
     pub fn for_database(database_url: &str) -> Self {
@@ -463,6 +466,22 @@ impl Config {
                         allowed only with --demo. Use `paygov` (or `none`) in production."
                     .into(),
             );
+        }
+        Ok(())
+    }
+
+    /// `METRICS_TOKEN` guards the service's internals: empty means unset (as `METRICS_TOKEN=`
+    /// in a copied `.env.example`), and a short one is refused like a short JWT secret.
+    pub fn check_metrics_token(&mut self) -> Result<(), String> {
+        match self.metrics_token.as_deref() {
+            Some("") => self.metrics_token = None,
+            Some(t) if t.len() < MIN_METRICS_TOKEN_BYTES => {
+                return Err(format!(
+                    "METRICS_TOKEN is too short: use at least {MIN_METRICS_TOKEN_BYTES} characters \
+                     (e.g. `openssl rand -hex 32`), or leave it unset to keep /metrics closed"
+                ))
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -502,6 +521,21 @@ mod tests {
             c.payment_gateway = other.into();
             assert!(c.check_payment_gateway(false).is_ok());
         }
+    }
+
+    #[test]
+    fn an_empty_metrics_token_is_unset_and_a_short_one_refused() {
+        let mut c = Config::for_database("sqlite://unused.db");
+        c.metrics_token = Some(String::new());
+        assert!(c.check_metrics_token().is_ok());
+        assert_eq!(c.metrics_token, None);
+        c.metrics_token = Some("short".into());
+        assert!(c
+            .check_metrics_token()
+            .unwrap_err()
+            .contains("METRICS_TOKEN"));
+        c.metrics_token = Some("x".repeat(32));
+        assert!(c.check_metrics_token().is_ok());
     }
 
     #[test]

@@ -298,6 +298,7 @@ fn serve(mut config: Config, demo: bool, insecure_sandbox: bool) -> Result<(), S
             .into());
     }
     config.check_payment_gateway(demo || insecure_sandbox)?;
+    config.check_metrics_token()?;
     if insecure_sandbox && !demo {
         log::warn!("--insecure-sandbox-payments: anyone can mark a payment as paid (benchmarks and tests only)");
     }

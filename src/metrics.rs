@@ -15,16 +15,16 @@ use prometheus::{
 /// What the database says at scrape time (`service::monitoring::snapshot`).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Snapshot {
-    /// Portal outbox messages by status (`pending`, `sent`, `dead`, …).
+    /// Portal outbox messages not sent, by status (`pending`, `held`, `dead`).
     pub outbox_by_status: Vec<(String, i64)>,
     /// Age in seconds of the oldest message still waiting to be sent (0: none).
     pub outbox_oldest_pending_secs: i64,
-    /// Webhook deliveries by status.
+    /// Webhook deliveries not delivered, by status (`pending`, `dead`).
     pub webhooks_by_status: Vec<(String, i64)>,
     /// Webhook deliveries pending after at least one failed attempt.
     pub webhooks_failing: i64,
-    /// Payments by status.
-    pub payments_by_status: Vec<(String, i64)>,
+    /// Payments waiting for their outcome.
+    pub payments_pending: i64,
     /// Pending payments older than PAYMENT_TIMEOUT_SECS: the reconciler's work.
     pub payments_awaiting_reconciliation: i64,
     /// Failed logins recorded within LOGIN_WINDOW_SECS.
@@ -47,7 +47,7 @@ pub struct Metrics {
     outbox_oldest: IntGauge,
     webhooks: IntGaugeVec,
     webhooks_failing: IntGauge,
-    payments: IntGaugeVec,
+    payments_pending: IntGauge,
     payments_awaiting: IntGauge,
     reconcile_runs: IntCounterVec,
     reconcile_settled: IntCounterVec,
@@ -131,7 +131,7 @@ impl Metrics {
             ),
             outbox: gauge_vec(
                 "portal_outbox_messages",
-                "National portal outbox messages by status (dead: dead letters)",
+                "National portal outbox messages not yet sent, by status (dead: dead letters)",
                 &["status"],
             ),
             outbox_oldest: gauge(
@@ -140,14 +140,17 @@ impl Metrics {
             ),
             webhooks: gauge_vec(
                 "webhook_deliveries",
-                "Webhook deliveries by status (dead: gave up)",
+                "Webhook deliveries not yet delivered, by status (dead: gave up)",
                 &["status"],
             ),
             webhooks_failing: gauge(
                 "webhook_deliveries_failing",
                 "Webhook deliveries pending after at least one failed attempt",
             ),
-            payments: gauge_vec("payments", "Payments by status", &["status"]),
+            payments_pending: gauge(
+                "payments_pending",
+                "Payments waiting for the platform's answer",
+            ),
             payments_awaiting: gauge(
                 "payments_awaiting_reconciliation",
                 "Pending payments older than PAYMENT_TIMEOUT_SECS, for the reconciler",
@@ -238,7 +241,7 @@ impl Metrics {
         };
         by_status(&self.outbox, &s.outbox_by_status);
         by_status(&self.webhooks, &s.webhooks_by_status);
-        by_status(&self.payments, &s.payments_by_status);
+        self.payments_pending.set(s.payments_pending);
         self.outbox_oldest.set(s.outbox_oldest_pending_secs);
         self.webhooks_failing.set(s.webhooks_failing);
         self.payments_awaiting

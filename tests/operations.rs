@@ -133,7 +133,7 @@ both_backends! {
         assert!(sample(text, "motcua_db_pool_wait_seconds_count").unwrap() >= 1.0);
         assert_eq!(sample(text, r#"motcua_portal_outbox_messages{status="dead"}"#), Some(0.0));
         assert_eq!(sample(text, r#"motcua_webhook_deliveries{status="dead"}"#), Some(0.0));
-        assert_eq!(sample(text, r#"motcua_payments{status="pending"}"#), Some(0.0));
+        assert_eq!(sample(text, "motcua_payments_pending"), Some(0.0));
         assert_eq!(sample(text, "motcua_payments_awaiting_reconciliation"), Some(0.0));
         let recorded: i64 = ctx.with_conn(|c| login_failures::table.filter(login_failures::throttle_key.like("user:%").or(login_failures::throttle_key.like("ip:%"))).count().get_result(c).unwrap());
         assert_eq!(sample(text, "motcua_login_failures_in_window"), Some(recorded as f64));

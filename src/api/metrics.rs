@@ -66,7 +66,12 @@ pub async fn track(
 
 /// `GET /metrics`: the Prometheus text format, for a scraper holding `METRICS_TOKEN`.
 pub async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let Some(expected) = state.config.metrics_token.as_deref() else {
+    let Some(expected) = state
+        .config
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    else {
         return Err(ApiError::not_found("tài nguyên", "Resource"));
     };
     let given = req
