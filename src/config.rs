@@ -1,5 +1,5 @@
 //! Runtime configuration: environment variables, overridable on the command line.
-//! Every option is documented in README.md and `.env.example`.
+//! Every option is documented in docs/configuration.md and `.env.example`.
 
 use std::path::PathBuf;
 
