@@ -23,6 +23,45 @@ fn preflight(origin: &str, method: &str, headers: &str) -> TestRequest {
         .insert_header(("access-control-request-headers", headers))
 }
 
+/// Publishes one procedure in Kim Bôi and receives a dossier for it: the dossier's history
+/// puts a message in the portal outbox.
+async fn receive_a_dossier<S, B>(ctx: &TestApp, app: &S)
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody,
+{
+    let (_, admin) = ctx.user(Role::SystemAdmin, None);
+    let r = call(app, TestRequest::post().uri("/api/v1/procedures").insert_header(bearer(&admin)).set_json(json!({
+        "code": "1.004873", "name": "Cấp Giấy xác nhận tình trạng hôn nhân", "field": "Hộ tịch", "result_type": "paper",
+        "effective_from": "2025-07-01",
+        "cases": [{"code": "default", "name": "Trường hợp chung",
+                   "processing_time": {"value": 3, "unit": "working_days"}, "online_level": "partial",
+                   "documents": [{"name": "Tờ khai", "form": "original"}]}]
+    }))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = call(
+        app,
+        TestRequest::put()
+            .uri(&format!("/api/v1/communes/{KIM_BOI}/procedures/1.004873"))
+            .insert_header(bearer(&admin)),
+    )
+    .await;
+    assert!(r.status == 201 || r.status == 200, "{}", r.body);
+    let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
+    let r = call(app, TestRequest::post().uri("/api/v1/dossiers").insert_header(bearer(&officer)).set_json(json!({
+        "procedure_code": "1.004873",
+        "applicant": {"type": "citizen", "full_name": "Nguyễn Văn An", "id_number": "025190000001", "birth_year": 1990,
+                      "phone": "0912345678", "address": "Thôn Bo, xã Kim Bôi"},
+        "summary": "Xác nhận tình trạng hôn nhân",
+        "components": [{"document": "Tờ khai", "source": "paper"}]
+    }))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
 fn scrape(token: Option<&str>) -> TestRequest {
     let req = TestRequest::get().uri("/metrics");
     match token {
@@ -115,9 +154,17 @@ both_backends! {
                 .set_json(json!({"username": user.username, "password": "wrong-password"}))).await;
             assert_eq!(r.status, 401);
         }
-        // One dead letter in the portal outbox, whatever else intake put there.
-        let dead_before: i64 = ctx.with_conn(|c| portal_outbox::table.filter(portal_outbox::status.eq("dead")).count().get_result(c).unwrap());
-        assert_eq!(dead_before, 0);
+        // A dossier received: its message waits in the portal outbox; one of them dead-lettered.
+        receive_a_dossier(&ctx, &app).await;
+        let unsent: Vec<(String, i64)> = ctx.with_conn(|c| portal_outbox::table
+            .group_by(portal_outbox::status).select((portal_outbox::status, diesel::dsl::count_star()))
+            .load(c).unwrap());
+        assert!(!unsent.is_empty() && unsent.iter().all(|(s, _)| s == "pending" || s == "held"), "{unsent:?}");
+        let (first, first_status): (i64, String) = ctx.with_conn(|c| portal_outbox::table
+            .select((portal_outbox::id, portal_outbox::status)).order(portal_outbox::id).first(c).unwrap());
+        ctx.with_conn(|c| diesel::update(portal_outbox::table.find(first)).set(portal_outbox::status.eq("dead")).execute(c).unwrap());
+        let expect = |status: &str| unsent.iter().filter(|(s, _)| s == status).map(|(_, n)| *n).sum::<i64>()
+            - i64::from(status == first_status) + i64::from(status == "dead");
 
         let r = call(&app, scrape(Some(METRICS_TOKEN))).await;
         assert_eq!(r.status, 200);
@@ -131,7 +178,11 @@ both_backends! {
         assert_eq!(sample(text, "motcua_db_pool_max_connections"), Some(8.0));
         assert!(sample(text, "motcua_db_pool_connections").unwrap() >= 1.0);
         assert!(sample(text, "motcua_db_pool_wait_seconds_count").unwrap() >= 1.0);
-        assert_eq!(sample(text, r#"motcua_portal_outbox_messages{status="dead"}"#), Some(0.0));
+        for status in ["dead", "pending", "held"] {
+            let series = format!(r#"motcua_portal_outbox_messages{{status="{status}"}}"#);
+            let want = expect(status);
+            assert_eq!(sample(text, &series).unwrap_or(0.0), want as f64, "{status}: {text}");
+        }
         assert_eq!(sample(text, r#"motcua_webhook_deliveries{status="dead"}"#), Some(0.0));
         assert_eq!(sample(text, "motcua_payments_pending"), Some(0.0));
         assert_eq!(sample(text, "motcua_payments_awaiting_reconciliation"), Some(0.0));
