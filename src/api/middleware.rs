@@ -66,12 +66,13 @@ fn finalize(res: ServiceResponse<BoxBody>, lang: Lang, id: &str) -> ServiceRespo
         return res;
     }
     let api_error = match res.response().error() {
-        Some(e) => match e.as_error::<ApiError>() {
-            Some(api) => api.clone(),
-            None if e.as_error::<actix_cors::CorsError>().is_some() => {
-                cors_refusal(e.as_error().expect("checked above"), res.request())
-            }
-            None => {
+        Some(e) => match (
+            e.as_error::<ApiError>(),
+            e.as_error::<actix_cors::CorsError>(),
+        ) {
+            (Some(api), _) => api.clone(),
+            (None, Some(cors)) => cors_refusal(cors, res.request()),
+            (None, None) => {
                 let mut generic = from_status(status);
                 generic.cause = Some(e.to_string());
                 generic
