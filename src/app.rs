@@ -2,14 +2,17 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{from_fn, Compress, Logger};
+use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::compression;
-use crate::api::middleware::{fallback, request_context, KnownRoutes};
+use crate::api::middleware::{
+    fallback, request_context, KnownRoutes, CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS,
+    CORS_EXPOSED_HEADERS,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -48,45 +51,32 @@ pub fn build(
     let routes = web::Data::new(KnownRoutes::from_openapi(&api));
     let _ = operation_ids.set(crate::openapi::operation_ids(&api));
     app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+        // For operators' scrapers, outside the API and its spec (see api/metrics.rs).
+        .route("/metrics", web::get().to(crate::api::metrics::scrape))
         .app_data(routes)
         .default_service(web::to(fallback))
         .wrap(cors)
+        // Inside request_context, so that a 429's problem body keeps these headers too.
+        .wrap(from_fn(crate::ratelimit::headers))
         .wrap(from_fn(request_context))
         // Compression outside request_context, so that it encodes final bodies (see
         // api/compression.rs for the three layers).
         .wrap(from_fn(compression::mark_uncompressed))
         .wrap(Compress::default())
         .wrap(from_fn(compression::unmark))
-        // Outermost, so that its line shows the final status, size and request id.
-        // The request line is logged with sensitive query values redacted (PINs, seal
-        // tokens, ID numbers searched for): see `logging::redacted_request_line`.
-        .wrap(
-            Logger::new(r#"%a "%{request}xi" %s %b %Dms rid=%{x-request-id}o"#)
-                .custom_request_replace("request", |req| {
-                    crate::logging::redacted_request_line(
-                        req.method().as_str(),
-                        req.path(),
-                        req.query_string(),
-                        &format!("{:?}", req.version()),
-                    )
-                }),
-        )
+        // Outermost, so that the access line and the metrics see the final status, and
+        // time everything.
+        .wrap(from_fn(crate::api::metrics::track))
 }
 
 /// Browser frontends call the API directly: allow the configured origins, with the headers
-/// the API uses (Authorization, If-Match, Idempotency-Key) and exposes (ETag, X-Request-Id).
+/// the API uses and exposes (api/middleware.rs lists them; a refused preflight is explained
+/// there too).
 fn cors(origins: &[String]) -> actix_cors::Cors {
     let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
-        .allowed_headers([
-            "authorization",
-            "content-type",
-            "if-match",
-            "idempotency-key",
-            "accept-language",
-            "x-request-id",
-        ])
-        .expose_headers(["etag", "x-request-id", "retry-after", "location"])
+        .allowed_methods(CORS_ALLOWED_METHODS.iter().copied())
+        .allowed_headers(CORS_ALLOWED_HEADERS.iter().copied())
+        .expose_headers(CORS_EXPOSED_HEADERS.iter().copied())
         .max_age(3600);
     for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
         cors = cors.allowed_origin(origin);

@@ -19,6 +19,7 @@ pub mod domain;
 pub mod error;
 pub mod files;
 pub mod logging;
+pub mod metrics;
 pub mod netguard;
 pub mod openapi;
 pub mod payments;

@@ -28,11 +28,23 @@ pub fn with_thread_request_id<T>(id: Option<String>, f: impl FnOnce() -> T) -> T
     out
 }
 
+/// Target of the access log lines (one per request, written by `api::metrics::track`).
+pub const ACCESS_TARGET: &str = "motcua::access";
+
+/// `LOG_FORMAT`: lines for people, or one JSON object per line for a log pipeline.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 /// env_logger with `RUST_LOG` (default `info`) and the request id on every line of a request.
-pub fn init() {
+pub fn init(format: LogFormat) {
     let env = env_logger::Env::default().default_filter_or("info,actix_server=warn");
-    let _ = env_logger::Builder::from_env(env)
-        .format(|buf, record| {
+    let mut builder = env_logger::Builder::from_env(env);
+    match format {
+        LogFormat::Text => builder.format(|buf, record| {
             let ts = buf.timestamp_millis();
             match current_request_id() {
                 Some(id) => writeln!(
@@ -50,86 +62,32 @@ pub fn init() {
                     record.args()
                 ),
             }
-        })
-        .try_init();
+        }),
+        LogFormat::Json => builder.format(|buf, record| {
+            let line = json_line(
+                &buf.timestamp_millis().to_string(),
+                record,
+                current_request_id(),
+            );
+            writeln!(buf, "{line}")
+        }),
+    };
+    let _ = builder.try_init();
 }
 
-/// Query parameters whose values are never personal data nor credentials (paging, filters
-/// by status, date or administrative unit): the access log shows them as sent. Every other
-/// parameter (`pin`, `token`, `q`, which may be an ID number, and any name not listed
-/// here) is logged as `name=[redacted]`.
-const LOGGABLE_QUERY_PARAMS: &[&str] = &[
-    "active",
-    "after",
-    "assignee",
-    "at",
-    "case",
-    "channel",
-    "commune_code",
-    "cursor",
-    "date",
-    "due_within_days",
-    "field",
-    "format",
-    "from",
-    "item",
-    "kind",
-    "limit",
-    "measure",
-    "mode",
-    "offset",
-    "online_level",
-    "overdue",
-    "period",
-    "procedure",
-    "procedure_code",
-    "province_code",
-    "published_in",
-    "received_from",
-    "received_to",
-    "role",
-    "scope",
-    "scope_code",
-    "sort",
-    "source",
-    "status",
-    "to",
-    "types",
-    "unit",
-    "unit_type",
-    "year",
-];
-
-/// `METHOD /path?query HTTP/x` for the access log, with the value of every query
-/// parameter not in [`LOGGABLE_QUERY_PARAMS`] replaced by `[redacted]`.
-pub fn redacted_request_line(method: &str, path: &str, query: &str, version: &str) -> String {
-    let mut line = format!("{method} {path}");
-    if !query.is_empty() {
-        line.push('?');
-        line.push_str(&redact_query(query));
+/// One log record as one JSON object (serde_json escapes newlines, so a message spanning
+/// lines stays one line).
+pub fn json_line(ts: &str, record: &log::Record, request_id: Option<String>) -> String {
+    let mut line = serde_json::json!({
+        "ts": ts,
+        "level": record.level().as_str(),
+        "target": record.target(),
+        "msg": record.args().to_string(),
+    });
+    if let Some(id) = request_id {
+        line["request_id"] = serde_json::Value::String(id);
     }
-    line.push(' ');
-    line.push_str(version);
-    line
-}
-
-pub fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            if LOGGABLE_QUERY_PARAMS.contains(&name) || value.is_empty() {
-                pair.to_string()
-            } else {
-                // Keep the name only when it is a plain identifier: a name is client text too.
-                let safe = !name.is_empty()
-                    && name.len() <= 40
-                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                format!("{}=[redacted]", if safe { name } else { "[param]" })
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    line.to_string()
 }
 
 #[cfg(test)]
@@ -137,20 +95,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secrets_and_personal_data_leave_the_query() {
-        let q = "pin=123456&token=abc.def&q=025190000001&limit=20&status=processing&x%3D=1";
-        let r = redact_query(q);
-        assert_eq!(
-            r,
-            "pin=[redacted]&token=[redacted]&q=[redacted]&limit=20&status=processing&[param]=[redacted]"
-        );
-        assert_eq!(
-            redacted_request_line("GET", "/api/v1/dossiers", "q=0251", "HTTP/1.1"),
-            "GET /api/v1/dossiers?q=[redacted] HTTP/1.1"
-        );
-        assert_eq!(
-            redacted_request_line("GET", "/health", "", "HTTP/1.1"),
-            "GET /health HTTP/1.1"
-        );
+    fn a_json_line_is_one_object_with_the_request_id_as_a_field() {
+        let args = format_args!("two\nlines \"quoted\"");
+        let record = log::Record::builder()
+            .args(args)
+            .level(log::Level::Warn)
+            .target("motcua::access")
+            .build();
+        let line = json_line("2026-12-07T21:00:00.000Z", &record, Some("req-1".into()));
+        assert!(!line.contains('\n'));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["request_id"], "req-1");
+        assert_eq!(v["level"], "WARN");
+        assert_eq!(v["target"], "motcua::access");
+        assert_eq!(v["msg"], "two\nlines \"quoted\"");
+        let bare = json_line("t", &record, None);
+        assert!(serde_json::from_str::<serde_json::Value>(&bare)
+            .unwrap()
+            .get("request_id")
+            .is_none());
     }
 }

@@ -160,8 +160,19 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
+    // `.env` in the working directory, as .env.example says; a variable already in the
+    // environment wins. Read before parsing, since every option can come from a variable.
+    let env_file = load_env_file(std::path::Path::new(".env"));
     let cli = Cli::parse();
-    logging::init();
+    logging::init(cli.config.log_format);
+    match env_file {
+        Ok(true) => log::info!("settings read from .env (the environment wins over it)"),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::GenerateDossiers {
             count,
@@ -212,6 +223,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Loads `path` when it exists, without overriding variables already set. A file that
+/// exists but cannot be read or parsed is an error: starting with half of its settings
+/// would be worse than not starting.
+fn load_env_file(path: &std::path::Path) -> Result<bool, String> {
+    if !path.exists() {
+        return Ok(false);
+    }
+    dotenvy::from_path(path)
+        .map(|_| true)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 fn migrate(config: &Config) -> Result<(), String> {
@@ -275,6 +298,7 @@ fn serve(mut config: Config, demo: bool, insecure_sandbox: bool) -> Result<(), S
             .into());
     }
     config.check_payment_gateway(demo || insecure_sandbox)?;
+    config.check_metrics_token()?;
     if insecure_sandbox && !demo {
         log::warn!("--insecure-sandbox-payments: anyone can mark a payment as paid (benchmarks and tests only)");
     }
@@ -365,15 +389,31 @@ fn spawn_reconciler(state: &AppState, stop: Arc<AtomicBool>) {
             if !state.is_migrated() {
                 continue;
             }
+            let now = motcua::clock::now();
             match motcua::payments::ledger::reconcile(
                 &state.pool,
                 &state.config,
                 gateway.as_ref(),
-                motcua::clock::now(),
+                now,
             ) {
-                Ok(r) if r.checked > 0 => log::info!("payments reconciled: {r:?}"),
-                Ok(_) => {}
-                Err(e) => log::warn!("payment reconciliation failed: {}", e.code),
+                Ok(r) => {
+                    let outcomes = [
+                        ("succeeded", r.succeeded),
+                        ("failed", r.failed),
+                        ("expired", r.expired),
+                        ("unreachable", r.unreachable),
+                    ];
+                    state
+                        .metrics
+                        .reconciled(Ok(&outcomes), now.timestamp() as f64);
+                    if r.checked > 0 {
+                        log::info!("payments reconciled: {r:?}");
+                    }
+                }
+                Err(e) => {
+                    state.metrics.reconciled(Err(()), 0.0);
+                    log::warn!("payment reconciliation failed: {}", e.code);
+                }
             }
         }
     });
@@ -467,4 +507,58 @@ fn prepare_database(pool: &DbPool, demo: bool) -> Result<(), String> {
         log::warn!("{table}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn options_are_accepted_before_and_after_the_subcommand() {
+        for args in [
+            &["motcua", "serve", "--bind", "0.0.0.0:8080"][..],
+            &["motcua", "--bind", "0.0.0.0:8080", "serve"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert!(matches!(cli.command, Some(Command::Serve)));
+            assert_eq!(cli.config.bind, "0.0.0.0:8080");
+        }
+        let cli = Cli::try_parse_from([
+            "motcua",
+            "seed",
+            "--demo",
+            "--database-url",
+            "sqlite://x.db",
+        ])
+        .unwrap();
+        assert!(cli.demo && matches!(cli.command, Some(Command::Seed)));
+        assert_eq!(cli.config.database_url, "sqlite://x.db");
+        let cli = Cli::try_parse_from(["motcua", "serve", "--log-format", "json"]).unwrap();
+        assert_eq!(cli.config.log_format, logging::LogFormat::Json);
+        assert!(Cli::try_parse_from(["motcua", "serve", "--log-format", "xml"]).is_err());
+        // Every subcommand's own flags still parse next to the shared ones.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_env_file_fills_in_and_the_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        assert_eq!(load_env_file(&path), Ok(false));
+        std::fs::write(
+            &path,
+            "MOTCUA_TEST_DOTENV_A=from-file\nMOTCUA_TEST_DOTENV_B=from-file\n",
+        )
+        .unwrap();
+        std::env::set_var("MOTCUA_TEST_DOTENV_B", "from-environment");
+        assert_eq!(load_env_file(&path), Ok(true));
+        assert_eq!(std::env::var("MOTCUA_TEST_DOTENV_A").unwrap(), "from-file");
+        assert_eq!(
+            std::env::var("MOTCUA_TEST_DOTENV_B").unwrap(),
+            "from-environment"
+        );
+        std::fs::write(&path, "NOT A VALID LINE 'unterminated\n").unwrap();
+        assert!(load_env_file(&path).unwrap_err().contains(".env"));
+    }
 }

@@ -36,6 +36,8 @@ pub struct AppState {
     /// Operation ids by `METHOD /api/v1/path`, set by `app::build` from the spec it generates
     /// (so the access log names the same operations as the spec).
     pub operation_ids: Arc<std::sync::OnceLock<std::collections::HashMap<String, String>>>,
+    /// This instance's Prometheus metrics (`/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             backend: Backend::from_url(&config.database_url),
             access_log: Arc::new(crate::service::access_log::Writer::start(pool.clone())),
             operation_ids: Arc::default(),
+            metrics: Arc::default(),
             pool,
             sessions: Arc::new(SessionCache::new(std::time::Duration::from_secs(
                 config.session_cache_ttl_secs,
@@ -100,10 +103,14 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let metrics = self.metrics.clone();
         let request_id = logging::current_request_id();
         actix_web::web::block(move || {
             logging::with_thread_request_id(request_id, || {
-                let mut conn = pool.get().map_err(|e| {
+                let waiting = std::time::Instant::now();
+                let conn = pool.get();
+                metrics.observe_pool_wait(waiting.elapsed(), conn.is_ok());
+                let mut conn = conn.map_err(|e| {
                     log::error!("database unavailable: {e}");
                     ApiError::service_unavailable(e)
                 })?;

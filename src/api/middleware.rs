@@ -66,9 +66,13 @@ fn finalize(res: ServiceResponse<BoxBody>, lang: Lang, id: &str) -> ServiceRespo
         return res;
     }
     let api_error = match res.response().error() {
-        Some(e) => match e.as_error::<ApiError>() {
-            Some(api) => api.clone(),
-            None => {
+        Some(e) => match (
+            e.as_error::<ApiError>(),
+            e.as_error::<actix_cors::CorsError>(),
+        ) {
+            (Some(api), _) => api.clone(),
+            (None, Some(cors)) => cors_refusal(cors, res.request()),
+            (None, None) => {
                 let mut generic = from_status(status);
                 generic.cause = Some(e.to_string());
                 generic
@@ -86,7 +90,7 @@ fn finalize(res: ServiceResponse<BoxBody>, lang: Lang, id: &str) -> ServiceRespo
     }
     let problem = api_error.to_problem(lang, res.request().path(), id);
     let (req, old) = res.into_parts();
-    let mut builder = HttpResponse::build(status);
+    let mut builder = HttpResponse::build(api_error.status);
     for (k, v) in old.headers() {
         if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
             builder.append_header((k.clone(), v.clone()));
@@ -102,6 +106,91 @@ fn finalize(res: ServiceResponse<BoxBody>, lang: Lang, id: &str) -> ServiceRespo
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let response = builder.content_type(PROBLEM_JSON).body(body);
     ServiceResponse::new(req, response)
+}
+
+/// The request headers a browser script may send (`Access-Control-Allow-Headers`).
+pub const CORS_ALLOWED_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    "if-match",
+    "if-none-match",
+    "idempotency-key",
+    "accept-language",
+    "x-request-id",
+];
+
+/// The response headers a browser script may read (`Access-Control-Expose-Headers`): the
+/// ones the API's conventions rely on (docs/api-conventions.md).
+pub const CORS_EXPOSED_HEADERS: &[&str] = &[
+    "etag",
+    "location",
+    "idempotent-replayed",
+    "retry-after",
+    "x-request-id",
+    "content-disposition",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "ratelimit-policy",
+];
+
+pub const CORS_ALLOWED_METHODS: &[&str] = &["GET", "POST", "PATCH", "PUT", "DELETE"];
+
+/// A preflight actix-cors refused, explained: which part of the request was not allowed,
+/// and the setting that allows it. The browser hides this body from the script, but the
+/// developer reading the network panel (or curl) sees why.
+fn cors_refusal(e: &actix_cors::CorsError, req: &HttpRequest) -> ApiError {
+    use actix_cors::CorsError as C;
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let configured = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|s| {
+            s.config
+                .cors_allowed_origins
+                .iter()
+                .any(|o| !o.trim().is_empty())
+        });
+    let forbidden = |code, vi: String, en: String| ApiError::forbidden(code, vi, en);
+    match e {
+        C::OriginNotAllowed if !configured => forbidden(
+            "cors.not_configured",
+            format!(
+                "Máy chủ chưa cho phép trình duyệt nào gọi API: CORS_ALLOWED_ORIGINS trống. \
+                 Quản trị viên thêm nguồn {origin} vào CORS_ALLOWED_ORIGINS (phân cách bằng dấu phẩy)."
+            ),
+            format!(
+                "This server allows no browser origin: CORS_ALLOWED_ORIGINS is empty. An operator \
+                 adds {origin} to CORS_ALLOWED_ORIGINS (comma-separated) to let this page call the API."
+            ),
+        ),
+        C::OriginNotAllowed => forbidden(
+            "cors.origin_not_allowed",
+            format!("Nguồn {origin} không có trong CORS_ALLOWED_ORIGINS của máy chủ."),
+            format!("The origin {origin} is not in the server's CORS_ALLOWED_ORIGINS."),
+        ),
+        C::MethodNotAllowed => forbidden(
+            "cors.method_not_allowed",
+            format!("Phương thức không được phép; cho phép: {}.", CORS_ALLOWED_METHODS.join(", ")),
+            format!("Method not allowed; allowed: {}.", CORS_ALLOWED_METHODS.join(", ")),
+        ),
+        C::HeadersNotAllowed => forbidden(
+            "cors.header_not_allowed",
+            format!("Có tiêu đề không được phép; cho phép: {}.", CORS_ALLOWED_HEADERS.join(", ")),
+            format!("A request header is not allowed; allowed: {}.", CORS_ALLOWED_HEADERS.join(", ")),
+        ),
+        other => ApiError::bad_request(
+            "cors.bad_preflight",
+            format!("Yêu cầu preflight CORS không hợp lệ: {other}."),
+            format!("Invalid CORS preflight: {other}."),
+        ),
+    }
 }
 
 /// Routes the API knows, with their methods, so that a known path called with the wrong

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod fees;
 pub mod health;
 pub mod identity;
+pub mod metrics;
 pub mod middleware;
 pub mod multipart;
 pub mod national_setup;

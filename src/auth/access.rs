@@ -6,7 +6,7 @@
 //! role may call an operation *at all* (403) is the job of the `Policy` guards in
 //! [`super::roles`]; this table says *which records* an allowed caller reaches.
 //!
-//! README "Access rules" shows [`markdown_table`]; a unit test keeps the two in step.
+//! docs/security.md "Access rules" shows [`markdown_table`]; a unit test keeps the two in step.
 
 use super::extract::{role_forbidden, Principal};
 use super::roles::Role;
@@ -331,7 +331,7 @@ macro_rules! scope_filter {
     }};
 }
 
-/// The rule table as Markdown, for README "Access rules".
+/// The rule table as Markdown, for docs/security.md "Access rules".
 pub fn markdown_table() -> String {
     let mut out = String::from("| resource |");
     for r in Role::ALL {
@@ -512,10 +512,10 @@ mod tests {
 
     #[test]
     fn readme_shows_the_rule_table() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../docs/security.md");
         assert!(
             readme.contains(&markdown_table()),
-            "README \"Access rules\" is out of step with src/auth/access.rs; paste:\n{}",
+            "docs/security.md \"Access rules\" is out of step with src/auth/access.rs; paste:\n{}",
             markdown_table()
         );
     }

@@ -1,4 +1,4 @@
-//! Roles and what each may reach. See README "Roles" for the table.
+//! Roles and what each may reach. See docs/security.md "Roles" for the table.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -15,6 +15,7 @@ pub mod health;
 pub mod idempotency;
 pub mod identity;
 pub mod login_throttle;
+pub mod monitoring;
 pub mod national_setup;
 pub mod payments;
 pub mod portal;
