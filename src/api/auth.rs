@@ -173,9 +173,10 @@ pub async fn issue_token(
         })
         .await??;
     let response = token_response(&state, &user, fresh)?;
+    // The account id, not the username: a citizen's username may be a phone number or name.
     log::info!(
-        "login: user {} ({})",
-        response.user.username,
+        "login: account {} ({})",
+        response.user.id,
         response.user.role
     );
     Ok(web::Json(response))

@@ -306,7 +306,7 @@ pub async fn update_user(
         .db_tx(move |conn| service::update(conn, &admin, &id, if_match.0, changes))
         .await?;
     state.sessions.evict(&user.id);
-    log::info!("user {} updated by {}", user.username, auth.user_id);
+    log::info!("account {} updated by {}", user.id, auth.user_id);
     Ok(HttpResponse::Ok()
         .insert_header(etag(user.version))
         .json(UserView::from(user)))
