@@ -59,6 +59,7 @@ pub async fn create_dossier(
     let cmd = Command {
         input,
         idempotency: key.clone(),
+        calendars: state.calendar.clone(),
     };
     let filed = state
         .db_tx(move |conn| intake::receive(conn, &p, &cmd))

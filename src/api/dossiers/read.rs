@@ -31,7 +31,7 @@ pub async fn get_dossier(
 ) -> ApiResult<HttpResponse> {
     let p = auth.principal.clone();
     let code = code.into_inner();
-    let (d, name, calendar) = state.db(move |conn| lookup::read(conn, &p, &code)).await?;
+    let (d, name) = state.db(move |conn| lookup::read(conn, &p, &code)).await?;
     access_log::record(&state, &auth, "GET /dossiers/{code}", [Read::dossier(&d)]).await?;
     let version = d.version;
     // After the scope check and the access log: a 304 is a read like any other.
@@ -39,7 +39,7 @@ pub async fn get_dossier(
         &req,
         Some(version),
         Caching::Private,
-        &view(d, name, &auth, &calendar)?,
+        &view(d, name, &auth)?,
     )
 }
 

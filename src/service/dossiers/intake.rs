@@ -10,7 +10,6 @@ use super::record::{ApplicantType, Channel, ComponentInput, ComponentSource, Lif
 pub use super::request::{ApplicantInput, IntakeRequest, RepresentativeInput};
 use super::view::{build_receipt, view, DossierView, Receipt};
 use crate::auth::{Principal, Role};
-use crate::db::models::calendar::{load_calendar, load_calendar_for};
 use crate::db::models::dossier::{next_dossier_seq, Dossier, NewDossierEvent};
 use crate::db::models::procedure::{version_in_force_at, Procedure, ProcedureVersion, Publication};
 use crate::db::models::registry::Commune;
@@ -300,11 +299,10 @@ pub fn existing_push(
             "This portal reference is used by a dossier elsewhere.",
         ));
     }
-    let calendar = load_calendar(conn)?;
     let name = procedure_name(conn, &d.procedure_version_id)?;
     let fees = crate::service::fees::fees_view(conn, &d)?;
     let version = d.version;
-    let view = view(d, name, p, &calendar)?;
+    let view = view(d, name, p)?;
     Ok(Some((
         version,
         IntakeResponse {
@@ -319,6 +317,7 @@ pub fn existing_push(
 pub struct Command {
     pub input: IntakeRequest,
     pub idempotency: Option<idempotency::Key>,
+    pub calendars: std::sync::Arc<crate::service::calendar_cache::CalendarCache>,
 }
 
 /// What filing gave.
@@ -370,9 +369,9 @@ pub fn receive(conn: &mut DbConn, p: &Principal, cmd: &Command) -> ApiResult<Fil
     // A portal push runs in a savepoint: when a concurrent push of the same reference won,
     // it rolls back (and returns its number) while the key, if any, is given back.
     let created = if cmd.input.portal_reference.is_some() {
-        conn.transaction(|c| create(c, p, &cmd.input))
+        conn.transaction(|c| create(c, p, cmd))
     } else {
-        create(conn, p, &cmd.input)
+        create(conn, p, cmd)
     };
     let (code, version, response) = match created {
         Ok(r) => r,
@@ -399,13 +398,16 @@ pub fn receive(conn: &mut DbConn, p: &Principal, cmd: &Command) -> ApiResult<Fil
 fn create(
     conn: &mut DbConn,
     p: &Principal,
-    input: &IntakeRequest,
+    cmd: &Command,
 ) -> Result<(String, i64, IntakeResponse), Stop> {
+    let input = &cmd.input;
     let now = crate::clock::now();
     let intake = resolve_intake(conn, p, input, now)?;
     check_components(&intake.case, &input.components)?;
     let received = intake.channel != Channel::Online;
-    let calendar = load_calendar_for(conn, &intake.commune.province_code)?;
+    let calendar = cmd
+        .calendars
+        .get(conn, Some(&intake.commune.province_code))?;
     let due_at = if received {
         let time = processing_time_of(&intake.version, &intake.case.code)?;
         Some(calendar.due(now, &time).due_at.naive_utc())
@@ -506,7 +508,7 @@ fn create(
     let name = intake.version.name.clone();
     let (code, version) = (dossier.code.clone(), dossier.version);
     let response = IntakeResponse {
-        dossier: view(dossier, name, p, &calendar)?,
+        dossier: view(dossier, name, p)?,
         receipt,
         fees,
     };
