@@ -17,7 +17,7 @@ fi
 LOGINS=${LOGINS:-100}
 CONCURRENCY=${CONCURRENCY:-16}
 PORT=${PORT:-18087}
-export JWT_SECRET=bench-secret-0123456789-0123456789-0123456789 RUST_LOG=warn MOTCUA_BIND=127.0.0.1:$PORT
+export JWT_SECRET=bench-secret-0123456789-0123456789-0123456789 RESULT_SIGNING_KEYS=bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= RUST_LOG=warn MOTCUA_BIND=127.0.0.1:$PORT
 # Generous failure limits: the bench logs in the same account many times.
 export LOGIN_MAX_FAILURES_PER_USER=1000 LOGIN_MAX_FAILURES_PER_CLIENT=1000
 tmp=$(mktemp -d)
@@ -32,7 +32,10 @@ measure() {
   $BIN seed >/dev/null
   echo 'bench-password-123' | $BIN user create --username bench.memory --role reception_officer --commune 04978 --password-stdin >/dev/null
   $BIN serve & pid=$!
-  until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do sleep 0.1; done
+  until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do
+    kill -0 $pid 2>/dev/null || { echo "server exited"; exit 1; }
+    sleep 0.1
+  done
   sleep 1
   local start=$(rss $pid)
   local ok=$(seq "$LOGINS" | xargs -P "$CONCURRENCY" -I{} curl -s -o /dev/null -w '%{http_code}\n' -XPOST "$base/auth/token" \

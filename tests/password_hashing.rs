@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use actix_web::test::{init_service, TestRequest};
@@ -12,11 +11,11 @@ use motcua::auth::{password, Role};
 use serde_json::json;
 
 // The permits are per process: the two backends' tests take them in turn.
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 both_backends! {
     async fn a_login_waits_for_a_hashing_turn_then_gets_503(ctx) {
-        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = SERIAL.lock().await;
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
         let name = format!("busy-{:?}", ctx.backend()).to_lowercase();
         ctx.user_named(&name, Role::ReceptionOfficer, Some(KIM_BOI));
