@@ -50,7 +50,12 @@ pub fn build(
         .split_for_parts();
     let routes = web::Data::new(KnownRoutes::from_openapi(&api));
     let _ = operation_ids.set(crate::openapi::operation_ids(&api));
-    app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+    // The spec is served by api::conditional (ETag/304), registered before Swagger UI.
+    app.service(crate::api::conditional::spec_resource(&api))
+        .service(
+            SwaggerUi::new("/swagger-ui/{_:.*}")
+                .config(utoipa_swagger_ui::Config::from("/api-docs/openapi.json")),
+        )
         // For operators' scrapers, outside the API and its spec (see api/metrics.rs).
         .route("/metrics", web::get().to(crate::api::metrics::scrape))
         .app_data(routes)

@@ -18,6 +18,9 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// The commune registry in memory, for search.
     pub registry: Arc<crate::service::registry_index::RegistryIndex>,
+    /// The working calendar in memory (`service::calendar_cache`: another instance's change
+    /// is seen within 5 s, this instance's at once).
+    pub calendar: Arc<crate::service::calendar_cache::CalendarCache>,
     /// Lookups per client address on the public dossier lookup.
     pub public_limiter: Arc<crate::ratelimit::RateLimiter>,
     /// Verifications by file per client address (public verify-by-file endpoint).
@@ -73,6 +76,7 @@ impl AppState {
             registry: Arc::new(crate::service::registry_index::RegistryIndex::new(
                 std::time::Duration::from_secs(60),
             )),
+            calendar: Arc::default(),
             public_limiter: Arc::new(crate::ratelimit::RateLimiter::new(
                 config.public_lookups_per_minute,
                 std::time::Duration::from_secs(60),

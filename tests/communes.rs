@@ -70,7 +70,7 @@ both_backends! {
         let names: Vec<&str> = r.body["predecessors"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
         assert_eq!(names.len(), 3, "{names:?}");
         assert!(names.iter().any(|n| n.contains("Vĩnh Đồng")));
-        assert_eq!(r.header("etag"), Some("\"1\""));
+        assert!(r.header("etag").unwrap().starts_with("W/\"1."));
         assert_eq!(call(&app, TestRequest::get().uri("/api/v1/communes/99999")).await.status, 404);
     }
 

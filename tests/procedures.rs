@@ -106,7 +106,8 @@ both_backends! {
 
         let r = call(&app, TestRequest::get().uri("/api/v1/procedures/1.001193")).await;
         assert_eq!(r.status, 200);
-        assert_eq!(r.header("etag"), Some("\"1\""));
+        // A read's tag is weak, led by the record version (tests/conditional.rs).
+        assert!(r.header("etag").unwrap().starts_with("W/\"1."));
         assert_eq!(r.body["cases"][0]["documents"][1]["from_data_store_allowed"], true);
         assert_eq!(r.body["cases"][0]["processing_time"], json!({"value": 3, "unit": "working_days"}));
         let missing = call(&app, TestRequest::get().uri("/api/v1/procedures/1.999999")).await;

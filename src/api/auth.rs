@@ -146,25 +146,16 @@ pub async fn issue_token(
     // The attempt is counted (and recorded) before the password is checked, atomically per
     // key: parallel attempts cannot all slip under the limit.
     let lookup_name = username.clone();
+    let permit = password::permit().await?; // first: a busy 503 is not an attempt
     let service::LoginAttempt { records, user } = state
         .db(move |conn| service::admit_login(conn, &limits, window, &lookup_name))
         .await?
         .map_err(too_many_attempts)?;
 
-    // Argon2 runs off the async workers and outside any transaction. A deactivated account
-    // is verified like any other and then answered exactly like a wrong password, so
-    // neither the answer nor its timing tells that the password was right.
-    let verified = web::block(move || match user {
-        Some(u) => {
-            let ok = password::verify(&pw, &u.password_hash);
-            (ok, Some(u))
-        }
-        None => {
-            password::verify_dummy(&pw);
-            (false, None)
-        }
-    })
-    .await?;
+    // Argon2 runs off the async workers, one per core, outside any transaction. A deactivated
+    // account is verified like any other and then answered exactly like a wrong password,
+    // so neither the answer nor its timing tells that the password was right.
+    let verified = permit.run(move || check_password(&pw, user)).await?;
 
     let refresh_ttl = state.tokens.refresh_ttl_secs;
     let (user, fresh) = state
@@ -180,6 +171,20 @@ pub async fn issue_token(
         response.user.role
     );
     Ok(web::Json(response))
+}
+
+/// Whether the password is the account's; without an account, the same time spent for `false`.
+fn check_password(
+    pw: &str,
+    user: Option<crate::db::models::user::User>,
+) -> (bool, Option<crate::db::models::user::User>) {
+    match user {
+        Some(u) => (password::verify(pw, &u.password_hash), Some(u)),
+        None => {
+            password::verify_dummy(pw);
+            (false, None)
+        }
+    }
 }
 
 /// Exchange a refresh token for a new access token and a new refresh token.

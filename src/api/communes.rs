@@ -1,11 +1,12 @@
 //! The registry of provinces and communes: public reads, contact details kept by each commune.
 
-use actix_web::{get, patch, web, HttpResponse};
+use actix_web::{get, patch, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
+use super::conditional::{reply, Caching, NotModified};
 use super::extract::{etag, IfMatch, Page, PageParams, ValidJson};
 use super::problems::{
     MalformedJson, NotAuthenticated, NotJson, PageQuery, RoleNotAllowed, Versioned,
@@ -183,25 +184,28 @@ pub struct CommuneFilter {
 /// Public. The 34 provinces and centrally-run cities in force since 1 July 2025, by code.
 #[utoipa::path(tag = "registry", params(PageParams), responses(
     (status = 200, body = Page<ProvinceView>),
+    NotModified,
     PageQuery,
 ))]
 #[get("/provinces")]
 pub async fn list_provinces(
+    req: HttpRequest,
     state: web::Data<AppState>,
     page: web::Query<PageParams>,
-) -> ApiResult<web::Json<Page<ProvinceView>>> {
+) -> ApiResult<HttpResponse> {
     page.checked()?;
     let limit = page.limit();
     let after: Option<String> = page.cursor()?;
     let rows = state
         .db(move |conn| Ok(Province::page(conn, after, limit)?))
         .await?;
-    Ok(web::Json(Page::from_rows(
+    let page = Page::from_rows(
         rows,
         limit,
         |p: &Province| p.code.clone(),
         ProvinceView::from,
-    )))
+    );
+    reply(&req, None, Caching::Public, &page)
 }
 
 /// Read a province.
@@ -209,19 +213,21 @@ pub async fn list_provinces(
 /// Public.
 #[utoipa::path(tag = "registry", params(("code" = String, Path, description = "Province code, 2 digits")), responses(
     (status = 200, body = ProvinceView),
+    NotModified,
     (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/provinces/{code}")]
 pub async fn get_province(
+    req: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
-) -> ApiResult<web::Json<ProvinceView>> {
+) -> ApiResult<HttpResponse> {
     let code = code.into_inner();
     let p = state
         .db(move |conn| Ok(Province::find(conn, &code)?))
         .await?;
-    p.map(|p| web::Json(p.into()))
-        .ok_or_else(|| ApiError::not_found("tỉnh", "Province"))
+    let p = p.ok_or_else(|| ApiError::not_found("tỉnh", "Province"))?;
+    reply(&req, None, Caching::Public, &ProvinceView::from(p))
 }
 
 /// List and search communes.
@@ -230,14 +236,16 @@ pub async fn get_province(
 /// the former units merged into each commune, so "Vĩnh Đồng" finds Xã Kim Bôi. Ordered by code.
 #[utoipa::path(tag = "registry", params(CommuneFilter, PageParams), responses(
     (status = 200, body = Page<CommuneSummary>),
+    NotModified,
     PageQuery,
 ))]
 #[get("/communes")]
 pub async fn list_communes(
+    req: HttpRequest,
     state: web::Data<AppState>,
     filter: web::Query<CommuneFilter>,
     page: web::Query<PageParams>,
-) -> ApiResult<web::Json<Page<CommuneSummary>>> {
+) -> ApiResult<HttpResponse> {
     page.checked()?;
     let limit = page.limit();
     let after: Option<String> = page.cursor()?;
@@ -263,7 +271,7 @@ pub async fn list_communes(
     } else {
         None
     };
-    Ok(web::Json(Page { items, next_cursor }))
+    reply(&req, None, Caching::Public, &Page { items, next_cursor })
 }
 
 async fn load_view(state: &AppState, code: String) -> ApiResult<CommuneView> {
@@ -278,17 +286,17 @@ async fn load_view(state: &AppState, code: String) -> ApiResult<CommuneView> {
 /// Public. Official data, merger lineage, agency identifier and service-center contacts.
 #[utoipa::path(tag = "registry", params(("code" = String, Path, description = "Commune code, 5 digits")), responses(
     (status = 200, body = CommuneView, headers(("ETag" = String, description = "Record version"))),
+    NotModified,
     (status = 404, description = "No such commune", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/communes/{code}")]
 pub async fn get_commune(
+    req: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let view = load_view(&state, code.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(view.version))
-        .json(view))
+    reply(&req, Some(view.version), Caching::Public, &view)
 }
 
 fn validate_agency_code(s: &str) -> Result<(), ValidationError> {

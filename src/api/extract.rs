@@ -341,7 +341,9 @@ impl FromRequest for IfMatch {
                 .to_str()
                 .ok()
                 .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-                .and_then(|s| s.parse::<i64>().ok())
+                // A read's tag is `W/"<version>.<body hash>"` (api::conditional): the version
+                // is what a change is checked against.
+                .and_then(|s| s.split('.').next().unwrap_or("").parse::<i64>().ok())
                 .map(IfMatch)
                 .ok_or_else(ApiError::precondition_failed),
         };

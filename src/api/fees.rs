@@ -6,11 +6,12 @@
 //! override for one province or one commune that names its legal basis; the most specific
 //! one in force applies.
 
-use actix_web::{get, post, put, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use super::conditional::{reply, Caching, NotModified};
 use super::extract::{etag, validation_error, IfMatch, Page, PageParams, ValidJson};
 use super::problems::{
     InvalidLimit, JsonBody, MalformedJson, NotAuthenticated, NotJson, NotSystemAdmin,
@@ -69,11 +70,13 @@ pub async fn create_schedule(
 /// applicants and integrators can check an amount. Ordered by creation, newest last.
 #[utoipa::path(tag = "fees", params(ScheduleFilter, PageParams), responses(
     (status = 200, body = inline(Page<ScheduleView>)),
+    NotModified,
     (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
     InvalidLimit,
 ))]
 #[get("/fee-schedules")]
 pub async fn list_schedules(
+    req: HttpRequest,
     state: web::Data<AppState>,
     filter: web::Query<ScheduleFilter>,
     page: web::Query<PageParams>,
@@ -85,7 +88,8 @@ pub async fn list_schedules(
     let views = state
         .db(move |conn| service::list_schedules(conn, f, after, limit))
         .await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(views, limit, |v| v.id.clone(), |v| v)))
+    let page = Page::from_rows(views, limit, |v| v.id.clone(), |v| v);
+    reply(&req, None, Caching::Public, &page)
 }
 
 /// Read one fee schedule version.
@@ -93,10 +97,12 @@ pub async fn list_schedules(
 /// **Public** (no login).
 #[utoipa::path(tag = "fees", params(("id" = String, Path, description = "Schedule version id")), responses(
     (status = 200, body = ScheduleView),
+    NotModified,
     (status = 404, description = "No such schedule version", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/fee-schedules/{id}")]
 pub async fn get_schedule(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
@@ -104,7 +110,7 @@ pub async fn get_schedule(
     let view = state
         .db(move |conn| service::get_schedule(conn, &id))
         .await?;
-    Ok(HttpResponse::Ok().json(view))
+    reply(&req, None, Caching::Public, &view)
 }
 
 /// A dossier's fees.

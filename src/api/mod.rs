@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod communes;
 pub mod compression;
+pub mod conditional;
 pub mod dossiers;
 pub mod extract;
 pub mod fees;

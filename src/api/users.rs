@@ -209,7 +209,7 @@ pub async fn create_user(
         input.personal_id.as_ref(),
         input.commune_code,
     )?;
-    let hash = web::block({
+    let hash = password::bounded({
         let pw = input.password.clone();
         move || password::hash(&pw)
     })
@@ -289,7 +289,7 @@ pub async fn update_user(
     let input = body.0;
     service::personal_id_check(&auth, input.personal_id.as_ref())?;
     let new_hash = match input.password.clone() {
-        Some(pw) => Some(web::block(move || password::hash(&pw)).await?),
+        Some(pw) => Some(password::bounded(move || password::hash(&pw)).await?),
         None => None,
     };
     let admin = auth.principal.clone();

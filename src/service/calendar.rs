@@ -3,7 +3,8 @@
 
 use chrono::NaiveTime;
 
-use crate::db::models::calendar::{load_calendar, load_calendar_for, AdjustmentRow};
+use super::calendar_cache::CalendarCache;
+use crate::db::models::calendar::AdjustmentRow;
 use crate::db::DbConn;
 use crate::domain::calendar::{ProcessingTime, WorkCalendar};
 use crate::error::{ApiError, ApiResult};
@@ -24,12 +25,13 @@ pub fn create_adjustment(conn: &mut DbConn, row: &AdjustmentRow) -> ApiResult<()
 }
 
 /// The calendar deadlines are computed with: a province's (its day counting), else the
-/// national default.
-pub fn calendar_for(conn: &mut DbConn, province: Option<&str>) -> ApiResult<WorkCalendar> {
-    Ok(match province {
-        Some(p) => load_calendar_for(conn, p)?,
-        None => load_calendar(conn)?,
-    })
+/// national default (from this instance's cache).
+pub fn calendar_for(
+    conn: &mut DbConn,
+    calendars: &CalendarCache,
+    province: Option<&str>,
+) -> ApiResult<WorkCalendar> {
+    calendars.get(conn, province)
 }
 
 /// The processing time of a procedure's case (its only or first case when `case` is

@@ -7,6 +7,7 @@ pub mod agency;
 pub mod attachments;
 pub mod beneficiary;
 pub mod calendar;
+pub mod calendar_cache;
 pub mod catalog;
 pub mod dossiers;
 pub mod events;

@@ -240,3 +240,44 @@ pub fn unpublish(conn: &mut DbConn, p: &Principal, commune: &str, code: &str) ->
     }
     Ok(())
 }
+
+/// Names of procedure versions by id, in memory. A version's content never changes once
+/// stored (a catalog change is a new version with a new id; only `effective_to` is closed
+/// later, and it is not kept here), and ids are UUIDv7s, unique across databases, so one
+/// map per process serves every pool without going stale. Bounded: emptied when full.
+static VERSION_NAMES: std::sync::LazyLock<std::sync::RwLock<HashMap<String, String>>> =
+    std::sync::LazyLock::new(Default::default);
+const MAX_CACHED_VERSION_NAMES: usize = 20_000;
+
+/// The names of these procedure versions, from memory, reading only the ones not seen yet
+/// (one query for all of them). Unknown ids are absent from the map.
+pub fn version_names(conn: &mut DbConn, ids: &[&str]) -> ApiResult<HashMap<String, String>> {
+    let mut names = HashMap::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    {
+        let cache = VERSION_NAMES.read().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            match cache.get(*id) {
+                Some(name) => {
+                    names.insert(id.to_string(), name.clone());
+                }
+                None => missing.push(id.to_string()),
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(names);
+    }
+    missing.sort_unstable();
+    missing.dedup();
+    let loaded = crate::db::models::procedure::version_names(conn, missing)?;
+    let mut cache = VERSION_NAMES.write().unwrap_or_else(|e| e.into_inner());
+    if cache.len() + loaded.len() > MAX_CACHED_VERSION_NAMES {
+        cache.clear();
+    }
+    for (id, name) in loaded {
+        cache.insert(id.clone(), name.clone());
+        names.insert(id, name);
+    }
+    Ok(names)
+}

@@ -15,7 +15,7 @@ use crate::api::problems::{
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
 use crate::db::models::calendar::{
-    kind_str, load_calendar, set_province_day_counting, AdjustmentRow, HolidayRuleSetting,
+    kind_str, set_province_day_counting, AdjustmentRow, HolidayRuleSetting,
 };
 use crate::domain::calendar::{holiday_rule, DayCounting, HolidayRule, HOLIDAY_RULES};
 use crate::domain::calendar::{AdjustmentKind, HolidayKind};
@@ -71,7 +71,8 @@ pub async fn holidays(
             .year_ce()
             .1 as i32
     }))?;
-    let calendar = state.db(|conn| Ok(load_calendar(conn)?)).await?;
+    let calendars = state.calendar.clone();
+    let calendar = state.db(move |conn| calendars.get(conn, None)).await?;
     let items = calendar
         .holidays(year)
         .into_iter()
@@ -193,6 +194,8 @@ pub async fn create_adjustment(
     state
         .db_tx(move |conn| crate::service::calendar::create_adjustment(conn, &row))
         .await?;
+    // Committed: this instance's next deadline uses it (others within their recheck).
+    state.calendar.invalidate();
     log::info!(
         "calendar adjustment {} {} by {}",
         saved.day,
@@ -220,6 +223,7 @@ pub async fn delete_adjustment(
     let removed = state
         .db_tx(move |conn| Ok(AdjustmentRow::delete(conn, day)?))
         .await?;
+    state.calendar.invalidate();
     if !removed {
         return Err(ApiError::not_found(
             "quyết định điều chỉnh lịch",
@@ -333,6 +337,7 @@ pub async fn set_holiday_rule(
     };
     let saved = setting.clone();
     state.db_tx(move |conn| Ok(setting.save(conn)?)).await?;
+    state.calendar.invalidate();
     log::info!(
         "holiday rule {} enabled={} by {}",
         saved.rule_id,
@@ -410,6 +415,7 @@ pub async fn set_day_counting(
             Ok(())
         })
         .await?;
+    state.calendar.invalidate();
     log::info!(
         "day counting of province {code} set to {} by {}",
         counting.as_str(),

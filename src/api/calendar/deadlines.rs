@@ -177,9 +177,10 @@ pub async fn due_date(
             "Give a procedure code, or a unit and a value.",
         ));
     }
+    let calendars = state.calendar.clone();
     let (calendar, time) = state
         .db(move |conn| {
-            let calendar = service::calendar_for(conn, q.province.as_deref())?;
+            let calendar = service::calendar_for(conn, &calendars, q.province.as_deref())?;
             let time = match direct {
                 Some(t) => t,
                 None => service::procedure_processing_time(

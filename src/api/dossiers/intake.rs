@@ -60,6 +60,7 @@ pub async fn create_dossier(
         input,
         idempotency: key.clone(),
         max_attachments: state.config.max_attachments_per_dossier,
+        calendars: state.calendar.clone(),
     };
     let filed = state
         .db_tx(move |conn| intake::receive(conn, &p, &cmd))

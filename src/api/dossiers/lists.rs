@@ -35,12 +35,9 @@ pub async fn list_dossiers(
     let after: Option<DossierCursor> = page.cursor()?;
     let f = filter.into_inner();
     let p = auth.principal.clone();
-    let Listed {
-        rows,
-        names,
-        calendar,
-    } = state
-        .db(move |conn| lookup::list(conn, &p, f, after, limit))
+    let calendars = state.calendar.clone();
+    let Listed { rows, names } = state
+        .db(move |conn| lookup::list(conn, &p, f, after, limit, &calendars))
         .await?;
     let page_rows = rows.iter().take(limit as usize).map(Read::dossier);
     access_log::record(&state, &auth, "GET /dossiers", page_rows).await?;
@@ -57,7 +54,7 @@ pub async fn list_dossiers(
             .get(&d.procedure_version_id)
             .cloned()
             .unwrap_or_default();
-        views.push(view(d, name, &auth, &calendar)?);
+        views.push(view(d, name, &auth)?);
     }
     Ok(web::Json(Page {
         items: views,

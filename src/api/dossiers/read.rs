@@ -1,9 +1,9 @@
 //! Reading one dossier: the dossier, its receipt, its history.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 
-use super::super::extract::etag;
 use crate::api::access_log::{self, Read};
+use crate::api::conditional::{reply, Caching, NotModified};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::error::ApiResult;
@@ -18,23 +18,29 @@ use crate::state::AppState;
 /// 404. `allowed_actions` lists what the caller may do now.
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = DossierView, headers(("ETag" = String, description = "Record version"))),
+    NotModified,
     (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/dossiers/{code}")]
 pub async fn get_dossier(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authorized<AnyRole>,
     code: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let p = auth.principal.clone();
     let code = code.into_inner();
-    let (d, name, calendar) = state.db(move |conn| lookup::read(conn, &p, &code)).await?;
+    let (d, name) = state.db(move |conn| lookup::read(conn, &p, &code)).await?;
     access_log::record(&state, &auth, "GET /dossiers/{code}", [Read::dossier(&d)]).await?;
     let version = d.version;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(version))
-        .json(view(d, name, &auth, &calendar)?))
+    // After the scope check and the access log: a 304 is a read like any other.
+    reply(
+        &req,
+        Some(version),
+        Caching::Private,
+        &view(d, name, &auth)?,
+    )
 }
 
 /// The reception receipt (giấy tiếp nhận hồ sơ và hẹn trả kết quả).

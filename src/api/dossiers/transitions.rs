@@ -51,12 +51,13 @@ pub async fn transition(
     let p = auth.principal.clone();
     let code = code.into_inner();
     let req = body.0;
-    let (d, name, calendar) = state
-        .db_tx(move |conn| act(conn, &p, &code, if_match.0, &req))
+    let calendars = state.calendar.clone();
+    let (d, name) = state
+        .db_tx(move |conn| act(conn, &p, &code, if_match.0, &req, &calendars))
         .await?;
     log::info!("dossier {} -> {} by {}", d.code, d.status, auth.user_id);
     let version = d.version;
     Ok(HttpResponse::Ok()
         .insert_header(etag(version))
-        .json(view(d, name, &auth, &calendar)?))
+        .json(view(d, name, &auth)?))
 }

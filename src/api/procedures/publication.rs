@@ -1,8 +1,9 @@
 //! Per-commune publication: a commune's published catalog, publishing and withdrawing.
 
-use actix_web::{delete, get, put, web, HttpResponse};
+use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 
 use super::{summaries, CatalogQuery, PublicationView, PublishedProcedure};
+use crate::api::conditional::{reply, Caching, NotModified};
 use crate::api::extract::{Page, PageParams};
 use crate::auth::roles::CommuneAdmins;
 use crate::auth::Authorized;
@@ -16,17 +17,19 @@ use crate::state::AppState;
 /// (default today) and the time it was published; same filters as `GET /procedures`.
 #[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "Commune code, 5 digits"), CatalogQuery, PageParams), responses(
     (status = 200, body = Page<PublishedProcedure>),
+    NotModified,
     (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such commune", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/communes/{code}/procedures")]
 pub async fn list_commune_procedures(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<CatalogQuery>,
     page: web::Query<PageParams>,
-) -> ApiResult<web::Json<Page<PublishedProcedure>>> {
+) -> ApiResult<HttpResponse> {
     page.checked()?;
     let limit = page.limit();
     let after: Option<String> = page.cursor()?;
@@ -48,10 +51,11 @@ pub async fn list_commune_procedures(
             })
         })
         .collect();
-    Ok(web::Json(Page {
+    let page = Page {
         items,
         next_cursor: page.next_cursor,
-    }))
+    };
+    reply(&req, None, Caching::Public, &page)
 }
 
 /// Publish a procedure in a commune.

@@ -1,11 +1,12 @@
 //! Public reads of the catalog: the list, one procedure, its versions.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::{
     summaries, AtDate, CatalogQuery, ProcedureSummary, ProcedureView, PublishedIn, VersionView,
 };
-use crate::api::extract::{etag, Page, PageParams};
+use crate::api::conditional::{reply, Caching, NotModified};
+use crate::api::extract::{Page, PageParams};
 use crate::domain::calendar::today as vietnam_today;
 use crate::error::ApiResult;
 use crate::service::procedures;
@@ -18,16 +19,18 @@ use crate::state::AppState;
 /// name, code or field. Ordered by code; keyset pagination.
 #[utoipa::path(tag = "procedures", params(CatalogQuery, PublishedIn, PageParams), responses(
     (status = 200, body = Page<ProcedureSummary>),
+    NotModified,
     (status = 400, description = "Invalid query (unknown online level, bad date or cursor)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/procedures")]
 pub async fn list_procedures(
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<CatalogQuery>,
     published_in: web::Query<PublishedIn>,
     page: web::Query<PageParams>,
-) -> ApiResult<web::Json<Page<ProcedureSummary>>> {
+) -> ApiResult<HttpResponse> {
     page.checked()?;
     let limit = page.limit();
     let after: Option<String> = page.cursor()?;
@@ -37,7 +40,7 @@ pub async fn list_procedures(
     let rows = state
         .db(move |conn| procedures::list(conn, &filter, date, after.as_deref(), limit + 1))
         .await?;
-    Ok(web::Json(summaries(rows, limit)?))
+    reply(&req, None, Caching::Public, &summaries(rows, limit)?)
 }
 
 /// Read a procedure.
@@ -48,11 +51,13 @@ pub async fn list_procedures(
 /// send in `If-Match` when changing it.
 #[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National procedure code"), AtDate), responses(
     (status = 200, body = ProcedureView, headers(("ETag" = String, description = "Record version"))),
+    NotModified,
     (status = 400, description = "Invalid date", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such procedure, or none of its versions in force on the date", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/procedures/{code}")]
 pub async fn get_procedure(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
     at: web::Query<AtDate>,
@@ -63,9 +68,7 @@ pub async fn get_procedure(
         .db(move |conn| procedures::in_force(conn, &code, date))
         .await?;
     let view = ProcedureView::new(p, v, date)?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(view.version))
-        .json(view))
+    reply(&req, Some(view.version), Caching::Public, &view)
 }
 
 /// Version history of a procedure.
@@ -74,16 +77,18 @@ pub async fn get_procedure(
 /// its status today and its full content. Keyset pagination.
 #[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National procedure code"), PageParams), responses(
     (status = 200, body = Page<VersionView>),
+    NotModified,
     (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such procedure", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/procedures/{code}/versions")]
 pub async fn list_versions(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
     page: web::Query<PageParams>,
-) -> ApiResult<web::Json<Page<VersionView>>> {
+) -> ApiResult<HttpResponse> {
     page.checked()?;
     let limit = page.limit();
     let before: Option<i64> = page.cursor()?;
@@ -96,10 +101,6 @@ pub async fn list_versions(
         .into_iter()
         .map(|v| VersionView::new(&code, v, today))
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(web::Json(Page::from_rows(
-        views,
-        limit,
-        |v: &VersionView| v.version_no,
-        |v| v,
-    )))
+    let page = Page::from_rows(views, limit, |v: &VersionView| v.version_no, |v| v);
+    reply(&req, None, Caching::Public, &page)
 }

@@ -152,3 +152,49 @@ pub fn set_province_day_counting(
         .execute(conn)?;
     Ok(true)
 }
+
+/// What changes whenever the calendar does: row counts and latest change instants of the
+/// three tables it is built from. Adjustments are only inserted (stamped now) and deleted,
+/// and settings are replaced with `changed_at = now`, so any change moves a count or a
+/// maximum. One statement on tiny tables: cheap enough to ask every few seconds.
+#[derive(QueryableByName, Clone, Debug, PartialEq, Eq)]
+pub struct CalendarStamp {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    adjustments: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    adjusted_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    rules: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    rules_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    countings: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    countings_at: Option<NaiveDateTime>,
+}
+
+pub fn calendar_stamp(conn: &mut DbConn) -> QueryResult<CalendarStamp> {
+    diesel::sql_query(
+        "SELECT (SELECT COUNT(*) FROM calendar_adjustments) AS adjustments, \
+                (SELECT MAX(created_at) FROM calendar_adjustments) AS adjusted_at, \
+                (SELECT COUNT(*) FROM holiday_rule_settings) AS rules, \
+                (SELECT MAX(changed_at) FROM holiday_rule_settings) AS rules_at, \
+                (SELECT COUNT(*) FROM province_day_counting) AS countings, \
+                (SELECT MAX(changed_at) FROM province_day_counting) AS countings_at",
+    )
+    .get_result(conn)
+}
+
+/// Every province's day counting (at most one row per province).
+pub fn all_day_countings(conn: &mut DbConn) -> QueryResult<Vec<(String, DayCounting)>> {
+    let rows: Vec<(String, String)> = province_day_counting::table
+        .select((
+            province_day_counting::province_code,
+            province_day_counting::counting,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, c)| (p, DayCounting::parse(&c).unwrap_or_default()))
+        .collect())
+}

@@ -494,3 +494,11 @@ impl Publication {
         Ok(rows.into_iter().collect())
     }
 }
+
+/// `(id, name)` of these procedure versions, one query.
+pub fn version_names(conn: &mut DbConn, ids: Vec<String>) -> QueryResult<Vec<(String, String)>> {
+    procedure_versions::table
+        .filter(procedure_versions::id.eq_any(ids))
+        .select((procedure_versions::id, procedure_versions::name))
+        .load(conn)
+}

@@ -10,7 +10,6 @@ use super::record::{ApplicantType, Channel, ComponentInput, ComponentSource, Lif
 pub use super::request::{ApplicantInput, IntakeRequest, RepresentativeInput};
 use super::view::{build_receipt, view, DossierView, Receipt};
 use crate::auth::{Principal, Role};
-use crate::db::models::calendar::{load_calendar, load_calendar_for};
 use crate::db::models::dossier::{next_dossier_seq, Dossier, NewDossierEvent};
 use crate::db::models::procedure::{version_in_force_at, Procedure, ProcedureVersion, Publication};
 use crate::db::models::registry::Commune;
@@ -317,11 +316,10 @@ pub fn existing_push(
             "This portal reference is used by a dossier elsewhere.",
         ));
     }
-    let calendar = load_calendar(conn)?;
     let name = procedure_name(conn, &d.procedure_version_id)?;
     let fees = crate::service::fees::fees_view(conn, &d)?;
     let version = d.version;
-    let view = view(d, name, p, &calendar)?;
+    let view = view(d, name, p)?;
     Ok(Some((
         version,
         IntakeResponse {
@@ -339,6 +337,7 @@ pub struct Command {
     /// `MAX_ATTACHMENTS_PER_DOSSIER`: components taken from the e-data store become
     /// attachments, so an intake may not bring more of them than a dossier may hold.
     pub max_attachments: i64,
+    pub calendars: std::sync::Arc<crate::service::calendar_cache::CalendarCache>,
 }
 
 /// What filing gave.
@@ -427,7 +426,9 @@ fn create(
     check_components(&intake.case, &input.components)?;
     check_data_store_count(&input.components, cmd.max_attachments)?;
     let received = intake.channel != Channel::Online;
-    let calendar = load_calendar_for(conn, &intake.commune.province_code)?;
+    let calendar = cmd
+        .calendars
+        .get(conn, Some(&intake.commune.province_code))?;
     let due_at = if received {
         let time = processing_time_of(&intake.version, &intake.case.code)?;
         Some(calendar.due(now, &time).due_at.naive_utc())
@@ -528,7 +529,7 @@ fn create(
     let name = intake.version.name.clone();
     let (code, version) = (dossier.code.clone(), dossier.version);
     let response = IntakeResponse {
-        dossier: view(dossier, name, p, &calendar)?,
+        dossier: view(dossier, name, p)?,
         receipt,
         fees,
     };

@@ -8,12 +8,9 @@ use utoipa::IntoParams;
 use super::record::Channel;
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::Principal;
-use crate::db::models::calendar::load_calendar;
 use crate::db::models::dossier::{Dossier, DossierEvent};
-use crate::db::models::procedure::ProcedureVersion;
 use crate::db::schema::dossiers;
 use crate::db::DbConn;
-use crate::domain::calendar::WorkCalendar;
 use crate::domain::dossier_lifecycle::Status;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ApiResult};
@@ -40,10 +37,13 @@ pub fn load_visible(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<D
         .ok_or_else(dossier_not_found)
 }
 
+/// The name of a dossier's procedure version (from memory after the first read).
 pub fn procedure_name(conn: &mut DbConn, version_id: &str) -> ApiResult<String> {
-    Ok(ProcedureVersion::find(conn, version_id)?
-        .map(|v| v.name)
-        .unwrap_or_default())
+    Ok(
+        crate::service::procedures::version_names(conn, &[version_id])?
+            .remove(version_id)
+            .unwrap_or_default(),
+    )
 }
 
 // ---------------------------------------------------------------- list
@@ -84,7 +84,6 @@ fn local_day_start(day: NaiveDate) -> NaiveDateTime {
 pub struct Listed {
     pub rows: Vec<Dossier>,
     pub names: std::collections::HashMap<String, String>,
-    pub calendar: WorkCalendar,
 }
 
 /// The dossiers matching `f` in the caller's scope, after the cursor `after`.
@@ -94,6 +93,7 @@ pub fn list(
     f: DossierFilter,
     after: Option<DossierCursor>,
     limit: i64,
+    calendars: &crate::service::calendar_cache::CalendarCache,
 ) -> ApiResult<Listed> {
     if f.due_within_days.is_some_and(|n| n == 0 || n > 60) {
         return Err(ApiError::invalid_field(
@@ -103,7 +103,6 @@ pub fn list(
         ));
     }
     let now = crate::clock::now();
-    let calendar = load_calendar(conn)?;
     let mut q = dossiers::table.select(Dossier::as_select()).into_boxed();
     // Scope first: it is also the leading column of every index.
     q = crate::scope_filter!(
@@ -142,6 +141,7 @@ pub fn list(
             .filter(dossiers::due_at.lt(now.naive_utc()));
     }
     if let Some(n) = f.due_within_days {
+        let calendar = calendars.get(conn, None)?;
         let limit_at =
             calendar.add_working_minutes(now, i64::from(n) * calendar.hours.daily_minutes());
         q = q
@@ -175,38 +175,21 @@ pub fn list(
         .order((dossiers::submitted_at.desc(), dossiers::id.desc()))
         .limit(limit + 1)
         .load(conn)?;
-    // Names of the few versions on this page, one query.
-    let ids: Vec<String> = rows
+    // Names of the few versions on this page: from memory, one query for any not seen yet.
+    let ids: Vec<&str> = rows
         .iter()
-        .map(|d| d.procedure_version_id.clone())
+        .map(|d| d.procedure_version_id.as_str())
         .collect();
-    let names: std::collections::HashMap<String, String> =
-        crate::db::schema::procedure_versions::table
-            .filter(crate::db::schema::procedure_versions::id.eq_any(ids))
-            .select((
-                crate::db::schema::procedure_versions::id,
-                crate::db::schema::procedure_versions::name,
-            ))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect();
-    Ok(Listed {
-        rows,
-        names,
-        calendar,
-    })
+    let names = crate::service::procedures::version_names(conn, &ids)?;
+    Ok(Listed { rows, names })
 }
 
-/// A dossier the caller may see, with its procedure's name and the calendar its deadline
-/// is shown with.
-pub fn read(
-    conn: &mut DbConn,
-    p: &Principal,
-    code: &str,
-) -> ApiResult<(Dossier, String, WorkCalendar)> {
+/// A dossier the caller may see, with its procedure's name: one query once the name is in
+/// memory (the view computes its deadline parts from the row and the clock alone).
+pub fn read(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<(Dossier, String)> {
     let d = load_visible(conn, p, code)?;
     let name = procedure_name(conn, &d.procedure_version_id)?;
-    Ok((d, name, load_calendar(conn)?))
+    Ok((d, name))
 }
 
 /// The history of a dossier the caller may see, oldest first, with the dossier.

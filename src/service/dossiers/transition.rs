@@ -12,7 +12,6 @@ use super::lookup::{load_visible, procedure_name};
 use super::record::{record_of, CertificationExtension, Delivery, SupplementRequest};
 use super::view::{actor_of, utc};
 use crate::auth::Principal;
-use crate::db::models::calendar::load_calendar_for;
 use crate::db::models::dossier::{Dossier, NewDossierEvent};
 use crate::db::models::procedure::ProcedureVersion;
 use crate::db::schema::users;
@@ -299,16 +298,17 @@ pub fn act(
     code: &str,
     if_match: i64,
     req: &TransitionRequest,
-) -> ApiResult<(Dossier, String, WorkCalendar)> {
+    calendars: &crate::service::calendar_cache::CalendarCache,
+) -> ApiResult<(Dossier, String)> {
     let mut d = load_visible(conn, p, code)?;
     if d.version != if_match {
         return Err(ApiError::precondition_failed());
     }
-    let calendar = load_calendar_for(conn, &d.province_code)?;
+    let calendar = calendars.get(conn, Some(&d.province_code))?;
     apply(conn, &calendar, p, &mut d, req, crate::clock::now())?;
     d.version = if_match + 1;
     let name = procedure_name(conn, &d.procedure_version_id)?;
-    Ok((d, name, calendar))
+    Ok((d, name))
 }
 
 #[cfg(test)]
@@ -317,6 +317,7 @@ mod tests {
 
     use super::*;
     use crate::auth::Role;
+    use crate::db::models::calendar::load_calendar_for;
     use crate::db::models::dossier::DossierEvent;
     use crate::db::schema::{communes, procedure_versions};
     use crate::domain::calendar::from_local;
@@ -541,7 +542,8 @@ mod tests {
         let mut extend = request(Action::Extend);
         extend.reason = Some("Cần xác minh".into());
         extend.new_due_date = NaiveDate::from_ymd_opt(2026, 12, 16);
-        let err = act(conn, &specialist, &d.code, 7, &extend).expect_err("stale");
+        let err =
+            act(conn, &specialist, &d.code, 7, &extend, &Default::default()).expect_err("stale");
         assert_eq!(err.status.as_u16(), 412);
     }
 }

@@ -12,7 +12,7 @@ use crate::auth::{Principal, Role};
 use crate::db::models::dossier::{Dossier, DossierEvent};
 use crate::db::models::registry::Commune;
 use crate::db::DbConn;
-use crate::domain::calendar::{local_date, WorkCalendar};
+use crate::domain::calendar::local_date;
 use crate::domain::dossier_lifecycle::{self as lifecycle, Action, Actor, ProcessingStep, Status};
 use crate::error::{ApiError, ApiResult};
 
@@ -117,12 +117,7 @@ pub(crate) fn actor_of(p: &Principal) -> Actor {
     Actor::parse(p.role.as_str()).unwrap_or(Actor::ProvinceSupervisor)
 }
 
-pub fn view(
-    d: Dossier,
-    procedure_name: String,
-    caller: &Principal,
-    calendar: &WorkCalendar,
-) -> ApiResult<DossierView> {
+pub fn view(d: Dossier, procedure_name: String, caller: &Principal) -> ApiResult<DossierView> {
     let rec = record_of(&d)?;
     let mut allowed_actions = lifecycle::allowed_actions(&rec.state, actor_of(caller));
     let now = crate::clock::now();
@@ -143,7 +138,6 @@ pub fn view(
         Action::Stop | Action::Refuse if waiting => supplement_expired,
         _ => true,
     });
-    let _ = calendar;
     let status = Status::parse(&d.status)
         .ok_or_else(|| ApiError::internal(format!("bad status {}", d.status)))?;
     let contact = rec.applicant_contact.clone().unwrap_or_default();
