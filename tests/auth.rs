@@ -102,6 +102,43 @@ both_backends! {
         assert!(results.iter().all(|r| r.status == 200 || r.status == 401));
     }
 
+    // Parallel logins to one account, with real threads and connections, doing what a login
+    // does in its two transactions: count the attempt, then (right password) withdraw its
+    // records and the account's failures. Two successes delete overlapping rows in different
+    // orders: on PostgreSQL that was `deadlock detected`, a 500 to one of the officers.
+    async fn parallel_successful_logins_never_deadlock(ctx) {
+        use motcua::service::login_throttle::{admit, succeeded, Admission, Limit};
+        let user_key = "user:song-song";
+        let errors: Vec<String> = (0..8).map(|t| {
+            let pool = ctx.state.pool.clone();
+            std::thread::spawn(move || {
+                let mut errors = Vec::new();
+                for i in 0..25 {
+                    let mut conn = pool.get().expect("connection");
+                    let limits = [
+                        Limit { key: user_key.into(), max: 1000 },
+                        Limit { key: format!("ip:203.0.113.{t}"), max: 1000 },
+                    ];
+                    let now = chrono::Utc::now().naive_utc();
+                    let records = match admit(&mut conn, &limits, 600, now) {
+                        Ok(Admission::Admitted { records }) => records,
+                        other => { errors.push(format!("admit {t}/{i}: {other:?}")); continue; }
+                    };
+                    let done = conn.write_transaction(|c| succeeded(c, &records, user_key));
+                    if let Err(e) = done { errors.push(format!("succeeded {t}/{i}: {e}")); }
+                }
+                errors
+            })
+        }).collect::<Vec<_>>().into_iter().flat_map(|h| h.join().unwrap()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        let left: i64 = ctx.with_conn(|c| {
+            use diesel::prelude::*;
+            use motcua::db::schema::login_failures::dsl::*;
+            login_failures.filter(throttle_key.eq(user_key)).count().get_result(c).unwrap()
+        });
+        assert_eq!(left, 0, "successful logins leave no failure of the account");
+    }
+
     async fn logout_ends_the_session_and_is_retry_safe(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
         ctx.user_named("motcua.b", Role::ReceptionOfficer, Some(KIM_BOI));

@@ -32,6 +32,13 @@ pub enum Admission {
 /// Namespace of the throttle's transaction locks (see `DbConn::lock_keys`).
 const LOCK_NAMESPACE: i64 = 13;
 
+/// The key that serialises the deletions that end an attempt. Two successful logins to one
+/// account each delete their own records and then all the account's: overlapping rows
+/// taken in different orders, which PostgreSQL answers with `deadlock detected`. Logins are
+/// bounded by password hashing (a few per core per second), so one lock costs nothing.
+/// Never taken together with the per-key locks of `admit` (another transaction).
+const CLEANUP_LOCK: &str = "login_failures:cleanup";
+
 /// Counts the attempt against every limit and records it, atomically per key.
 pub fn admit(
     conn: &mut DbConn,
@@ -83,6 +90,7 @@ pub fn admit(
 /// The attempt succeeded: it no longer counts, and neither do the earlier failures of
 /// `clear_key` (the username).
 pub fn succeeded(conn: &mut DbConn, records: &[String], clear_key: &str) -> QueryResult<()> {
+    conn.lock_keys(&[CLEANUP_LOCK], LOCK_NAMESPACE)?;
     diesel::delete(login_failures::table.filter(login_failures::id.eq_any(records)))
         .execute(conn)?;
     diesel::delete(login_failures::table.filter(login_failures::throttle_key.eq(clear_key)))
@@ -93,6 +101,7 @@ pub fn succeeded(conn: &mut DbConn, records: &[String], clear_key: &str) -> Quer
 /// The attempt failed: its records stay; records older than the window are dropped so the
 /// table stays small.
 pub fn failed(conn: &mut DbConn, window_secs: i64, now: NaiveDateTime) -> QueryResult<()> {
+    conn.lock_keys(&[CLEANUP_LOCK], LOCK_NAMESPACE)?;
     diesel::delete(
         login_failures::table
             .filter(login_failures::failed_at.lt(now - Duration::seconds(window_secs))),
