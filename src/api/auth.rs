@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::ValidJson;
-use super::problems::{InvalidFields, MalformedJson, NotJson};
 use super::users::UserView;
+use crate::api::problems::{InvalidFields, JsonBody};
 use crate::auth::tokens::hash_refresh_token;
 use crate::auth::{password, Principal, Role};
 use crate::db::models::user::User;
@@ -115,7 +115,7 @@ fn client_key(req: &HttpRequest) -> String {
 /// 429 with `Retry-After` until the window has passed.
 #[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
-    MalformedJson, NotJson, InvalidFields,
+    JsonBody, InvalidFields,
     (status = 401, description = "Wrong username or password, or account deactivated (the same answer)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many failed logins", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -188,7 +188,7 @@ pub async fn issue_token(
 /// revoked and the legitimate holder must log in again.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
-    MalformedJson, NotJson, InvalidFields,
+    JsonBody, InvalidFields,
     (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/refresh")]
@@ -225,7 +225,7 @@ pub async fn refresh(
 /// token, every session of the account ends and its access tokens stop working at once.
 #[utoipa::path(tag = "auth", request_body = LogoutRequest, security((), ("bearer" = [])), responses(
     (status = 204, description = "Session ended"),
-    MalformedJson, NotJson, InvalidFields,
+    JsonBody, InvalidFields,
     (status = 401, description = "`everywhere` without a valid access token", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/logout")]

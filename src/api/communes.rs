@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use super::extract::{etag, IfMatch, Page, PageParams, ValidJson};
-use super::problems::{
-    MalformedJson, NotAuthenticated, NotJson, PageQuery, RoleNotAllowed, Versioned,
+use crate::api::problems::{
+    JsonBody, NotAuthenticated, PageQuery, ProvinceNotFound, RoleNotAllowed, Versioned,
 };
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::CommuneAdmins;
@@ -209,7 +209,7 @@ pub async fn list_provinces(
 /// Public.
 #[utoipa::path(tag = "registry", params(("code" = String, Path, description = "Province code, 2 digits")), responses(
     (status = 200, body = ProvinceView),
-    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+    ProvinceNotFound,
 ))]
 #[get("/provinces/{code}")]
 pub async fn get_province(
@@ -363,7 +363,7 @@ fn validate_agency_code_or_empty(s: &str) -> Result<(), ValidationError> {
     params(("code" = String, Path, description = "Commune code"), ("If-Match" = String, Header, description = "ETag of the version being changed")),
     responses(
     (status = 200, body = CommuneView, headers(("ETag" = String, description = "New record version"))),
-    Versioned, MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson,
+    JsonBody, Versioned, NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such commune visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The agency identifier is held by another commune (`commune.agency_code_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields, or the reserved fallback form H{province}.{commune} as agency identifier", body = crate::error::Problem, content_type = "application/problem+json"),

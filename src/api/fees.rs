@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::{etag, validation_error, IfMatch, Page, PageParams, ValidJson};
-use super::problems::{
-    InvalidLimit, JsonBody, MalformedJson, NotAuthenticated, NotJson, NotSystemAdmin,
-    RoleNotAllowed, Versioned,
+use crate::api::problems::{
+    DossierNotFound, InvalidLimit, JsonBody, MalformedQueryOrCursor, NotAuthenticated,
+    NotSystemAdmin, RoleNotAllowed, Versioned,
 };
 use crate::auth::roles::{AnyRole, SystemAdmins};
 use crate::auth::Authorized;
@@ -69,8 +69,7 @@ pub async fn create_schedule(
 /// applicants and integrators can check an amount. Ordered by creation, newest last.
 #[utoipa::path(tag = "fees", params(ScheduleFilter, PageParams), responses(
     (status = 200, body = inline(Page<ScheduleView>)),
-    (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    InvalidLimit,
+    InvalidLimit, MalformedQueryOrCursor,
 ))]
 #[get("/fee-schedules")]
 pub async fn list_schedules(
@@ -114,8 +113,7 @@ pub async fn get_schedule(
 /// Each line names the schedule version and the arithmetic that produced it.
 #[utoipa::path(tag = "fees", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = FeesView, headers(("ETag" = String, description = "Assessment version"))),
-    NotAuthenticated,
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound,
 ))]
 #[get("/dossiers/{code}/fees")]
 pub async fn get_fees(
@@ -152,8 +150,7 @@ pub async fn get_fees(
     params(("code" = String, Path, description = "Dossier code"), ("If-Match" = String, Header, description = "ETag of the assessment")),
     responses(
     (status = 200, body = FeesView, headers(("ETag" = String, description = "New assessment version"))),
-    Versioned, MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson,
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, Versioned, NotAuthenticated, RoleNotAllowed, DossierNotFound,
     (status = 409, description = "Fees already collected, or the dossier is finished", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Missing or invalid quantities, unknown exemption", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]

@@ -8,6 +8,7 @@ use validator::Validate;
 
 use super::auth::{token_response, TokenResponse};
 use super::extract::ValidJson;
+use crate::api::problems::{InvalidFields, JsonBody, NotAuthenticated};
 use crate::auth::roles::Citizens;
 use crate::auth::tokens::TokenError;
 use crate::auth::Authorized;
@@ -75,12 +76,10 @@ pub struct ExternalTokenRequest {
 /// tokens of this API.
 #[utoipa::path(tag = "auth", request_body = ExternalTokenRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, InvalidFields,
     (status = 401, description = "Invalid or expired provider token, or account deactivated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No identity provider configured", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The claimed personal ID belongs to another active citizen account", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/external")]
 pub async fn external_token(
@@ -190,13 +189,10 @@ pub struct ClaimResponse {
 /// lookup (429).
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), request_body = ClaimRequest, responses(
     (status = 200, body = ClaimResponse),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, InvalidFields,
     (status = 403, description = "Not a citizen, no verified personal ID, or not the applicant", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No dossier with this code and PIN", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The dossier belongs to another account", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many attempts", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/me/dossiers/claim")]

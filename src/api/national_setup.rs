@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::ValidJson;
-use super::problems::{InvalidFields, JsonBody, NotAuthenticated, NotSystemAdmin, RoleNotAllowed};
+use crate::api::problems::{
+    InvalidFields, JsonBody, NotAuthenticated, NotSystemAdmin, ProvinceNotFound, RoleNotAllowed,
+};
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::{CommuneAdmins, SystemAdmins};
 use crate::auth::Authorized;
@@ -66,8 +68,7 @@ pub struct AgencyImportResult {
     params(("code" = String, Path, description = "Province code, 2 digits")),
     responses(
     (status = 200, body = AgencyImportResult),
-    JsonBody, NotAuthenticated, NotSystemAdmin,
-    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotSystemAdmin, ProvinceNotFound,
     (status = 409, description = "An identifier is held by another commune or listed twice", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Malformed or reserved identifier, or a commune outside the province", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -280,8 +281,7 @@ async fn put_account(
     params(("code" = String, Path, description = "Province code")),
     responses(
     (status = 200, body = PaymentAccountView),
-    JsonBody, NotAuthenticated, NotSystemAdmin, InvalidFields,
-    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotSystemAdmin, InvalidFields, ProvinceNotFound,
 ))]
 #[put("/provinces/{code}/payment-account")]
 pub async fn put_province_payment_account(

@@ -7,9 +7,8 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::extract::{etag, IfMatch, Page, PageParams, ValidJson};
-use super::problems::{
-    InvalidFields, InvalidQuery, JsonBody, MalformedJson, NotAuthenticated, NotJson,
-    RoleNotAllowed, Versioned,
+use crate::api::problems::{
+    InvalidFields, InvalidQuery, JsonBody, NotAuthenticated, RoleNotAllowed, Versioned,
 };
 use crate::auth::access::{self, Resource};
 use crate::auth::roles::UserAdmins;
@@ -272,7 +271,7 @@ pub async fn get_user(
     params(("id" = String, Path, description = "Account id"), ("If-Match" = String, Header, description = "ETag of the version being changed")),
     responses(
     (status = 200, body = UserView, headers(("ETag" = String, description = "New record version"))),
-    Versioned, MalformedJson, NotAuthenticated, NotJson, InvalidFields,
+    JsonBody, Versioned, NotAuthenticated, InvalidFields,
     (status = 403, description = "Role not allowed or not grantable, or a personal ID set by anyone but a system admin", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such account visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Would lock the administrator out, or the personal ID belongs to another active citizen account", body = crate::error::Problem, content_type = "application/problem+json"),

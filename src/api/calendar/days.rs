@@ -10,7 +10,7 @@ use validator::Validate;
 use super::{check_year, YearQuery};
 use crate::api::extract::ValidJson;
 use crate::api::problems::{
-    InvalidFields, InvalidQuery, MalformedJson, NotAuthenticated, NotJson, RoleNotAllowed,
+    InvalidFields, InvalidQuery, JsonBody, NotAuthenticated, ProvinceNotFound, RoleNotAllowed,
 };
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
@@ -166,7 +166,7 @@ pub async fn list_adjustments(
 /// already received keep the due date they were given. One decision per date (409).
 #[utoipa::path(tag = "calendar", security(("bearer" = [])), request_body = NewAdjustment, responses(
     (status = 201, body = AdjustmentView),
-    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
+    JsonBody, NotAuthenticated, RoleNotAllowed, InvalidFields,
     (status = 409, description = "The date already has a decision", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/calendar/adjustments")]
@@ -312,7 +312,7 @@ pub struct HolidayRuleChange {
     params(("id" = String, Path, description = "Rule id, e.g. `culture_day`")),
     responses(
     (status = 200, body = HolidayRuleView),
-    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
+    JsonBody, NotAuthenticated, RoleNotAllowed, InvalidFields,
     (status = 404, description = "No such rule", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/calendar/holiday-rules/{id}")]
@@ -382,8 +382,7 @@ pub struct ProvinceDayCountingView {
     params(("code" = String, Path, description = "Province code (2 digits)")),
     responses(
     (status = 200, body = ProvinceDayCountingView),
-    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
-    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowed, InvalidFields, ProvinceNotFound,
 ))]
 #[put("/calendar/day-counting/{code}")]
 pub async fn set_day_counting(

@@ -6,6 +6,7 @@ use super::{
     summaries, AtDate, CatalogQuery, ProcedureSummary, ProcedureView, PublishedIn, VersionView,
 };
 use crate::api::extract::{etag, Page, PageParams};
+use crate::api::problems::{InvalidLimit, PageQuery, ProcedureNotFound};
 use crate::domain::calendar::today as vietnam_today;
 use crate::error::ApiResult;
 use crate::service::procedures;
@@ -19,7 +20,7 @@ use crate::state::AppState;
 #[utoipa::path(tag = "procedures", params(CatalogQuery, PublishedIn, PageParams), responses(
     (status = 200, body = Page<ProcedureSummary>),
     (status = 400, description = "Invalid query (unknown online level, bad date or cursor)", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidLimit,
 ))]
 #[get("/procedures")]
 pub async fn list_procedures(
@@ -74,9 +75,7 @@ pub async fn get_procedure(
 /// its status today and its full content. Keyset pagination.
 #[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National procedure code"), PageParams), responses(
     (status = 200, body = Page<VersionView>),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such procedure", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    PageQuery, ProcedureNotFound,
 ))]
 #[get("/procedures/{code}/versions")]
 pub async fn list_versions(
