@@ -54,6 +54,9 @@ pub fn build(
             // "Authorize" survives a reload of the page (the token stays in localStorage).
             .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
     )
+    // A person types the host or `/swagger-ui`: both lead to the documentation.
+    .service(web::redirect("/swagger-ui", "/swagger-ui/").permanent())
+    .service(web::redirect("/", "/swagger-ui/"))
     .app_data(routes)
     .default_service(web::to(fallback))
     .wrap(cors)

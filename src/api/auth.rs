@@ -16,9 +16,12 @@ use crate::service::login_throttle::Limit;
 use crate::service::sessions::{self as service, Rotation};
 use crate::state::AppState;
 
+/// Username and password. On a server started with `motcua --demo serve`, use a demo account
+/// (`demo.reception-officer`, `demo.citizen`, `demo.commune-admin`, … one per role) and the
+/// password the server printed for it at start; each wrong try counts towards the lockout.
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "tiepnhan.kimboi", "password": "mat-khau-cua-ban"}))]
+#[schema(example = json!({"username": "demo.reception-officer", "password": "the-password-printed-at-start"}))]
 pub struct TokenRequest {
     #[validate(length(min = 1, max = 64))]
     pub username: String,
