@@ -4917,9 +4917,12 @@ export interface components {
          */
         Timeliness: "not_started" | "on_time" | "paused" | "overdue" | "finished_on_time" | "finished_late";
         /**
+         * @description Username and password. On a server started with `motcua --demo serve`, use a demo account
+         *     (`demo.reception-officer`, `demo.citizen`, `demo.commune-admin`, … one per role) and the
+         *     password the server printed for it at start; each wrong try counts towards the lockout.
          * @example {
-         *       "password": "mat-khau-cua-ban",
-         *       "username": "tiepnhan.kimboi"
+         *       "password": "the-password-printed-at-start",
+         *       "username": "demo.reception-officer"
          *     }
          */
         TokenRequest: {
