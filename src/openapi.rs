@@ -336,6 +336,10 @@ pub fn finish(api: &utoipa::openapi::OpenApi) -> Value {
                 if let Some((_, id)) = OPERATION_IDS.iter().find(|(k, _)| *k == key) {
                     op["operationId"] = Value::from(*id);
                 }
+                let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+                for param in params.into_iter().flatten() {
+                    not_null(&mut param["schema"]);
+                }
                 // No requirement means public: say so, rather than inherit nothing.
                 if op.get("security").is_none() {
                     op["security"] = Value::Array(vec![]);
@@ -350,6 +354,34 @@ pub fn finish(api: &utoipa::openapi::OpenApi) -> Value {
     }
     drop_unreferenced_schemas(&mut doc);
     doc
+}
+
+/// A parameter is absent or has a value: `Option<T>` makes utoipa write `[T, "null"]`, which
+/// tells clients they may send `null`, and no query string or header can.
+fn not_null(schema: &mut Value) {
+    if let Some(Value::Array(types)) = schema.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            schema["type"] = types[0].clone();
+        }
+    } else if let Some(Value::Array(options)) = schema.get("oneOf") {
+        let rest: Vec<Value> = options
+            .iter()
+            .filter(|o| o["type"] != "null")
+            .cloned()
+            .collect();
+        if rest.len() == 1 {
+            let mut only = rest[0].clone();
+            if let (Some(o), Some(s)) = (only.as_object_mut(), schema.as_object()) {
+                for (k, v) in s {
+                    if k != "oneOf" {
+                        o.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            *schema = only;
+        }
+    }
 }
 
 /// A success response that its annotation left undescribed takes the first sentence of its

@@ -243,11 +243,13 @@ struct UploadParts {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"document": "Tờ khai", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "from_dossier": "H25.04978-251128-0001"}))]
 pub struct ReuseRequest {
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub document: String,
     #[validate(length(equal = 64))]
     pub sha256: String,
     /// The earlier dossier of the same applicant that holds the file.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100))]
     pub from_dossier: String,
 }

@@ -23,8 +23,10 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "demo.reception-officer", "password": "the-password-printed-at-start"}))]
 pub struct TokenRequest {
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64))]
     pub username: String,
+    #[schema(min_length = 1, max_length = 256)]
     #[validate(length(min = 1, max = 256))]
     pub password: String,
 }
@@ -33,6 +35,7 @@ pub struct TokenRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "q8m3V0cZbq1Jd2kR7yTn5uXw9LsE4aHf6GiP0oBtNc8"}))]
 pub struct RefreshRequest {
+    #[schema(min_length = 1, max_length = 256)]
     #[validate(length(min = 1, max = 256))]
     pub refresh_token: String,
 }
@@ -42,6 +45,7 @@ pub struct RefreshRequest {
 #[schema(example = json!({"refresh_token": "q8m3V0cZbq1Jd2kR7yTn5uXw9LsE4aHf6GiP0oBtNc8", "everywhere": false}))]
 pub struct LogoutRequest {
     /// The session's refresh token; its whole rotation family is revoked.
+    #[schema(min_length = 1, max_length = 256)]
     #[validate(length(min = 1, max = 256))]
     pub refresh_token: String,
     /// Also end every other session of the account and void its access tokens

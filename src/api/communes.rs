@@ -332,12 +332,14 @@ fn validate_email_or_empty(s: &str) -> Result<(), ValidationError> {
 pub struct UpdateCommune {
     #[validate(custom(function = "validate_agency_code_or_empty"))]
     pub agency_code: Option<String>,
+    #[schema(max_length = 500)]
     #[validate(length(max = 500))]
     pub address: Option<String>,
     #[validate(custom(function = "crate::domain::fields::phone_or_empty"))]
     pub phone: Option<String>,
     #[validate(custom(function = "validate_email_or_empty"))]
     pub email: Option<String>,
+    #[schema(max_length = 500)]
     #[validate(length(max = 500))]
     pub opening_hours: Option<String>,
 }

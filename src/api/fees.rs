@@ -184,9 +184,11 @@ pub async fn reassess(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"procedure_code": "2.000815", "commune_code": "04978", "channel": "online", "fees": {"quantities": {"page": 3, "copy": 1}}}))]
 pub struct QuoteRequest {
+    #[schema(min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50))]
     pub procedure_code: String,
     pub case_code: Option<String>,
+    #[schema(min_length = 1, max_length = 10)]
     #[validate(length(min = 1, max = 10))]
     pub commune_code: String,
     pub channel: Channel,

@@ -60,6 +60,7 @@ impl From<IdentityError> for ApiError {
 #[schema(example = json!({"id_token": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIwMTIzIn0.c2ln"}))]
 pub struct ExternalTokenRequest {
     /// The identity provider's signed token (JWT) for this application.
+    #[schema(min_length = 1, max_length = 16384)]
     #[validate(length(min = 1, max = 16384))]
     pub id_token: String,
 }
@@ -164,9 +165,11 @@ fn external_login(state: &AppState, id_token: &str) -> ApiResult<ExternalLogin> 
 #[schema(example = json!({"code": "H25.04978-260105-0001", "pin": "48213095"}))]
 pub struct ClaimRequest {
     /// The dossier code printed on the receipt.
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64))]
     pub code: String,
     /// The lookup PIN printed on the receipt.
+    #[schema(min_length = 1, max_length = 32)]
     #[validate(length(min = 1, max = 32))]
     pub pin: String,
 }

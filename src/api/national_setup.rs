@@ -40,6 +40,7 @@ pub struct AgencyIdentifierItem {
 #[schema(example = json!({"items": [{"commune_code": "04978", "agency_code": "000.25.01.H25"},
     {"commune_code": "04795", "agency_code": "000.25.02.H25"}]}))]
 pub struct AgencyIdentifierImport {
+    #[schema(min_items = 1, max_items = 5000)]
     #[validate(length(min = 1, max = 5000))]
     pub items: Vec<AgencyIdentifierItem>,
 }
@@ -112,12 +113,15 @@ pub async fn import_agency_identifiers(
 #[schema(example = json!({"account_name": "UBND xã Kim Bôi", "account_no": "3511.0.1058123", "bank_code": "KBNN"}))]
 pub struct PaymentAccountInput {
     /// `TenTKThuHuong`.
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub account_name: String,
     /// `TKThuHuong`: digits, dots and dashes.
+    #[schema(min_length = 1, max_length = 40)]
     #[validate(length(min = 1, max = 40), custom(function = "account_no"))]
     pub account_no: String,
     /// `MaNHThuHuong`: the bank's (or treasury's) code at the platform.
+    #[schema(min_length = 1, max_length = 20)]
     #[validate(length(min = 1, max = 20), custom(function = "bank_code"))]
     pub bank_code: String,
 }

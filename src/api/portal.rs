@@ -76,6 +76,7 @@ pub async fn list_outbox(
 pub struct RequeueRequest {
     /// Message ids (failed or dead); empty or absent: every dead message in scope.
     #[serde(default)]
+    #[schema(max_items = 1000)]
     #[validate(length(max = 1000))]
     pub ids: Vec<i64>,
 }
@@ -162,6 +163,7 @@ pub struct EventQuery {
     /// The `cursor` of the last event received; absent: from the beginning.
     pub after: Option<String>,
     /// 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Only these types (comma separated), e.g. `dossier.received,payment.succeeded`.
     pub types: Option<String>,
@@ -232,6 +234,7 @@ pub struct WebhookRequest {
     /// Where events are POSTed: `https://` to a host that resolves to public addresses only
     /// (plain `http://` and internal addresses only to hosts the operator lists in
     /// `WEBHOOK_ALLOWED_HTTP_HOSTS`). Redirects are not followed.
+    #[schema(max_length = 2000)]
     #[validate(url, length(max = 2000))]
     pub url: String,
     /// Types to send (see `GET /events`); empty or absent: all.

@@ -119,14 +119,17 @@ pub struct CreateUser {
     pub password: String,
     pub role: Role,
     /// Required for commune staff roles; a commune admin may omit it (defaults to its own).
+    #[schema(pattern = r"^[0-9]{5}$")]
     #[validate(custom(function = "crate::domain::fields::commune_code"))]
     pub commune_code: Option<String>,
     /// Required for `province_supervisor`.
+    #[schema(pattern = r"^[0-9]{2}$")]
     #[validate(custom(function = "crate::domain::fields::province_code"))]
     pub province_code: Option<String>,
     /// A citizen's verified personal ID. Only a `system_admin` may set it, after checking
     /// the person's papers (the action is recorded in the identity audit trail); otherwise
     /// it comes from the identity provider at sign-in. Unique among active citizen accounts.
+    #[schema(pattern = r"^[0-9]{12}$")]
     #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub personal_id: Option<String>,
 }
@@ -143,11 +146,14 @@ pub struct UpdateUser {
     #[validate(custom(function = "validate_password"))]
     pub password: Option<String>,
     pub role: Option<Role>,
+    #[schema(pattern = r"^[0-9]{5}$")]
     #[validate(custom(function = "crate::domain::fields::commune_code"))]
     pub commune_code: Option<String>,
+    #[schema(pattern = r"^[0-9]{2}$")]
     #[validate(custom(function = "crate::domain::fields::province_code"))]
     pub province_code: Option<String>,
     /// As on creation: `system_admin` only, audited, unique among active citizen accounts.
+    #[schema(pattern = r"^[0-9]{12}$")]
     #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub personal_id: Option<String>,
     pub active: Option<bool>,

@@ -7438,7 +7438,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Client-chosen key (1–200 chars) that makes retries safe */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -8312,7 +8312,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Client-chosen key (1–200 chars) that makes retries safe */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 /** @description Dossier code */

@@ -103,8 +103,10 @@ pub enum AdjustmentKindView {
 pub struct NewAdjustment {
     pub date: NaiveDate,
     pub kind: AdjustmentKindView,
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub name: String,
+    #[schema(max_length = 500)]
     #[validate(length(max = 500))]
     pub legal_basis: Option<String>,
 }
@@ -300,6 +302,7 @@ pub async fn list_holiday_rules(
 pub struct HolidayRuleChange {
     pub enabled: bool,
     /// Why (shown with the rule): 1–500 characters.
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub reason: String,
 }
@@ -362,6 +365,7 @@ pub enum DayCountingView {
 pub struct DayCountingChange {
     pub counting: DayCountingView,
     /// The provincial regulation that requires it (1–500 characters).
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub legal_basis: String,
 }

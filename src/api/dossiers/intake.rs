@@ -26,7 +26,7 @@ use crate::state::AppState;
 /// original response (header `Idempotent-Replayed: true`) and never creates a second
 /// dossier; the same key with a different body is 422.
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), request_body = IntakeRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key (1–200 chars) that makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Client-chosen key (1–200 chars) that makes retries safe")),
     responses(
     (status = 201, body = IntakeResponse, headers(("ETag" = String, description = "Record version"), ("Location" = String, description = "The new dossier"))),
     JsonBody, NotAuthenticated,

@@ -33,7 +33,7 @@ use crate::state::AppState;
 /// with the same key and body returns the same payment and never charges twice.
 #[utoipa::path(tag = "payments", security(("bearer" = [])), request_body = PaymentRequest,
     params(("code" = String, Path, description = "Dossier code"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key (1–200 chars) that makes retries safe")),
+           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Client-chosen key (1–200 chars) that makes retries safe")),
     responses(
     (status = 201, body = PaymentView, headers(("Location" = String, description = "The payment"))),
     (status = 400, description = "Malformed JSON or Idempotency-Key", body = crate::error::Problem, content_type = "application/problem+json"),

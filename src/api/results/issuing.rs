@@ -73,6 +73,7 @@ pub async fn issue(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "Ban hành nhầm đối tượng"}))]
 pub struct RevokeRequest {
+    #[schema(min_length = 1, max_length = 2000)]
     #[validate(length(min = 1, max = 2000))]
     pub reason: String,
 }
