@@ -339,6 +339,10 @@ pub fn finish(api: &utoipa::openapi::OpenApi) -> Value {
                 let params = op.get_mut("parameters").and_then(Value::as_array_mut);
                 for param in params.into_iter().flatten() {
                     not_null(&mut param["schema"]);
+                    // IfMatch (api/extract.rs) reads a quoted version number; anything else is 412.
+                    if param["in"] == "header" && param["name"] == "If-Match" {
+                        param["schema"]["pattern"] = Value::from(r#"^(W/)?"[0-9]+"$"#);
+                    }
                 }
                 // No requirement means public: say so, rather than inherit nothing.
                 if op.get("security").is_none() {
