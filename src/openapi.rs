@@ -388,7 +388,7 @@ fn not_null(schema: &mut Value) {
     }
 }
 
-/// A success response that its annotation left undescribed takes the first sentence of its
+/// A success (2xx, 3xx) response that its annotation left undescribed takes the first sentence of its
 /// body's schema description (what the body is), so that every response says something.
 fn describe_successes(doc: &mut Value) {
     let schemas = doc["components"]["schemas"].clone();
@@ -418,7 +418,8 @@ fn describe_successes(doc: &mut Value) {
         .flat_map(|m| m.values_mut())
     {
         for (code, response) in op["responses"].as_object_mut().into_iter().flatten() {
-            if !code.starts_with('2')
+            let success = code.starts_with('2') || code.starts_with('3');
+            if !success
                 || response["description"]
                     .as_str()
                     .is_some_and(|d| !d.is_empty())
@@ -432,6 +433,7 @@ fn describe_successes(doc: &mut Value) {
             let text = body.and_then(about).unwrap_or_else(|| match code.as_str() {
                 "201" => "Created".into(),
                 "204" => "Done; no body".into(),
+                "304" => "Not modified: the ETag in If-None-Match is current".into(),
                 _ => "OK".into(),
             });
             response["description"] = Value::from(text);
