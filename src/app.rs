@@ -47,41 +47,40 @@ pub fn build(
         .split_for_parts();
     let routes = web::Data::new(KnownRoutes::from_openapi(&api));
     let _ = operation_ids.set(crate::openapi::operation_ids(&api));
-    let doc = crate::openapi::finish(&api);
-    app.service(
-        SwaggerUi::new("/swagger-ui/{_:.*}")
-            .external_urls_from_iter_unchecked([("/api-docs/openapi.json", doc)])
-            // "Authorize" survives a reload of the page (the token stays in localStorage).
-            .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
-    )
-    // A person types the host or `/swagger-ui`: both lead to the documentation.
-    .service(web::redirect("/swagger-ui", "/swagger-ui/").permanent())
-    .service(web::redirect("/", "/swagger-ui/"))
-    .app_data(routes)
-    .default_service(web::to(fallback))
-    .wrap(cors)
-    .wrap(from_fn(request_context))
-    // Compression outside request_context, so that it encodes final bodies (see
-    // api/compression.rs for the three layers).
-    .wrap(from_fn(compression::mark_uncompressed))
-    .wrap(Compress::default())
-    .wrap(from_fn(compression::unmark))
-    // Outermost, so that its line shows the final status, size and request id.
-    // The request line is logged with sensitive query values redacted (PINs, seal
-    // tokens, ID numbers searched for): see `logging::redacted_request_line`.
-    .wrap(
-        Logger::new(r#"%a "%{request}xi" %s %b %Dms rid=%{x-request-id}o"#).custom_request_replace(
-            "request",
-            |req| {
-                crate::logging::redacted_request_line(
-                    req.method().as_str(),
-                    req.path(),
-                    req.query_string(),
-                    &format!("{:?}", req.version()),
-                )
-            },
-        ),
-    )
+    // The finished document (openapi::finish); "Authorize" survives a reload of the page.
+    let swagger = SwaggerUi::new("/swagger-ui/{_:.*}")
+        .external_urls_from_iter_unchecked([(
+            "/api-docs/openapi.json",
+            crate::openapi::finish(&api),
+        )])
+        .config(utoipa_swagger_ui::Config::default().persist_authorization(true));
+    app.service(swagger)
+        // A person types the host or `/swagger-ui`: both lead to the documentation.
+        .service(web::redirect("/swagger-ui", "/swagger-ui/").permanent())
+        .service(web::redirect("/", "/swagger-ui/"))
+        .app_data(routes)
+        .default_service(web::to(fallback))
+        .wrap(cors)
+        .wrap(from_fn(request_context))
+        // Compression outside request_context, so that it encodes final bodies (see
+        // api/compression.rs for the three layers).
+        .wrap(from_fn(compression::mark_uncompressed))
+        .wrap(Compress::default())
+        .wrap(from_fn(compression::unmark))
+        // Outermost, so that its line shows the final status, size and request id.
+        // The request line is logged with sensitive query values redacted (PINs, seal
+        // tokens, ID numbers searched for): see `logging::redacted_request_line`.
+        .wrap(
+            Logger::new(r#"%a "%{request}xi" %s %b %Dms rid=%{x-request-id}o"#)
+                .custom_request_replace("request", |req| {
+                    crate::logging::redacted_request_line(
+                        req.method().as_str(),
+                        req.path(),
+                        req.query_string(),
+                        &format!("{:?}", req.version()),
+                    )
+                }),
+        )
 }
 
 /// Browser frontends call the API directly: allow the configured origins, with the headers
