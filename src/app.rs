@@ -50,28 +50,33 @@ pub fn build(
         .split_for_parts();
     let routes = web::Data::new(KnownRoutes::from_openapi(&api));
     let _ = operation_ids.set(crate::openapi::operation_ids(&api));
-    // The spec is served by api::conditional (ETag/304), registered before Swagger UI.
-    app.service(crate::api::conditional::spec_resource(&api))
-        .service(
-            SwaggerUi::new("/swagger-ui/{_:.*}")
-                .config(utoipa_swagger_ui::Config::from("/api-docs/openapi.json")),
-        )
-        // For operators' scrapers, outside the API and its spec (see api/metrics.rs).
-        .route("/metrics", web::get().to(crate::api::metrics::scrape))
-        .app_data(routes)
-        .default_service(web::to(fallback))
-        .wrap(cors)
-        // Inside request_context, so that a 429's problem body keeps these headers too.
-        .wrap(from_fn(crate::ratelimit::headers))
-        .wrap(from_fn(request_context))
-        // Compression outside request_context, so that it encodes final bodies (see
-        // api/compression.rs for the three layers).
-        .wrap(from_fn(compression::mark_uncompressed))
-        .wrap(Compress::default())
-        .wrap(from_fn(compression::unmark))
-        // Outermost, so that the access line and the metrics see the final status, and
-        // time everything.
-        .wrap(from_fn(crate::api::metrics::track))
+    // The finished document (openapi::finish), served by api::conditional (ETag/304) and
+    // registered before Swagger UI; "Authorize" survives a reload of the page.
+    app.service(crate::api::conditional::spec_resource(
+        &crate::openapi::finish(&api),
+    ))
+    .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(
+        utoipa_swagger_ui::Config::from("/api-docs/openapi.json").persist_authorization(true),
+    ))
+    // A person types the host or `/swagger-ui`: both lead to the documentation.
+    .service(web::redirect("/swagger-ui", "/swagger-ui/").permanent())
+    .service(web::redirect("/", "/swagger-ui/"))
+    // For operators' scrapers, outside the API and its spec (see api/metrics.rs).
+    .route("/metrics", web::get().to(crate::api::metrics::scrape))
+    .app_data(routes)
+    .default_service(web::to(fallback))
+    .wrap(cors)
+    // Inside request_context, so that a 429's problem body keeps these headers too.
+    .wrap(from_fn(crate::ratelimit::headers))
+    .wrap(from_fn(request_context))
+    // Compression outside request_context, so that it encodes final bodies (see
+    // api/compression.rs for the three layers).
+    .wrap(from_fn(compression::mark_uncompressed))
+    .wrap(Compress::default())
+    .wrap(from_fn(compression::unmark))
+    // Outermost, so that the access line and the metrics see the final status, and
+    // time everything.
+    .wrap(from_fn(crate::api::metrics::track))
 }
 
 /// Browser frontends call the API directly: allow the configured origins, with the headers

@@ -105,7 +105,7 @@ both_backends! {
         let rows = entries(&ctx);
         assert_eq!(rows.len(), 4, "{rows:?}");
         let ops: Vec<&str> = rows.iter().map(|e| e.operation.as_str()).collect();
-        assert_eq!(ops, ["get_dossier", "get_history", "list_attachments", "get_fees"]);
+        assert_eq!(ops, ["getDossier", "listDossierHistory", "listDossierAttachments", "getDossierFees"]);
         assert_eq!(rows[0].route, "GET /api/v1/dossiers/{code}");
         assert_eq!(rows[2].route, "GET /api/v1/dossiers/{code}/attachments");
         for (i, e) in rows.iter().enumerate() {
@@ -126,7 +126,7 @@ both_backends! {
         assert_eq!(r.status, 200, "{}", r.body);
         let seen = items(&r);
         assert_eq!(seen.len(), 4);
-        assert_eq!(seen[0]["operation"], "get_fees", "newest first");
+        assert_eq!(seen[0]["operation"], "getDossierFees", "newest first");
         assert_eq!(seen[0]["actor_role"], "reception_officer");
         assert_eq!(seen[0]["actor_commune_code"], KIM_BOI);
         assert_eq!(seen[0]["record_ref"], code.as_str());
@@ -140,7 +140,7 @@ both_backends! {
         let r2 = get(&app, &citizen_token, &format!("/api/v1/me/access-log?limit=3&cursor={cursor}")).await;
         assert_eq!(items(&r2).len(), 1);
         assert!(r2.body["next_cursor"].is_null());
-        assert_eq!(items(&r2)[0]["operation"], "get_dossier");
+        assert_eq!(items(&r2)[0]["operation"], "getDossier");
         let bad = get(&app, &citizen_token, "/api/v1/me/access-log?cursor=nonsense").await;
         assert_eq!(bad.status, 400);
         assert_eq!(bad.problem_code(), "query.invalid_cursor");
@@ -170,7 +170,7 @@ both_backends! {
         let shown: Vec<&str> = items(&r).iter().map(|d| d["code"].as_str().unwrap()).collect();
         let logged: Vec<&str> = rows.iter().map(|e| e.record_ref.as_str()).collect();
         assert_eq!(shown, logged);
-        assert!(rows.iter().all(|e| e.operation == "list_dossiers" && e.request_id == rows[0].request_id));
+        assert!(rows.iter().all(|e| e.operation == "listDossiers" && e.request_id == rows[0].request_id));
         // An empty page records nothing.
         let r = get(&app, &officer, "/api/v1/dossiers?q=Tr%E1%BA%A7n%20V%C4%83n%20Kh%C3%B4ng").await;
         assert_eq!(items(&r).len(), 0);

@@ -1137,7 +1137,8 @@ where
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let key = format!("{} {path}", method.to_uppercase());
-            let public = op.get("security").is_none()
+            // `security: []` (or an empty requirement) marks a public operation.
+            let public = op["security"].as_array().unwrap().is_empty()
                 || op["security"]
                     .as_array()
                     .unwrap()

@@ -45,7 +45,7 @@ fn every_operation_is_documented() {
                 .get("security")
                 .and_then(|s| s.as_array())
                 .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
-            let public_ok = op.get("security").is_none()
+            let public_ok = op["security"].as_array().is_some_and(|s| s.is_empty())
                 || op["security"]
                     .as_array()
                     .unwrap()
@@ -97,4 +97,128 @@ fn every_schema_reference_resolves() {
     missing.sort();
     missing.dedup();
     assert!(missing.is_empty(), "dangling $ref: {missing:?}");
+}
+
+/// Operation ids become function names in generated clients: every operation has one, named
+/// in `openapi::OPERATION_IDS`, lowerCamelCase, unique; and every entry there is a route.
+#[test]
+fn operation_ids_are_unique_named_and_camel_case() {
+    let spec = motcua::openapi::spec();
+    let mut seen = std::collections::BTreeMap::new();
+    let mut keys = std::collections::BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let key = format!("{} {path}", method.to_uppercase());
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            assert!(
+                motcua::openapi::OPERATION_IDS
+                    .iter()
+                    .any(|(k, v)| *k == key && *v == id),
+                "{key}: name its operation id in openapi::OPERATION_IDS"
+            );
+            assert!(
+                id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{key}: operation id {id:?} is not lowerCamelCase"
+            );
+            if let Some(other) = seen.insert(id.clone(), key.clone()) {
+                panic!("operation id {id} used by {other} and {key}");
+            }
+            keys.insert(key);
+        }
+    }
+    for (key, _) in motcua::openapi::OPERATION_IDS {
+        assert!(
+            keys.contains(*key),
+            "OPERATION_IDS names {key}, which is not a route"
+        );
+    }
+}
+
+/// What validators and linters ask of the document as a whole.
+#[test]
+fn document_is_complete_for_tools() {
+    let spec = motcua::openapi::spec();
+    assert!(
+        spec["servers"].as_array().is_some_and(|s| !s.is_empty()),
+        "no servers"
+    );
+    assert!(
+        spec["info"]["license"]["url"].is_string(),
+        "licence without URL"
+    );
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(
+                op["security"].is_array(),
+                "{method} {path}: security not stated"
+            );
+            let success = op["responses"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(code, _)| code.starts_with('2') || code.starts_with('3'));
+            for (code, r) in success {
+                assert!(
+                    r["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path}: {code} not described"
+                );
+            }
+        }
+    }
+    // Every component schema is reached from an operation.
+    let text = spec.to_string();
+    for name in spec["components"]["schemas"].as_object().unwrap().keys() {
+        let r = format!("\"#/components/schemas/{name}\"");
+        assert!(text.contains(&r), "unused schema {name}");
+    }
+}
+
+/// `Problem` is one object that generators type usefully: its standard members required,
+/// problem-specific ones allowed (`additionalProperties: true`), nothing nullable around it.
+#[test]
+fn problem_schema_is_one_open_object() {
+    let spec = motcua::openapi::spec();
+    let problem = &spec["components"]["schemas"]["Problem"];
+    assert_eq!(problem["type"], "object");
+    assert_eq!(problem["additionalProperties"], true);
+    assert!(problem.get("allOf").is_none());
+    let required: Vec<&str> = problem["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for member in ["type", "title", "status", "detail", "code", "request_id"] {
+        assert!(required.contains(&member), "Problem.{member} not required");
+    }
+    // No object without properties is left closed (generators type it as an empty record).
+    fn walk(node: &Value, at: &str) {
+        match node {
+            Value::Object(map) => {
+                if map.get("type") == Some(&Value::from("object")) {
+                    assert!(
+                        [
+                            "properties",
+                            "additionalProperties",
+                            "$ref",
+                            "allOf",
+                            "oneOf"
+                        ]
+                        .iter()
+                        .any(|k| map.contains_key(*k)),
+                        "{at}: object with no properties and no additionalProperties"
+                    );
+                }
+                for (k, v) in map {
+                    if k != "example" && k != "examples" {
+                        walk(v, &format!("{at}/{k}"));
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, at)),
+            _ => {}
+        }
+    }
+    walk(&spec, "");
 }

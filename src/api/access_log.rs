@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{Page, PageParams};
-use super::problems::{InvalidLimit, NotAuthenticated, RoleNotAllowed};
+use crate::api::problems::{
+    InvalidLimit, MalformedQueryOrCursor, NotAuthenticated, RoleNotAllowed,
+};
 use crate::auth::extract::{Authorized, Principal};
 use crate::auth::roles::{Policy, ProvinceReaders, Role};
 use crate::error::{ApiError, ApiResult};
@@ -208,8 +210,7 @@ pub struct AccessLogQuery {
 /// verify` checks the chains.
 #[utoipa::path(tag = "access-log", security(("bearer" = [])), params(AccessLogQuery, PageParams), responses(
     (status = 200, body = Page<AccessEntryView>),
-    (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    NotAuthenticated, RoleNotAllowed,
+    NotAuthenticated, RoleNotAllowed, MalformedQueryOrCursor,
     (status = 404, description = "No such commune in the caller's province", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid limit or period", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]

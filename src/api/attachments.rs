@@ -8,6 +8,7 @@ use validator::Validate;
 
 use super::extract::ValidJson;
 use crate::api::access_log::{self, Read};
+use crate::api::problems::{DossierNotFound, JsonBody, NotAuthenticated, RoleNotAllowedNow};
 use crate::auth::roles::{AnyRole, Uploaders};
 use crate::auth::Authorized;
 use crate::db::models::dossier::Attachment;
@@ -116,9 +117,7 @@ pub(crate) fn content_disposition(name: &str) -> actix_web::http::header::Conten
     responses(
     (status = 201, description = "Stored and attached", body = AttachmentView),
     (status = 400, description = "Malformed multipart body or missing part", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowedNow, DossierNotFound,
     (status = 409, description = "Dossier closed, or it already holds MAX_ATTACHMENTS_PER_DOSSIER attachments", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 413, description = "File larger than MAX_UPLOAD_BYTES", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not multipart, or the file is not PDF/JPEG/PNG", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -244,11 +243,13 @@ struct UploadParts {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"document": "Tờ khai", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "from_dossier": "H25.04978-251128-0001"}))]
 pub struct ReuseRequest {
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub document: String,
     #[validate(length(equal = 64))]
     pub sha256: String,
     /// The earlier dossier of the same applicant that holds the file.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100))]
     pub from_dossier: String,
 }
@@ -263,12 +264,9 @@ pub struct ReuseRequest {
     params(("code" = String, Path, description = "Dossier code")),
     responses(
     (status = 201, description = "Referenced and attached", body = AttachmentView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowedNow,
     (status = 404, description = "No such dossier or file visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Dossier closed, or it already holds MAX_ATTACHMENTS_PER_DOSSIER attachments", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields (`sha256` not 64 hex digits) or unknown document", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/dossiers/{code}/attachments/reuse")]
@@ -304,8 +302,7 @@ pub async fn reuse(
 /// **Roles:** as for reading the dossier.
 #[utoipa::path(tag = "dossiers", operation_id = "list_attachments", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, description = "The dossier's files, oldest first", body = Vec<AttachmentView>),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound,
 ))]
 #[get("/dossiers/{code}/attachments")]
 pub async fn list(
@@ -338,7 +335,7 @@ pub async fn list(
             ("Content-Disposition" = String, description = "`attachment; filename=\"...\"` (and `filename*=UTF-8''...` for non-ASCII names)"),
             ("X-Content-Type-Options" = String, description = "`nosniff`"),
         )),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated,
     (status = 404, description = "No such dossier or attachment visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 500, description = "Code `attachment.integrity_failed`: the stored file is missing or no longer matches its hash", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]

@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::ValidJson;
-use super::problems::{InvalidFields, MalformedJson, NotJson};
 use super::users::UserView;
+use crate::api::problems::{InvalidFields, JsonBody};
 use crate::auth::tokens::hash_refresh_token;
 use crate::auth::{password, Principal, Role};
 use crate::db::models::user::User;
@@ -16,12 +16,17 @@ use crate::service::login_throttle::Limit;
 use crate::service::sessions::{self as service, Rotation};
 use crate::state::AppState;
 
+/// Username and password. On a server started with `motcua --demo serve`, use a demo account
+/// (`demo.reception-officer`, `demo.citizen`, `demo.commune-admin`, … one per role) and the
+/// password the server printed for it at start; each wrong try counts towards the lockout.
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "tiepnhan.kimboi", "password": "mat-khau-cua-ban"}))]
+#[schema(example = json!({"username": "demo.reception-officer", "password": "the-password-printed-at-start"}))]
 pub struct TokenRequest {
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64))]
     pub username: String,
+    #[schema(min_length = 1, max_length = 256)]
     #[validate(length(min = 1, max = 256))]
     pub password: String,
 }
@@ -30,6 +35,7 @@ pub struct TokenRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "q8m3V0cZbq1Jd2kR7yTn5uXw9LsE4aHf6GiP0oBtNc8"}))]
 pub struct RefreshRequest {
+    #[schema(min_length = 1, max_length = 256)]
     #[validate(length(min = 1, max = 256))]
     pub refresh_token: String,
 }
@@ -39,6 +45,7 @@ pub struct RefreshRequest {
 #[schema(example = json!({"refresh_token": "q8m3V0cZbq1Jd2kR7yTn5uXw9LsE4aHf6GiP0oBtNc8", "everywhere": false}))]
 pub struct LogoutRequest {
     /// The session's refresh token; its whole rotation family is revoked.
+    #[schema(min_length = 1, max_length = 256)]
     #[validate(length(min = 1, max = 256))]
     pub refresh_token: String,
     /// Also end every other session of the account and void its access tokens
@@ -115,7 +122,7 @@ fn client_key(req: &HttpRequest) -> String {
 /// 429 with `Retry-After` until the window has passed.
 #[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
-    MalformedJson, NotJson, InvalidFields,
+    JsonBody, InvalidFields,
     (status = 401, description = "Wrong username or password, or account deactivated (the same answer)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many failed logins", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -194,7 +201,7 @@ fn check_password(
 /// revoked and the legitimate holder must log in again.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
-    MalformedJson, NotJson, InvalidFields,
+    JsonBody, InvalidFields,
     (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/refresh")]
@@ -231,7 +238,7 @@ pub async fn refresh(
 /// token, every session of the account ends and its access tokens stop working at once.
 #[utoipa::path(tag = "auth", request_body = LogoutRequest, security((), ("bearer" = [])), responses(
     (status = 204, description = "Session ended"),
-    MalformedJson, NotJson, InvalidFields,
+    JsonBody, InvalidFields,
     (status = 401, description = "`everywhere` without a valid access token", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/logout")]

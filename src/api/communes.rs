@@ -8,8 +8,8 @@ use validator::{Validate, ValidationError};
 
 use super::conditional::{reply, Caching, NotModified};
 use super::extract::{etag, IfMatch, Page, PageParams, ValidJson};
-use super::problems::{
-    MalformedJson, NotAuthenticated, NotJson, PageQuery, RoleNotAllowed, Versioned,
+use crate::api::problems::{
+    JsonBody, NotAuthenticated, PageQuery, ProvinceNotFound, RoleNotAllowed, Versioned,
 };
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::CommuneAdmins;
@@ -214,7 +214,7 @@ pub async fn list_provinces(
 #[utoipa::path(tag = "registry", params(("code" = String, Path, description = "Province code, 2 digits")), responses(
     (status = 200, body = ProvinceView),
     NotModified,
-    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+    ProvinceNotFound,
 ))]
 #[get("/provinces/{code}")]
 pub async fn get_province(
@@ -340,12 +340,14 @@ fn validate_email_or_empty(s: &str) -> Result<(), ValidationError> {
 pub struct UpdateCommune {
     #[validate(custom(function = "validate_agency_code_or_empty"))]
     pub agency_code: Option<String>,
+    #[schema(max_length = 500)]
     #[validate(length(max = 500))]
     pub address: Option<String>,
     #[validate(custom(function = "crate::domain::fields::phone_or_empty"))]
     pub phone: Option<String>,
     #[validate(custom(function = "validate_email_or_empty"))]
     pub email: Option<String>,
+    #[schema(max_length = 500)]
     #[validate(length(max = 500))]
     pub opening_hours: Option<String>,
 }
@@ -371,7 +373,7 @@ fn validate_agency_code_or_empty(s: &str) -> Result<(), ValidationError> {
     params(("code" = String, Path, description = "Commune code"), ("If-Match" = String, Header, description = "ETag of the version being changed")),
     responses(
     (status = 200, body = CommuneView, headers(("ETag" = String, description = "New record version"))),
-    Versioned, MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson,
+    JsonBody, Versioned, NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such commune visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The agency identifier is held by another commune (`commune.agency_code_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields, or the reserved fallback form H{province}.{commune} as agency identifier", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -13,9 +13,9 @@ use validator::Validate;
 
 use super::conditional::{reply, Caching, NotModified};
 use super::extract::{etag, validation_error, IfMatch, Page, PageParams, ValidJson};
-use super::problems::{
-    InvalidLimit, JsonBody, MalformedJson, NotAuthenticated, NotJson, NotSystemAdmin,
-    RoleNotAllowed, Versioned,
+use crate::api::problems::{
+    DossierNotFound, InvalidLimit, JsonBody, MalformedQueryOrCursor, NotAuthenticated,
+    NotSystemAdmin, RoleNotAllowed, Versioned,
 };
 use crate::auth::roles::{AnyRole, SystemAdmins};
 use crate::auth::Authorized;
@@ -71,8 +71,7 @@ pub async fn create_schedule(
 #[utoipa::path(tag = "fees", params(ScheduleFilter, PageParams), responses(
     (status = 200, body = inline(Page<ScheduleView>)),
     NotModified,
-    (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    InvalidLimit,
+    InvalidLimit, MalformedQueryOrCursor,
 ))]
 #[get("/fee-schedules")]
 pub async fn list_schedules(
@@ -120,8 +119,7 @@ pub async fn get_schedule(
 /// Each line names the schedule version and the arithmetic that produced it.
 #[utoipa::path(tag = "fees", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = FeesView, headers(("ETag" = String, description = "Assessment version"))),
-    NotAuthenticated,
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound,
 ))]
 #[get("/dossiers/{code}/fees")]
 pub async fn get_fees(
@@ -158,8 +156,7 @@ pub async fn get_fees(
     params(("code" = String, Path, description = "Dossier code"), ("If-Match" = String, Header, description = "ETag of the assessment")),
     responses(
     (status = 200, body = FeesView, headers(("ETag" = String, description = "New assessment version"))),
-    Versioned, MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson,
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, Versioned, NotAuthenticated, RoleNotAllowed, DossierNotFound,
     (status = 409, description = "Fees already collected, or the dossier is finished", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Missing or invalid quantities, unknown exemption", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -193,9 +190,11 @@ pub async fn reassess(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"procedure_code": "2.000815", "commune_code": "04978", "channel": "online", "fees": {"quantities": {"page": 3, "copy": 1}}}))]
 pub struct QuoteRequest {
+    #[schema(min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50))]
     pub procedure_code: String,
     pub case_code: Option<String>,
+    #[schema(min_length = 1, max_length = 10)]
     #[validate(length(min = 1, max = 10))]
     pub commune_code: String,
     pub channel: Channel,

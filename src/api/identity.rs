@@ -8,6 +8,7 @@ use validator::Validate;
 
 use super::auth::{token_response, TokenResponse};
 use super::extract::ValidJson;
+use crate::api::problems::{InvalidFields, JsonBody, NotAuthenticated};
 use crate::auth::roles::Citizens;
 use crate::auth::tokens::TokenError;
 use crate::auth::Authorized;
@@ -59,6 +60,7 @@ impl From<IdentityError> for ApiError {
 #[schema(example = json!({"id_token": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIwMTIzIn0.c2ln"}))]
 pub struct ExternalTokenRequest {
     /// The identity provider's signed token (JWT) for this application.
+    #[schema(min_length = 1, max_length = 16384)]
     #[validate(length(min = 1, max = 16384))]
     pub id_token: String,
 }
@@ -75,12 +77,10 @@ pub struct ExternalTokenRequest {
 /// tokens of this API.
 #[utoipa::path(tag = "auth", request_body = ExternalTokenRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, InvalidFields,
     (status = 401, description = "Invalid or expired provider token, or account deactivated", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No identity provider configured", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The claimed personal ID belongs to another active citizen account", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/external")]
 pub async fn external_token(
@@ -165,9 +165,11 @@ fn external_login(state: &AppState, id_token: &str) -> ApiResult<ExternalLogin> 
 #[schema(example = json!({"code": "H25.04978-260105-0001", "pin": "48213095"}))]
 pub struct ClaimRequest {
     /// The dossier code printed on the receipt.
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64))]
     pub code: String,
     /// The lookup PIN printed on the receipt.
+    #[schema(min_length = 1, max_length = 32)]
     #[validate(length(min = 1, max = 32))]
     pub pin: String,
 }
@@ -190,13 +192,10 @@ pub struct ClaimResponse {
 /// lookup (429).
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), request_body = ClaimRequest, responses(
     (status = 200, body = ClaimResponse),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, InvalidFields,
     (status = 403, description = "Not a citizen, no verified personal ID, or not the applicant", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No dossier with this code and PIN", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The dossier belongs to another account", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many attempts", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/me/dossiers/claim")]

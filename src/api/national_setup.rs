@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::extract::ValidJson;
-use super::problems::{InvalidFields, JsonBody, NotAuthenticated, NotSystemAdmin, RoleNotAllowed};
+use crate::api::problems::{
+    InvalidFields, JsonBody, NotAuthenticated, NotSystemAdmin, ProvinceNotFound, RoleNotAllowed,
+};
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::{CommuneAdmins, SystemAdmins};
 use crate::auth::Authorized;
@@ -38,6 +40,7 @@ pub struct AgencyIdentifierItem {
 #[schema(example = json!({"items": [{"commune_code": "04978", "agency_code": "000.25.01.H25"},
     {"commune_code": "04795", "agency_code": "000.25.02.H25"}]}))]
 pub struct AgencyIdentifierImport {
+    #[schema(min_items = 1, max_items = 5000)]
     #[validate(length(min = 1, max = 5000))]
     pub items: Vec<AgencyIdentifierItem>,
 }
@@ -66,8 +69,7 @@ pub struct AgencyImportResult {
     params(("code" = String, Path, description = "Province code, 2 digits")),
     responses(
     (status = 200, body = AgencyImportResult),
-    JsonBody, NotAuthenticated, NotSystemAdmin,
-    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotSystemAdmin, ProvinceNotFound,
     (status = 409, description = "An identifier is held by another commune or listed twice", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Malformed or reserved identifier, or a commune outside the province", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -111,12 +113,15 @@ pub async fn import_agency_identifiers(
 #[schema(example = json!({"account_name": "UBND xã Kim Bôi", "account_no": "3511.0.1058123", "bank_code": "KBNN"}))]
 pub struct PaymentAccountInput {
     /// `TenTKThuHuong`.
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub account_name: String,
     /// `TKThuHuong`: digits, dots and dashes.
+    #[schema(min_length = 1, max_length = 40)]
     #[validate(length(min = 1, max = 40), custom(function = "account_no"))]
     pub account_no: String,
     /// `MaNHThuHuong`: the bank's (or treasury's) code at the platform.
+    #[schema(min_length = 1, max_length = 20)]
     #[validate(length(min = 1, max = 20), custom(function = "bank_code"))]
     pub bank_code: String,
 }
@@ -280,8 +285,7 @@ async fn put_account(
     params(("code" = String, Path, description = "Province code")),
     responses(
     (status = 200, body = PaymentAccountView),
-    JsonBody, NotAuthenticated, NotSystemAdmin, InvalidFields,
-    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotSystemAdmin, InvalidFields, ProvinceNotFound,
 ))]
 #[put("/provinces/{code}/payment-account")]
 pub async fn put_province_payment_account(

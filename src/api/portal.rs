@@ -8,6 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::extract::{Page, PageParams, ValidJson};
+use crate::api::problems::{
+    DossierNotFound, InvalidFields, InvalidLimit, JsonBody, MalformedQueryOrCursor,
+    NotAdministrator, NotAuthenticated,
+};
 use crate::auth::roles::{AnyRole, CommuneAdmins};
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
@@ -35,10 +39,7 @@ pub struct OutboxFilter {
 /// `status=failed` lists the messages being retried, `status=dead` those that gave up.
 #[utoipa::path(tag = "portal", security(("bearer" = [])), params(OutboxFilter, PageParams), responses(
     (status = 200, body = inline(Page<OutboxView>)),
-    (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedQueryOrCursor, NotAuthenticated, NotAdministrator, InvalidLimit,
 ))]
 #[get("/portal/outbox")]
 pub async fn list_outbox(
@@ -75,6 +76,7 @@ pub async fn list_outbox(
 pub struct RequeueRequest {
     /// Message ids (failed or dead); empty or absent: every dead message in scope.
     #[serde(default)]
+    #[schema(max_items = 1000)]
     #[validate(length(max = 1000))]
     pub ids: Vec<i64>,
 }
@@ -90,12 +92,7 @@ pub struct RequeueResult {
 /// due at once with a fresh attempt count; sent messages are never re-queued.
 #[utoipa::path(tag = "portal", security(("bearer" = [])), request_body = RequeueRequest, responses(
     (status = 200, body = RequeueResult),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, NotAdministrator, InvalidFields,
 ))]
 #[post("/portal/outbox/requeue")]
 pub async fn requeue(
@@ -117,8 +114,7 @@ pub async fn requeue(
 /// **Roles:** `system_admin` (all), `commune_admin` (its commune).
 #[utoipa::path(tag = "portal", security(("bearer" = [])), responses(
     (status = 200, body = OutboxStatus),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, NotAdministrator,
 ))]
 #[get("/portal/status")]
 pub async fn status(
@@ -140,8 +136,7 @@ pub async fn status(
 /// waits for an administrator to re-queue it.
 #[utoipa::path(tag = "portal", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = SyncState),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound,
 ))]
 #[get("/dossiers/{code}/portal-sync")]
 pub async fn dossier_sync(
@@ -168,6 +163,7 @@ pub struct EventQuery {
     /// The `cursor` of the last event received; absent: from the beginning.
     pub after: Option<String>,
     /// 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Only these types (comma separated), e.g. `dossier.received,payment.succeeded`.
     pub types: Option<String>,
@@ -185,7 +181,7 @@ pub struct EventQuery {
 #[utoipa::path(tag = "events", security(("bearer" = [])), params(EventQuery), responses(
     (status = 200, body = EventPage),
     (status = 400, description = "Malformed cursor or query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated,
     (status = 422, description = "Invalid limit or event type", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/events")]
@@ -238,6 +234,7 @@ pub struct WebhookRequest {
     /// Where events are POSTed: `https://` to a host that resolves to public addresses only
     /// (plain `http://` and internal addresses only to hosts the operator lists in
     /// `WEBHOOK_ALLOWED_HTTP_HOSTS`). Redirects are not followed.
+    #[schema(max_length = 2000)]
     #[validate(url, length(max = 2000))]
     pub url: String,
     /// Types to send (see `GET /events`); empty or absent: all.
@@ -255,11 +252,8 @@ pub struct WebhookRequest {
 /// exponential backoff up to `PORTAL_MAX_ATTEMPTS`, each outcome in the delivery log.
 #[utoipa::path(tag = "events", security(("bearer" = [])), request_body = WebhookRequest, responses(
     (status = 201, body = WebhookView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated,
     (status = 403, description = "Not an administrator, or another commune", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid URL (not HTTPS, unresolvable, or an internal address), event type or commune", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/webhooks")]
@@ -298,8 +292,7 @@ pub async fn create_webhook(
 /// **Roles:** `system_admin` (all), `commune_admin` (its commune's). Secrets are never shown again.
 #[utoipa::path(tag = "events", security(("bearer" = [])), responses(
     (status = 200, body = Vec<WebhookView>),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, NotAdministrator,
 ))]
 #[get("/webhooks")]
 pub async fn list_webhooks(
@@ -319,8 +312,7 @@ pub async fn list_webhooks(
 /// pending deliveries are not sent.
 #[utoipa::path(tag = "events", security(("bearer" = [])), params(("id" = String, Path, description = "Webhook id")), responses(
     (status = 204, description = "Deactivated"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, NotAdministrator,
     (status = 404, description = "No such webhook in scope", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/webhooks/{id}")]
@@ -343,10 +335,8 @@ pub async fn delete_webhook(
 #[utoipa::path(tag = "events", security(("bearer" = [])), params(("id" = String, Path, description = "Webhook id"), PageParams), responses(
     (status = 200, body = inline(Page<DeliveryView>)),
     (status = 400, description = "Malformed cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, NotAdministrator, InvalidLimit,
     (status = 404, description = "No such webhook in scope", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/webhooks/{id}/deliveries")]
 pub async fn list_deliveries(

@@ -19,18 +19,18 @@
 //! ```
 //!
 //! Rules:
-//! - Use a shared type only where its description is the one the operation had: the committed
-//!   `openapi/openapi.json` must not change (regenerate it with
-//!   `cargo run -q -- openapi > openapi/openapi.json` and check `git diff openapi/` is empty).
-//! - Responses whose description says something about the operation ("No such dossier visible
-//!   to the caller", "Username taken…") stay tuples: they are the operation's documentation.
-//! - Sets: [`JsonBody`] (400 Malformed JSON, 413 Body too large, 415 Not JSON) for a JSON body
-//!   read with `ValidJson` under the body limit; [`Versioned`] (412 Stale ETag, 428 If-Match
-//!   missing) for a change that needs `If-Match`; [`PageQuery`] (400 Invalid query, 422 Invalid
-//!   limit) for a paged list. Where an operation lists only part of a set, use the single types
-//!   ([`MalformedJson`], [`NotJson`], [`BodyTooLarge`], …).
+//! - A response whose meaning is common (not authenticated, a dossier out of scope, a stale
+//!   `If-Match`) uses the type here, so the document says it one way everywhere.
+//! - Responses whose description says something about the operation ("Username taken…",
+//!   "Dossier closed, or it already holds …") stay tuples: they are the operation's documentation.
+//! - Sets: [`JsonBody`] (400 Malformed JSON, 413 Body too large, 415 Not JSON) for every body
+//!   read with `ValidJson` (it enforces `MAX_JSON_BYTES` everywhere); [`Versioned`] (412 Stale
+//!   ETag, 428 If-Match missing) for a change that needs `If-Match`; [`PageQuery`] (400 Invalid
+//!   query, 422 Invalid limit) for a paged list. Where an operation lists only part of a set
+//!   (its 400 or 422 says more), use the single types ([`InvalidLimit`], [`NotJson`], …).
 //! - A new common response: add a type here (one status, one description) rather than a
-//!   variant with a different wording.
+//!   variant with a different wording; `tools/apply_problems.py` rewrites tuples into these
+//!   types. Regenerate the document with `UPDATE_OPENAPI=1 cargo test --test openapi`.
 
 use utoipa::IntoResponses;
 
@@ -134,6 +134,105 @@ pub struct InvalidLimit(pub Problem);
     content_type = "application/problem+json"
 )]
 pub struct IfMatchMissing(pub Problem);
+
+/// 400: a query parameter or the `cursor` does not parse.
+#[derive(IntoResponses)]
+#[response(
+    status = 400,
+    description = "Malformed query or cursor",
+    content_type = "application/problem+json"
+)]
+pub struct MalformedQueryOrCursor(pub Problem);
+
+/// 403: the caller's role may not take this step in the record's current state.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "Role not allowed now",
+    content_type = "application/problem+json"
+)]
+pub struct RoleNotAllowedNow(pub Problem);
+
+/// 403: the operation is for commune, province or system administrators.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "Not an administrator",
+    content_type = "application/problem+json"
+)]
+pub struct NotAdministrator(pub Problem);
+
+/// 404: no dossier with this code in the caller's scope (out of scope reads as absent).
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such dossier visible to the caller",
+    content_type = "application/problem+json"
+)]
+pub struct DossierNotFound(pub Problem);
+
+/// 404: no digital result with this id in the caller's scope.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such result visible to the caller",
+    content_type = "application/problem+json"
+)]
+pub struct ResultNotFound(pub Problem);
+
+/// 404: no payment with this id in the caller's scope.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such payment visible to the caller",
+    content_type = "application/problem+json"
+)]
+pub struct PaymentNotFound(pub Problem);
+
+/// 404: no province with this code that the caller may see.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such province in the caller's scope",
+    content_type = "application/problem+json"
+)]
+pub struct ProvinceNotInScope(pub Problem);
+
+/// 404: no commune with this code that the caller may see.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such commune in the caller's scope",
+    content_type = "application/problem+json"
+)]
+pub struct CommuneNotInScope(pub Problem);
+
+/// 404: no province with this code.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such province",
+    content_type = "application/problem+json"
+)]
+pub struct ProvinceNotFound(pub Problem);
+
+/// 404: no procedure with this code.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such procedure",
+    content_type = "application/problem+json"
+)]
+pub struct ProcedureNotFound(pub Problem);
+
+/// 413: an uploaded file is over its limit.
+#[derive(IntoResponses)]
+#[response(
+    status = 413,
+    description = "File too large",
+    content_type = "application/problem+json"
+)]
+pub struct FileTooLarge(pub Problem);
 
 /// A JSON request body: 400 Malformed JSON, 413 Body too large, 415 Not JSON.
 #[derive(IntoResponses)]

@@ -8,6 +8,9 @@ use utoipa::IntoParams;
 use validator::Validate;
 
 use super::extract::{etag, IfMatch, Page, PageParams, ValidJson};
+use crate::api::problems::{
+    CommuneNotInScope, InvalidLimit, JsonBody, ProvinceNotInScope, RoleNotAllowed, Versioned,
+};
 use crate::auth::Authorized;
 use crate::domain::readiness::ProvinceConfig;
 use crate::error::ApiResult;
@@ -36,8 +39,7 @@ fn item_response(view: ItemView) -> HttpResponse {
 #[utoipa::path(tag = "readiness", security(("bearer" = [])), params(("code" = String, Path, description = "Commune code")), responses(
     (status = 200, body = CommuneReadiness),
     (status = 401, description = P401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such commune in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
+    RoleNotAllowed, CommuneNotInScope,
 ))]
 #[get("/readiness/communes/{code}")]
 pub async fn commune_readiness(
@@ -65,15 +67,12 @@ pub async fn commune_readiness(
            ("If-Match" = String, Header, description = "The item's version (`\"0\"` before the first declaration)")),
     responses(
     (status = 200, body = ItemView, headers(("ETag" = String, description = "New item version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, Versioned,
     (status = 401, description = P401, body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not a commune administrator", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such commune in the caller's scope, or no such item", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The item is automatic", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Missing evidence, date in the future", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/readiness/communes/{code}/items/{item}")]
 pub async fn declare_item(
@@ -111,15 +110,12 @@ pub async fn declare_item(
            ("If-Match" = String, Header, description = "The item's version")),
     responses(
     (status = 200, body = ItemView, headers(("ETag" = String, description = "New item version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, Versioned,
     (status = 401, description = P401, body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Not a province supervisor", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such commune in the caller's province, no such item, or nothing declared", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Automatic item, or the declaration was already reviewed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "A rejection without a note", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/readiness/communes/{code}/items/{item}/review")]
 pub async fn review_item(
@@ -170,9 +166,7 @@ pub struct HistoryFilter {
     (status = 200, body = Page<HistoryEntry>),
     (status = 400, description = "Invalid cursor", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = P401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such commune in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    RoleNotAllowed, CommuneNotInScope, InvalidLimit,
 ))]
 #[get("/readiness/communes/{code}/history")]
 pub async fn history(
@@ -203,8 +197,7 @@ pub async fn history(
 #[utoipa::path(tag = "readiness", security(("bearer" = [])), params(("code" = String, Path, description = "Province code")), responses(
     (status = 200, body = ProvinceConfigView, headers(("ETag" = String, description = "Configuration version"))),
     (status = 401, description = P401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such province in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
+    RoleNotAllowed, ProvinceNotInScope,
 ))]
 #[get("/readiness/provinces/{code}/config")]
 pub async fn get_config(
@@ -233,14 +226,9 @@ pub async fn get_config(
     params(("code" = String, Path, description = "Province code"), ("If-Match" = String, Header, description = "The configuration's version")),
     responses(
     (status = 200, body = ProvinceConfigView, headers(("ETag" = String, description = "New configuration version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, Versioned, RoleNotAllowed, ProvinceNotInScope,
     (status = 401, description = P401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such province in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale If-Match", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid settings (`errors` names each)", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/readiness/provinces/{code}/config")]
 pub async fn put_config(
@@ -283,8 +271,7 @@ impl Validate for ProvinceConfig {
 #[utoipa::path(tag = "readiness", security(("bearer" = [])), params(("code" = String, Path, description = "Province code")), responses(
     (status = 200, body = ProvinceReadinessView),
     (status = 401, description = P401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such province in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
+    RoleNotAllowed, ProvinceNotInScope,
 ))]
 #[get("/readiness/provinces/{code}")]
 pub async fn province_readiness(

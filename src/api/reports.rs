@@ -10,6 +10,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::report_export;
+use crate::api::problems::{
+    CommuneNotInScope, NotAuthenticated, ProvinceNotInScope, RoleNotAllowed,
+};
 use crate::auth::roles::{ProvinceReaders, ReportReaders};
 use crate::auth::Authorized;
 use crate::domain::indicators::{Period, PeriodKind};
@@ -124,9 +127,8 @@ fn respond(report: Report, format: ReportFormat) -> ApiResult<HttpResponse> {
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     (status = 400, description = "Malformed dates or an incomplete / conflicting period", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, CommuneNotInScope,
     (status = 403, description = "Citizens and portal clients read no reports", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such commune in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "`to` before `from`, or a range over 3,700 days", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/reports/communes/{code}")]
@@ -160,9 +162,8 @@ pub async fn get_commune_report(
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     (status = 400, description = "Malformed dates or an incomplete / conflicting period", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, ProvinceNotInScope,
     (status = 403, description = "Only province supervisors and system administrators", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such province in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "`to` before `from`, or a range over 3,700 days", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/reports/provinces/{code}")]
@@ -274,9 +275,7 @@ fn respond_list(list: DossiersBehind, format: ReportFormat, unit: &str) -> HttpR
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("code" = String, Path, description = "Commune code"), BreakdownQuery), responses(
     (status = 200, description = "The dossiers", content((DossiersBehind = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Malformed query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such commune in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed, CommuneNotInScope,
     (status = 422, description = "Unknown measure, bad page or period", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/reports/communes/{code}/dossiers")]
@@ -301,9 +300,7 @@ pub async fn commune_dossiers(
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("code" = String, Path, description = "Province code"), BreakdownQuery), responses(
     (status = 200, description = "The dossiers", content((DossiersBehind = "application/json"), (String = "text/csv"))),
     (status = 400, description = "Malformed query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such province in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed, ProvinceNotInScope,
     (status = 422, description = "Unknown measure, bad page or period", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/reports/provinces/{code}/dossiers")]

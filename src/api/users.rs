@@ -7,9 +7,8 @@ use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
 use super::extract::{etag, IfMatch, Page, PageParams, ValidJson};
-use super::problems::{
-    InvalidFields, InvalidQuery, JsonBody, MalformedJson, NotAuthenticated, NotJson,
-    RoleNotAllowed, Versioned,
+use crate::api::problems::{
+    InvalidFields, InvalidQuery, JsonBody, NotAuthenticated, RoleNotAllowed, Versioned,
 };
 use crate::auth::access::{self, Resource};
 use crate::auth::roles::UserAdmins;
@@ -120,14 +119,17 @@ pub struct CreateUser {
     pub password: String,
     pub role: Role,
     /// Required for commune staff roles; a commune admin may omit it (defaults to its own).
+    #[schema(pattern = r"^[0-9]{5}$")]
     #[validate(custom(function = "crate::domain::fields::commune_code"))]
     pub commune_code: Option<String>,
     /// Required for `province_supervisor`.
+    #[schema(pattern = r"^[0-9]{2}$")]
     #[validate(custom(function = "crate::domain::fields::province_code"))]
     pub province_code: Option<String>,
     /// A citizen's verified personal ID. Only a `system_admin` may set it, after checking
     /// the person's papers (the action is recorded in the identity audit trail); otherwise
     /// it comes from the identity provider at sign-in. Unique among active citizen accounts.
+    #[schema(pattern = r"^[0-9]{12}$")]
     #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub personal_id: Option<String>,
 }
@@ -144,11 +146,14 @@ pub struct UpdateUser {
     #[validate(custom(function = "validate_password"))]
     pub password: Option<String>,
     pub role: Option<Role>,
+    #[schema(pattern = r"^[0-9]{5}$")]
     #[validate(custom(function = "crate::domain::fields::commune_code"))]
     pub commune_code: Option<String>,
+    #[schema(pattern = r"^[0-9]{2}$")]
     #[validate(custom(function = "crate::domain::fields::province_code"))]
     pub province_code: Option<String>,
     /// As on creation: `system_admin` only, audited, unique among active citizen accounts.
+    #[schema(pattern = r"^[0-9]{12}$")]
     #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub personal_id: Option<String>,
     pub active: Option<bool>,
@@ -272,7 +277,7 @@ pub async fn get_user(
     params(("id" = String, Path, description = "Account id"), ("If-Match" = String, Header, description = "ETag of the version being changed")),
     responses(
     (status = 200, body = UserView, headers(("ETag" = String, description = "New record version"))),
-    Versioned, MalformedJson, NotAuthenticated, NotJson, InvalidFields,
+    JsonBody, Versioned, NotAuthenticated, InvalidFields,
     (status = 403, description = "Role not allowed or not grantable, or a personal ID set by anyone but a system admin", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such account visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Would lock the administrator out, or the personal ID belongs to another active citizen account", body = crate::error::Problem, content_type = "application/problem+json"),

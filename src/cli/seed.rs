@@ -15,8 +15,8 @@ use crate::db::schema::{communes, provinces};
 use crate::db::DbConn;
 use crate::domain::calendar::today as vietnam_today;
 use crate::domain::catalog::{
-    Case, ImplementingLevel, OnlineLevel, ProcedureContent, ProcessingTime, ResultType, TimeUnit,
-    DEFAULT_CASE_NAME,
+    Case, DocumentForm, ImplementingLevel, OnlineLevel, ProcedureContent, ProcessingTime,
+    RequiredDocument, ResultType, TimeUnit, DEFAULT_CASE_NAME,
 };
 use crate::domain::lineage;
 use crate::domain::text::{fold, nfc};
@@ -24,6 +24,7 @@ use crate::domain::text::{fold, nfc};
 pub const PROVINCES_CSV: &str = include_str!("../../seeds/provinces.csv");
 pub const COMMUNES_CSV: &str = include_str!("../../seeds/communes.csv");
 pub const PROCEDURES_CSV: &str = include_str!("../../seeds/procedures-sample.csv");
+pub const PROCEDURE_DOCUMENTS_CSV: &str = include_str!("../../seeds/procedure-documents.csv");
 
 #[derive(Deserialize)]
 struct ProvinceRow {
@@ -300,12 +301,36 @@ struct SampleProcedureRow {
     notes: String,
 }
 
-/// The sample catalog as procedure content: each row becomes one "default" case. The sample
-/// says nothing of legal basis, result form or documents; those start empty (result `paper`)
-/// for an administrator to complete.
+/// A row of seeds/procedure-documents.csv: a document the law requires for a sample procedure
+/// (`basis` names the article, for people; it is not read).
+#[derive(Deserialize)]
+struct SampleDocumentRow {
+    code: String,
+    document: String,
+    form: DocumentForm,
+    count: u32,
+    required: bool,
+    from_data_store_allowed: bool,
+}
+
+/// The sample catalog as procedure content: each row becomes one "default" case, with the
+/// documents of seeds/procedure-documents.csv (the civil-status and certification procedures,
+/// whose documents the law lists; the others start with none). The sample says nothing of
+/// legal basis or result form: those start empty (result `paper`) for an administrator.
 pub fn sample_procedures() -> Result<Vec<ProcedureContent>, String> {
     let rows: Vec<SampleProcedureRow> = read_csv(PROCEDURES_CSV)?;
-    rows.into_iter()
+    let mut documents: HashMap<String, Vec<RequiredDocument>> = HashMap::new();
+    for d in read_csv::<SampleDocumentRow>(PROCEDURE_DOCUMENTS_CSV)? {
+        documents.entry(d.code).or_default().push(RequiredDocument {
+            name: d.document,
+            form: d.form,
+            count: d.count,
+            required: d.required,
+            from_data_store_allowed: d.from_data_store_allowed,
+        });
+    }
+    let contents = rows
+        .into_iter()
         .map(|r| {
             let unit = match r.time_unit.as_str() {
                 "working_days" => TimeUnit::WorkingDays,
@@ -324,6 +349,7 @@ pub fn sample_procedures() -> Result<Vec<ProcedureContent>, String> {
                 }
             };
             // "same day when received before 15:00", "received after 15:00 -> next working day".
+            let case_documents = documents.remove(&r.code).unwrap_or_default();
             let cutoff = (unit == TimeUnit::SameDay && r.notes.contains("15:00"))
                 .then(|| "15:00".to_string());
             let content = ProcedureContent {
@@ -342,7 +368,7 @@ pub fn sample_procedures() -> Result<Vec<ProcedureContent>, String> {
                         cutoff,
                     },
                     online_level,
-                    documents: Vec::new(),
+                    documents: case_documents,
                 }],
                 effective_from: None,
             }
@@ -355,7 +381,14 @@ pub fn sample_procedures() -> Result<Vec<ProcedureContent>, String> {
                 None => Ok(content),
             }
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()?;
+    // A document row for a code the sample lacks is a typo in the seed, not data to drop.
+    match documents.keys().next() {
+        Some(code) => Err(format!(
+            "procedure-documents.csv: {code} is not a sample procedure"
+        )),
+        None => Ok(contents),
+    }
 }
 
 /// Adds the sample procedures the catalog lacks. Procedures already there are left alone,

@@ -10,7 +10,7 @@ use validator::Validate;
 use super::{check_year, YearQuery};
 use crate::api::extract::ValidJson;
 use crate::api::problems::{
-    InvalidFields, InvalidQuery, MalformedJson, NotAuthenticated, NotJson, RoleNotAllowed,
+    InvalidFields, InvalidQuery, JsonBody, NotAuthenticated, ProvinceNotFound, RoleNotAllowed,
 };
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
@@ -104,8 +104,10 @@ pub enum AdjustmentKindView {
 pub struct NewAdjustment {
     pub date: NaiveDate,
     pub kind: AdjustmentKindView,
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub name: String,
+    #[schema(max_length = 500)]
     #[validate(length(max = 500))]
     pub legal_basis: Option<String>,
 }
@@ -167,7 +169,7 @@ pub async fn list_adjustments(
 /// already received keep the due date they were given. One decision per date (409).
 #[utoipa::path(tag = "calendar", security(("bearer" = [])), request_body = NewAdjustment, responses(
     (status = 201, body = AdjustmentView),
-    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
+    JsonBody, NotAuthenticated, RoleNotAllowed, InvalidFields,
     (status = 409, description = "The date already has a decision", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/calendar/adjustments")]
@@ -304,6 +306,7 @@ pub async fn list_holiday_rules(
 pub struct HolidayRuleChange {
     pub enabled: bool,
     /// Why (shown with the rule): 1–500 characters.
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub reason: String,
 }
@@ -316,7 +319,7 @@ pub struct HolidayRuleChange {
     params(("id" = String, Path, description = "Rule id, e.g. `culture_day`")),
     responses(
     (status = 200, body = HolidayRuleView),
-    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
+    JsonBody, NotAuthenticated, RoleNotAllowed, InvalidFields,
     (status = 404, description = "No such rule", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/calendar/holiday-rules/{id}")]
@@ -367,6 +370,7 @@ pub enum DayCountingView {
 pub struct DayCountingChange {
     pub counting: DayCountingView,
     /// The provincial regulation that requires it (1–500 characters).
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub legal_basis: String,
 }
@@ -387,8 +391,7 @@ pub struct ProvinceDayCountingView {
     params(("code" = String, Path, description = "Province code (2 digits)")),
     responses(
     (status = 200, body = ProvinceDayCountingView),
-    MalformedJson, NotAuthenticated, RoleNotAllowed, NotJson, InvalidFields,
-    (status = 404, description = "No such province", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowed, InvalidFields, ProvinceNotFound,
 ))]
 #[put("/calendar/day-counting/{code}")]
 pub async fn set_day_counting(

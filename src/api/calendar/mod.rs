@@ -15,6 +15,7 @@ const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// Calendar year (default: the current year in Vietnam).
+    #[param(minimum = 1900, maximum = 2199)]
     pub year: Option<i32>,
 }
 

@@ -6,6 +6,7 @@ use validator::Validate;
 use super::super::extract::{
     etag, idempotency_key, is_json, parse_json, read_body, validation_error,
 };
+use crate::api::problems::{JsonBody, NotAuthenticated};
 use crate::auth::roles::DossierIntake;
 use crate::auth::{Authorized, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -25,14 +26,11 @@ use crate::state::AppState;
 /// original response (header `Idempotent-Replayed: true`) and never creates a second
 /// dossier; the same key with a different body is 422.
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), request_body = IntakeRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key (1–200 chars) that makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Client-chosen key (1–200 chars) that makes retries safe")),
     responses(
     (status = 201, body = IntakeResponse, headers(("ETag" = String, description = "Record version"), ("Location" = String, description = "The new dossier"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated,
     (status = 403, description = "Role not allowed, or another commune", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields, missing documents, procedure not published, or an idempotency key reused with another body", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/dossiers")]

@@ -4,6 +4,7 @@ use actix_web::{get, web};
 
 use super::super::extract::{encode_cursor, Page, PageParams};
 use crate::api::access_log::{self, Read};
+use crate::api::problems::{InvalidQuery, NotAuthenticated};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::error::ApiResult;
@@ -19,8 +20,7 @@ use crate::state::AppState;
 /// table). Every filter combination is served by an index on (commune, …, submitted_at).
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(DossierFilter, PageParams), responses(
     (status = 200, body = Page<DossierView>),
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidQuery, NotAuthenticated,
     (status = 422, description = "Invalid limit or filter", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/dossiers")]

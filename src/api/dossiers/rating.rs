@@ -3,6 +3,9 @@
 use actix_web::{post, web, HttpResponse};
 
 use super::super::extract::ValidJson;
+use crate::api::problems::{
+    DossierNotFound, InvalidFields, JsonBody, NotAuthenticated, RoleNotAllowed,
+};
 use crate::auth::Authorized;
 use crate::error::ApiResult;
 use crate::service::dossiers::rating::{self, RatingRequest, RatingView};
@@ -16,13 +19,8 @@ use crate::state::AppState;
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), request_body = RatingRequest,
     params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 201, body = RatingView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowed, DossierNotFound, InvalidFields,
     (status = 409, description = "Not returned yet, or already rated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/dossiers/{code}/rating")]
 pub async fn rate(

@@ -4,6 +4,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use crate::api::access_log::{self, Read};
 use crate::api::conditional::{reply, Caching, NotModified};
+use crate::api::problems::{DossierNotFound, NotAuthenticated};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::error::ApiResult;
@@ -19,8 +20,7 @@ use crate::state::AppState;
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = DossierView, headers(("ETag" = String, description = "Record version"))),
     NotModified,
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound,
 ))]
 #[get("/dossiers/{code}")]
 pub async fn get_dossier(
@@ -48,8 +48,7 @@ pub async fn get_dossier(
 /// **Roles:** as for reading the dossier. 409 while an online dossier has not been received.
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = Receipt),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound,
     (status = 409, description = "Not received yet", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/dossiers/{code}/receipt")]
@@ -81,8 +80,7 @@ pub async fn get_receipt(
 /// needs (missing items, deadlines, new date, result id…), and no staff account ids.
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = Vec<EventView>),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound,
 ))]
 #[get("/dossiers/{code}/history")]
 pub async fn get_history(

@@ -3,6 +3,7 @@
 use actix_web::{post, web, HttpResponse};
 
 use super::super::extract::{etag, IfMatch, ValidJson};
+use crate::api::problems::{DossierNotFound, JsonBody, NotAuthenticated, Versioned};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::error::ApiResult;
@@ -30,15 +31,10 @@ use crate::state::AppState;
     params(("code" = String, Path, description = "Dossier code"), ("If-Match" = String, Header, description = "ETag of the dossier version acted on")),
     responses(
     (status = 200, body = DossierView, headers(("ETag" = String, description = "New record version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, Versioned, NotAuthenticated, DossierNotFound,
     (status = 403, description = "The caller's role may not take this action", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Action not allowed in the current status (`allowed_actions` lists what is)", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Missing or invalid action data", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/dossiers/{code}/transitions")]
 pub async fn transition(

@@ -7,6 +7,9 @@ use validator::Validate;
 
 use super::gateway;
 use crate::api::extract::{client_ip, is_json, parse_json, read_body, ValidJson};
+use crate::api::problems::{
+    BodyTooLarge, InvalidFields, JsonBody, NotAuthenticated, NotJson, NotSystemAdmin,
+};
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
@@ -75,8 +78,7 @@ async fn deliver_callback(
     (status = 403, description = "Bad signature", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "Unknown gateway or reference", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Replay: stale time or already settled otherwise", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    BodyTooLarge, NotJson,
     (status = 422, description = "Amount mismatch, bad time format", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/payments/callbacks/{gateway}")]
@@ -191,12 +193,9 @@ pub struct SandboxCompletion {
 /// page, then delivers the platform's signed callback through the real callback path.
 #[utoipa::path(tag = "payments", request_body = SandboxCompletion, params(("reference" = String, Path, description = "Payment reference")), responses(
     (status = 200, body = CallbackAck),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, InvalidFields,
     (status = 404, description = "Not the sandbox, or unknown reference", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Already settled otherwise", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/payments/sandbox/{reference}/complete")]
 pub async fn sandbox_complete(
@@ -223,8 +222,7 @@ pub async fn sandbox_complete(
 /// `PAYMENT_TIMEOUT_SECS` is settled as the platform reports it, or expires.
 #[utoipa::path(tag = "payments", security(("bearer" = [])), responses(
     (status = 200, body = ledger::ReconcileReport),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Not a system administrator", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, NotSystemAdmin,
     (status = 503, description = "No online gateway configured", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/payments/reconcile")]

@@ -3,6 +3,7 @@
 use actix_web::{post, web, HttpResponse};
 
 use crate::api::extract::etag;
+use crate::api::problems::{NotAuthenticated, PaymentNotFound, RoleNotAllowed};
 use crate::auth::roles::Payers;
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
@@ -19,9 +20,7 @@ use crate::state::AppState;
 /// cancelled and its fee lines can be paid again.
 #[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
     (status = 200, body = PaymentView),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such payment visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed, PaymentNotFound,
     (status = 409, description = "Not pending (already settled)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 502, description = "The platform could not be asked; try again", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]

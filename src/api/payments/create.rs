@@ -7,6 +7,7 @@ use validator::Validate;
 
 use super::gateway;
 use crate::api::extract::{idempotency_key, is_json, parse_json, read_body, validation_error};
+use crate::api::problems::{BodyTooLarge, DossierNotFound, NotAuthenticated, NotJson};
 use crate::auth::roles::Payers;
 use crate::auth::Authorized;
 use crate::auth::Principal;
@@ -32,16 +33,13 @@ use crate::state::AppState;
 /// with the same key and body returns the same payment and never charges twice.
 #[utoipa::path(tag = "payments", security(("bearer" = [])), request_body = PaymentRequest,
     params(("code" = String, Path, description = "Dossier code"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key (1–200 chars) that makes retries safe")),
+           ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Client-chosen key (1–200 chars) that makes retries safe")),
     responses(
     (status = 201, body = PaymentView, headers(("Location" = String, description = "The payment"))),
     (status = 400, description = "Malformed JSON or Idempotency-Key", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound, BodyTooLarge, NotJson,
     (status = 403, description = "Role or method not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Nothing due, already paid, in another open payment, online payment not offered (`payment.online_not_offered`: no beneficiary account), or the same key still in progress", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields, or an idempotency key reused with another body", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 502, description = "The payment platform refused or did not answer (nothing was charged)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 503, description = "No online gateway configured", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -7,6 +7,9 @@ use utoipa::IntoParams;
 
 use crate::api::access_log;
 use crate::api::extract::{etag, Page, PageParams};
+use crate::api::problems::{
+    InvalidLimit, MalformedQueryOrCursor, NotAuthenticated, PaymentNotFound,
+};
 use crate::auth::access::{self, Resource};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
@@ -22,8 +25,7 @@ use crate::state::AppState;
 /// `province_supervisor` of the province, `system_admin`).
 #[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
     (status = 200, body = PaymentView, headers(("ETag" = String, description = "Record version"))),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such payment visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, PaymentNotFound,
 ))]
 #[get("/payments/{id}")]
 pub async fn get_payment(
@@ -61,10 +63,8 @@ struct PaymentCursor(NaiveDateTime, String);
 /// all. Newest first.
 #[utoipa::path(tag = "payments", security(("bearer" = [])), params(PaymentFilter, PageParams), responses(
     (status = 200, body = inline(Page<PaymentView>)),
-    (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedQueryOrCursor, NotAuthenticated, InvalidLimit,
     (status = 403, description = "Role without payments", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/payments")]
 pub async fn list_payments(
@@ -103,7 +103,7 @@ pub async fn list_payments(
 /// `payment.no_receipt` before). The number is gapless per commune and series.
 #[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
     (status = 200, body = PaymentReceipt),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated,
     (status = 404, description = "No such payment, or it has no receipt (not paid)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/payments/{id}/receipt")]

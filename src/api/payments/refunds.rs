@@ -6,6 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::extract::ValidJson;
+use crate::api::problems::{
+    InvalidFields, JsonBody, NotAuthenticated, PaymentNotFound, RoleNotAllowed,
+};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::db::models::fee::Refund;
@@ -47,15 +50,9 @@ fn refund_view(r: Refund) -> RefundView {
 /// payments are refundable.
 #[utoipa::path(tag = "payments", security(("bearer" = [])), request_body = RefundRequest, params(("id" = String, Path, description = "Payment id")), responses(
     (status = 201, body = RefundView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such payment visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowed, PaymentNotFound, InvalidFields,
     (status = 409, description = "More than refundable, or the payment did not succeed", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 412, description = "refundable_vnd is stale", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/payments/{id}/refunds")]
 pub async fn create_refund(
@@ -86,8 +83,7 @@ pub async fn create_refund(
 /// **Roles:** whoever may read the payment.
 #[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
     (status = 200, body = Vec<RefundView>),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such payment visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, PaymentNotFound,
 ))]
 #[get("/payments/{id}/refunds")]
 pub async fn list_refunds(

@@ -4,6 +4,9 @@ use actix_web::{delete, post, put, web, HttpResponse};
 
 use super::{content_of, ProcedureView};
 use crate::api::extract::{etag, IfMatch, ValidJson};
+use crate::api::problems::{
+    JsonBody, NotAuthenticated, ProcedureNotFound, RoleNotAllowed, Versioned,
+};
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
 use crate::domain::calendar::today as vietnam_today;
@@ -19,12 +22,8 @@ use crate::state::AppState;
 /// 409 when the code exists (also when deactivated: change it with `PUT` instead).
 #[utoipa::path(tag = "procedures", security(("bearer" = [])), request_body = ProcedureContent, responses(
     (status = 201, body = ProcedureView, headers(("ETag" = String, description = "Record version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowed,
     (status = 409, description = "A procedure with this code exists", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid fields (paths such as `cases[0].processing_time.unit`)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/procedures")]
@@ -58,15 +57,8 @@ pub async fn create_procedure(
     params(("code" = String, Path, description = "National procedure code"), ("If-Match" = String, Header, description = "ETag of the procedure")),
     responses(
     (status = 200, description = "The new version (status `scheduled` when it takes effect later)", body = ProcedureView, headers(("ETag" = String, description = "New record version"))),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such procedure", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "Body too large", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, Versioned, NotAuthenticated, RoleNotAllowed, ProcedureNotFound,
     (status = 422, description = "Invalid fields, code differing from the path, or an effective date before today", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/procedures/{code}")]
 pub async fn update_procedure(
@@ -105,11 +97,7 @@ pub async fn update_procedure(
     params(("code" = String, Path, description = "National procedure code"), ("If-Match" = String, Header, description = "ETag of the procedure")),
     responses(
     (status = 204, description = "Deactivated", headers(("ETag" = String, description = "New record version"))),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such procedure", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
+    Versioned, NotAuthenticated, RoleNotAllowed, ProcedureNotFound,
 ))]
 #[delete("/procedures/{code}")]
 pub async fn deactivate_procedure(

@@ -6,6 +6,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use super::{ExportParams, ImportParams, ImportReport, ImportSource};
 use crate::api::extract::{parse_json, read_body};
+use crate::api::problems::{NotAuthenticated, RoleNotAllowed};
 use crate::auth::roles::SystemAdmins;
 use crate::auth::Authorized;
 use crate::domain::catalog::{FileFormat, ProcedureContent};
@@ -94,8 +95,7 @@ pub async fn export_procedures(
     responses(
     (status = 200, description = "Imported (in partial mode, possibly with rejected rows)", body = ImportReport),
     (status = 400, description = "Malformed JSON, unreadable body, or an unknown mode", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 409, description = "The catalog changed during the import; nothing imported", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 413, description = "File larger than MAX_IMPORT_BYTES", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Neither text/csv nor application/json", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -5,6 +5,7 @@ use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 use super::{summaries, CatalogQuery, PublicationView, PublishedProcedure};
 use crate::api::conditional::{reply, Caching, NotModified};
 use crate::api::extract::{Page, PageParams};
+use crate::api::problems::{NotAuthenticated, PageQuery, RoleNotAllowed};
 use crate::auth::roles::CommuneAdmins;
 use crate::auth::Authorized;
 use crate::error::ApiResult;
@@ -18,9 +19,8 @@ use crate::state::AppState;
 #[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "Commune code, 5 digits"), CatalogQuery, PageParams), responses(
     (status = 200, body = Page<PublishedProcedure>),
     NotModified,
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
+    PageQuery,
     (status = 404, description = "No such commune", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/communes/{code}/procedures")]
 pub async fn list_commune_procedures(
@@ -69,8 +69,7 @@ pub async fn list_commune_procedures(
     responses(
     (status = 200, description = "Already published", body = PublicationView),
     (status = 201, description = "Published", body = PublicationView),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such commune visible to the caller, or no such procedure", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The procedure is deactivated", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -112,8 +111,7 @@ pub async fn publish_procedure(
     params(("code" = String, Path, description = "Commune code, 5 digits"), ("procedure_code" = String, Path, description = "National procedure code")),
     responses(
     (status = 204, description = "Withdrawn"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such commune visible to the caller, no such procedure, or not published there", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/communes/{code}/procedures/{procedure_code}")]

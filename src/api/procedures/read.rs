@@ -7,6 +7,7 @@ use super::{
 };
 use crate::api::conditional::{reply, Caching, NotModified};
 use crate::api::extract::{Page, PageParams};
+use crate::api::problems::{InvalidLimit, PageQuery, ProcedureNotFound};
 use crate::domain::calendar::today as vietnam_today;
 use crate::error::ApiResult;
 use crate::service::procedures;
@@ -21,7 +22,7 @@ use crate::state::AppState;
     (status = 200, body = Page<ProcedureSummary>),
     NotModified,
     (status = 400, description = "Invalid query (unknown online level, bad date or cursor)", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    InvalidLimit,
 ))]
 #[get("/procedures")]
 pub async fn list_procedures(
@@ -78,9 +79,7 @@ pub async fn get_procedure(
 #[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National procedure code"), PageParams), responses(
     (status = 200, body = Page<VersionView>),
     NotModified,
-    (status = 400, description = "Invalid query", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such procedure", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    PageQuery, ProcedureNotFound,
 ))]
 #[get("/procedures/{code}/versions")]
 pub async fn list_versions(

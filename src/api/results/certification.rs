@@ -10,6 +10,7 @@ use super::{result_view, store_file, utc, ResultView};
 use crate::api::access_log;
 use crate::api::extract::{validation_error, Page, PageParams};
 use crate::api::multipart::read_form;
+use crate::api::problems::{FileTooLarge, NotAuthenticated, RoleNotAllowed};
 use crate::auth::access::{self, Resource};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
@@ -61,9 +62,8 @@ fn certification_view(state: &AppState, c: Certified) -> CertificationView {
     responses(
     (status = 201, body = CertificationView),
     (status = 400, description = "Malformed multipart or JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, FileTooLarge,
     (status = 403, description = "Not a counter officer", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "File too large", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not multipart, or not PDF/JPEG/PNG", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid metadata or ID number", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -105,8 +105,7 @@ struct CertCursor(i32, i64);
 #[utoipa::path(tag = "digital-results", security(("bearer" = [])), params(("commune_code" = Option<String>, Query, description = "Commune (supervisors and admins)"), PageParams), responses(
     (status = 200, body = inline(Page<CertificationView>)),
     (status = 400, description = "Malformed cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, RoleNotAllowed,
     (status = 422, description = "commune_code missing or invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/certifications")]

@@ -7,6 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
 use crate::api::extract::ValidJson;
+use crate::api::problems::{
+    CommuneNotInScope, DossierNotFound, JsonBody, NotAuthenticated, RoleNotAllowed,
+};
 use crate::auth::access::{self, Resource};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
@@ -51,8 +54,7 @@ fn digitization_view((r, document, sha): RecordRow) -> DigitizationView {
 /// reception: who, when, and the review (pending, approved, rejected with reason).
 #[utoipa::path(tag = "digital-results", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
     (status = 200, body = Vec<DigitizationView>),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound,
 ))]
 #[get("/dossiers/{code}/digitization")]
 pub async fn dossier_digitization(
@@ -76,12 +78,9 @@ pub async fn dossier_digitization(
     params(("id" = String, Path, description = "Digitization record id")),
     responses(
     (status = 200, body = DigitizationView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowed,
     (status = 404, description = "No such record in the caller's commune", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "Already reviewed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Reason missing for a rejection", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/digitization-records/{id}/review")]
@@ -118,8 +117,7 @@ pub struct PeriodQuery {
 #[utoipa::path(tag = "digital-results", security(("bearer" = [])), params(("code" = String, Path, description = "Commune code"), PeriodQuery), responses(
     (status = 200, body = DigitizationStats),
     (status = 400, description = "Malformed dates", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such commune in the caller's scope", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, CommuneNotInScope,
     (status = 422, description = "`to` before `from`", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/communes/{code}/digitization")]

@@ -8,6 +8,10 @@ use validator::Validate;
 use super::{result_input, result_view, store_file, ResultView};
 use crate::api::extract::{etag, IfMatch, ValidJson};
 use crate::api::multipart::read_form;
+use crate::api::problems::{
+    DossierNotFound, FileTooLarge, JsonBody, NotAuthenticated, ResultNotFound, RoleNotAllowed,
+    Versioned,
+};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::domain::text::nfc;
@@ -27,11 +31,9 @@ use crate::state::AppState;
     responses(
     (status = 201, body = ResultView),
     (status = 400, description = "Malformed multipart or JSON, or no file", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, DossierNotFound, FileTooLarge,
     (status = 403, description = "Not the commune's leader", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such dossier visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The result is not approved yet, or the dossier ended without one", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "File too large", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not multipart, or the file is not a PDF", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid metadata", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -71,6 +73,7 @@ pub async fn issue(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"reason": "Ban hành nhầm đối tượng"}))]
 pub struct RevokeRequest {
+    #[schema(min_length = 1, max_length = 2000)]
     #[validate(length(min = 1, max = 2000))]
     pub reason: String,
 }
@@ -84,15 +87,9 @@ pub struct RevokeRequest {
     params(("id" = String, Path, description = "Result id"), ("If-Match" = String, Header, description = "ETag of the result")),
     responses(
     (status = 200, body = ResultView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such result visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, Versioned, NotAuthenticated, RoleNotAllowed, ResultNotFound,
     (status = 409, description = "Already revoked or superseded", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Reason missing", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/digital-results/{id}/revoke")]
 pub async fn revoke(
@@ -130,15 +127,10 @@ pub async fn revoke(
     responses(
     (status = 201, body = ResultView),
     (status = 400, description = "Malformed multipart or JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such result visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    Versioned, NotAuthenticated, RoleNotAllowed, ResultNotFound, FileTooLarge,
     (status = 409, description = "Already revoked or superseded", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 412, description = "Stale ETag", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 413, description = "File too large", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 415, description = "Not multipart, or not a PDF", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Invalid metadata", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/digital-results/{id}/supersede")]
 pub async fn supersede(

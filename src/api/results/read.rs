@@ -9,6 +9,9 @@ use super::{result_view, utc, ResultView};
 use crate::api::access_log::{self, Read};
 use crate::api::attachments::content_disposition;
 use crate::api::extract::{etag, Page, PageParams};
+use crate::api::problems::{
+    InvalidLimit, MalformedQueryOrCursor, NotAuthenticated, ResultNotFound,
+};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
@@ -36,9 +39,7 @@ struct ResultCursor(NaiveDateTime, String);
 /// `system_admin` all. Newest first.
 #[utoipa::path(tag = "digital-results", security(("bearer" = [])), params(ResultFilter, PageParams), responses(
     (status = 200, body = inline(Page<ResultView>)),
-    (status = 400, description = "Malformed query or cursor", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Invalid limit", body = crate::error::Problem, content_type = "application/problem+json"),
+    MalformedQueryOrCursor, NotAuthenticated, InvalidLimit,
 ))]
 #[get("/digital-results")]
 pub async fn list(
@@ -79,8 +80,7 @@ pub async fn list(
 /// **Roles:** as for the list; anyone else gets 404.
 #[utoipa::path(tag = "digital-results", security(("bearer" = [])), params(("id" = String, Path, description = "Result id")), responses(
     (status = 200, body = ResultView, headers(("ETag" = String, description = "Record version"))),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such result visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, ResultNotFound,
 ))]
 #[get("/digital-results/{id}")]
 pub async fn get_result(
@@ -105,8 +105,7 @@ pub async fn get_result(
 /// file is never served (500 `digital_result.integrity_failed`).
 #[utoipa::path(tag = "digital-results", security(("bearer" = [])), params(("id" = String, Path, description = "Result id")), responses(
     (status = 200, description = "The PDF", content_type = "application/pdf"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such result visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, ResultNotFound,
 ))]
 #[get("/digital-results/{id}/file")]
 pub async fn download(
@@ -165,8 +164,7 @@ pub struct ResultEventView {
 /// **Roles:** as for reading.
 #[utoipa::path(tag = "digital-results", security(("bearer" = [])), params(("id" = String, Path, description = "Result id")), responses(
     (status = 200, body = Vec<ResultEventView>),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "No such result visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated, ResultNotFound,
 ))]
 #[get("/digital-results/{id}/history")]
 pub async fn history(

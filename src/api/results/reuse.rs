@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::{result_view, utc, ResultView};
 use crate::api::extract::ValidJson;
+use crate::api::problems::{JsonBody, NotAuthenticated, RoleNotAllowedNow};
 use crate::auth::roles::{AnyRole, Uploaders};
 use crate::auth::Authorized;
 use crate::error::ApiResult;
@@ -38,7 +39,7 @@ pub struct StoredComponent {
 /// (`POST /dossiers/{code}/attachments/from-result`).
 #[utoipa::path(tag = "digital-results", security(("bearer" = [])), responses(
     (status = 200, body = DataStore),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
+    NotAuthenticated,
     (status = 403, description = "Not a citizen account", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/me/data-store")]
@@ -81,12 +82,9 @@ pub async fn data_store(
     params(("code" = String, Path, description = "Dossier code")),
     responses(
     (status = 201, body = AttachmentView),
-    (status = 400, description = "Malformed JSON", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 401, description = "Not authenticated", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Role not allowed now", body = crate::error::Problem, content_type = "application/problem+json"),
+    JsonBody, NotAuthenticated, RoleNotAllowedNow,
     (status = 404, description = "No such dossier, or no such result of this applicant", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "The result is revoked, superseded or expired; the dossier is closed; or it already holds MAX_ATTACHMENTS_PER_DOSSIER attachments", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 415, description = "Not JSON", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Unknown document", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/dossiers/{code}/attachments/from-result")]
