@@ -9,7 +9,7 @@ use super::extract::ValidJson;
 use super::problems::{InvalidFields, MalformedJson, NotJson};
 use super::users::UserView;
 use crate::auth::tokens::hash_refresh_token;
-use crate::auth::{password, Principal, Role};
+use crate::auth::{password, Principal};
 use crate::db::models::user::User;
 use crate::error::{ApiError, ApiResult};
 use crate::service::login_throttle::Limit;
@@ -85,8 +85,7 @@ pub(crate) fn token_response(
     user: &User,
     refresh_token: String,
 ) -> ApiResult<TokenResponse> {
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| ApiError::internal(format!("bad role in db: {}", user.role)))?;
+    let role = user.role;
     Ok(TokenResponse {
         access_token: state.tokens.issue(
             &user.id,

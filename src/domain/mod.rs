@@ -11,5 +11,6 @@ pub mod identity;
 pub mod indicators;
 pub mod lineage;
 pub mod readiness;
+pub mod roles;
 pub mod sealing;
 pub mod text;

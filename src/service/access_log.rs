@@ -32,12 +32,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Role;
 use crate::db::models::access_log as log_rows;
 use crate::db::models::dossier::Dossier;
 use crate::db::models::result::DigitalResult;
 use crate::db::schema::{access_log, access_log_heads, digital_results, dossiers};
 use crate::db::{DbConn, DbPool};
+use crate::domain::roles::Role;
 
 /// `prev_hash` of the first entry of every chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

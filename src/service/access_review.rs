@@ -2,9 +2,10 @@
 //! scoped to what the reader may see. The log itself (entries, chains, the writer) is
 //! `service::access_log`.
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::registry::Commune;
 use crate::db::DbConn;
+use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::service::access_log::{self, Cursor, Entry, Filter};
 

@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{
     file_content_type, lock_for_update, record_file, Attachment, Dossier, NewDossierEvent,
 };
 use crate::db::models::procedure::ProcedureVersion;
 use crate::db::DbConn;
 use crate::domain::dossier_lifecycle::Status;
+use crate::domain::roles::Role;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::service::dossiers::{can_see, load_visible};

@@ -14,10 +14,11 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use serde_json::Value;
 
-use motcua::auth::{password, Role};
+use motcua::auth::password;
 use motcua::config::Config;
 use motcua::db::models::user::User;
 use motcua::db::{self, Backend, DbConn, DbPool};
+use motcua::domain::roles::Role;
 use motcua::state::AppState;
 
 pub mod portal;
@@ -223,7 +224,7 @@ impl TestApp {
     pub fn token_for(&self, user: &User) -> String {
         self.state.tokens.issue(
             &user.id,
-            Role::parse(&user.role).unwrap(),
+            user.role,
             user.commune_code.as_deref(),
             user.province_code.as_deref(),
             user.session_epoch,

@@ -316,11 +316,11 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::auth::Role;
     use crate::db::models::dossier::DossierEvent;
     use crate::db::schema::{communes, procedure_versions};
     use crate::domain::calendar::from_local;
     use crate::domain::dossier_lifecycle::LifecycleState;
+    use crate::domain::roles::Role;
     use crate::service::dossiers::record::LifecycleRecord;
 
     /// A migrated SQLite database with the registry of Phú Thọ and the catalog.

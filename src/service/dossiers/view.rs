@@ -8,12 +8,13 @@ use super::lookup::procedure_name;
 use super::record::{
     record_of, Channel, ComponentInput, ComponentSource, Delivery, SupplementRequest, Timeliness,
 };
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{Dossier, DossierEvent};
 use crate::db::models::registry::Commune;
 use crate::db::DbConn;
 use crate::domain::calendar::{local_date, WorkCalendar};
 use crate::domain::dossier_lifecycle::{self as lifecycle, Action, Actor, ProcessingStep, Status};
+use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Serialize, ToSchema)]

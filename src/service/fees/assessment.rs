@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{Dossier, NewDossierEvent};
 use crate::db::models::fee::{DossierFee, FeeAssessment, FeeSchedule};
 use crate::db::models::procedure::version_in_force_at;
@@ -19,6 +19,7 @@ use crate::db::DbConn;
 use crate::domain::calendar::local_date;
 use crate::domain::dossier_lifecycle::{Action, Status};
 use crate::domain::fees::{Collection, Exemption, FeeError, FeeKind, FeeRule};
+use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::service::events;
 

@@ -5,13 +5,14 @@ use diesel::prelude::*;
 use diesel::r2d2::ManageConnection;
 
 use super::*;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::Dossier;
 use crate::db::models::fee::{DossierFee, FeeAssessment, FeeSchedule};
 use crate::db::models::procedure::{version_in_force_at, Procedure};
 use crate::db::schema::dossier_fees;
 use crate::db::{ConnectionManager, DbConn};
 use crate::domain::dossier_lifecycle::{Action, Status};
+use crate::domain::roles::Role;
 
 /// Residence registration (đăng ký thường trú): a flat 20,000 VND fee collected before
 /// processing, with an online amount and exemptions.

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{utc, view_of, PaymentMethod};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::config::Config;
 use crate::db::models::dossier::Dossier;
 use crate::db::models::fee::{DossierFee, Payment};
@@ -15,6 +15,7 @@ use crate::db::models::registry::Commune;
 use crate::db::schema::payments;
 use crate::db::DbConn;
 use crate::domain::dossier_lifecycle::Status;
+use crate::domain::roles::Role;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::ledger::{self, Settlement, Settler};

@@ -7,11 +7,12 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::load_payment;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::NewDossierEvent;
 use crate::db::models::fee::{Payment, Refund};
 use crate::db::schema::payment_refunds;
 use crate::db::DbConn;
+use crate::domain::roles::Role;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::service::events;

@@ -19,11 +19,12 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::auth::access::{self, Place, Resource, Scope};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{record_file, Dossier, NewDossierEvent};
 use crate::db::models::result::{DigitalResult, NewResultEvent};
 use crate::db::schema::{digital_results, dossiers};
 use crate::db::DbConn;
+use crate::domain::roles::Role;
 use crate::domain::sealing::{SealPayload, Sealer, SEAL_FORMAT};
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
