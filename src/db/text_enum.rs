@@ -15,33 +15,43 @@ use diesel::expression::AsExpression;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, SingleValue, Text};
 
-/// The bound expression of a `&'static str`, which every backend binds as text.
-type Bound<ST> = <&'static str as AsExpression<ST>>::Expression;
+// The bind parameter type `#[derive(AsExpression)]` expands to; it binds through the
+// `ToSql` below. (Borrowing `&'static str`'s expression instead confuses the lifetimes of
+// `#[derive(Insertable)]` rows that also hold borrowed fields.)
+use diesel::internal::derives::as_expression::Bound;
 
 macro_rules! text_enum {
     ($($ty:ty),+ $(,)?) => {$(
         impl AsExpression<Text> for $ty {
-            type Expression = Bound<Text>;
-            fn as_expression(self) -> Bound<Text> {
-                AsExpression::<Text>::as_expression(self.as_str())
+            type Expression = Bound<Text, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
             }
         }
-        impl AsExpression<Text> for &$ty {
-            type Expression = Bound<Text>;
-            fn as_expression(self) -> Bound<Text> {
-                AsExpression::<Text>::as_expression(self.as_str())
+        impl<'a> AsExpression<Text> for &'a $ty {
+            type Expression = Bound<Text, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
             }
         }
         impl AsExpression<Nullable<Text>> for $ty {
-            type Expression = Bound<Nullable<Text>>;
-            fn as_expression(self) -> Bound<Nullable<Text>> {
-                AsExpression::<Nullable<Text>>::as_expression(self.as_str())
+            type Expression = Bound<Nullable<Text>, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
             }
         }
-        impl AsExpression<Nullable<Text>> for &$ty {
-            type Expression = Bound<Nullable<Text>>;
-            fn as_expression(self) -> Bound<Nullable<Text>> {
-                AsExpression::<Nullable<Text>>::as_expression(self.as_str())
+        impl<'a> AsExpression<Nullable<Text>> for &'a $ty {
+            type Expression = Bound<Nullable<Text>, Self>;
+            fn as_expression(self) -> Self::Expression {
+                Bound::new(self)
+            }
+        }
+        impl<DB: Backend> ToSql<Nullable<Text>, DB> for $ty
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.as_str().to_sql(out)
             }
         }
         impl<DB: Backend> ToSql<Text, DB> for $ty
@@ -75,9 +85,14 @@ macro_rules! text_enum {
     )+};
 }
 
+use crate::domain::dossier::{ApplicantType, Channel};
+use crate::domain::dossier_lifecycle::Status;
 use crate::domain::roles::Role;
 
 text_enum!(Role);
+text_enum!(Status);
+text_enum!(Channel);
+text_enum!(ApplicantType);
 
 #[cfg(test)]
 mod tests {

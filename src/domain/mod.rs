@@ -3,6 +3,7 @@
 pub mod agency_id;
 pub mod calendar;
 pub mod catalog;
+pub mod dossier;
 pub mod dossier_lifecycle;
 pub mod fees;
 pub mod fields;

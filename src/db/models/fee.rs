@@ -8,6 +8,7 @@ use crate::db::schema::{
     dossier_fees, fee_assessments, fee_schedules, payment_callbacks, payment_refunds, payments,
 };
 use crate::db::DbConn;
+use crate::domain::dossier::Channel;
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
 #[diesel(table_name = fee_schedules)]
@@ -76,7 +77,7 @@ impl FeeSchedule {
 #[diesel(table_name = fee_assessments)]
 pub struct FeeAssessment {
     pub dossier_id: String,
-    pub channel: String,
+    pub channel: Channel,
     /// JSON map unit → quantity.
     pub quantities: String,
     /// JSON `{category, reason, evidence}` when the applicant is exempt.

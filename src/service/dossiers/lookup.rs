@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use super::record::Channel;
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::Principal;
 use crate::db::models::calendar::load_calendar;
@@ -14,6 +13,7 @@ use crate::db::models::procedure::ProcedureVersion;
 use crate::db::schema::dossiers;
 use crate::db::DbConn;
 use crate::domain::calendar::WorkCalendar;
+use crate::domain::dossier::Channel;
 use crate::domain::dossier_lifecycle::Status;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ApiResult};
@@ -117,13 +117,13 @@ pub fn list(
         q = q.filter(dossiers::commune_code.eq(c));
     }
     if let Some(s) = f.status {
-        q = q.filter(dossiers::status.eq(s.as_str()));
+        q = q.filter(dossiers::status.eq(s));
     }
     if let Some(pc) = f.procedure_code {
         q = q.filter(dossiers::procedure_code.eq(pc));
     }
     if let Some(ch) = f.channel {
-        q = q.filter(dossiers::channel.eq(ch.as_str()));
+        q = q.filter(dossiers::channel.eq(ch));
     }
     if let Some(a) = f.assignee {
         let id = if a == "me" { p.user_id.clone() } else { a };

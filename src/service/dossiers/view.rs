@@ -6,13 +6,14 @@ use utoipa::ToSchema;
 
 use super::lookup::procedure_name;
 use super::record::{
-    record_of, Channel, ComponentInput, ComponentSource, Delivery, SupplementRequest, Timeliness,
+    record_of, ComponentInput, ComponentSource, Delivery, SupplementRequest, Timeliness,
 };
 use crate::auth::Principal;
 use crate::db::models::dossier::{Dossier, DossierEvent};
 use crate::db::models::registry::Commune;
 use crate::db::DbConn;
 use crate::domain::calendar::{local_date, WorkCalendar};
+use crate::domain::dossier::{ApplicantType, Channel};
 use crate::domain::dossier_lifecycle::{self as lifecycle, Action, Actor, ProcessingStep, Status};
 use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
@@ -20,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Serialize, ToSchema)]
 pub struct ApplicantView {
     #[serde(rename = "type")]
-    pub applicant_type: String,
+    pub applicant_type: ApplicantType,
     pub full_name: String,
     pub id_number: String,
     pub phone: Option<String>,
@@ -145,8 +146,7 @@ pub fn view(
         _ => true,
     });
     let _ = calendar;
-    let status = Status::parse(&d.status)
-        .ok_or_else(|| ApiError::internal(format!("bad status {}", d.status)))?;
+    let status = d.status;
     let contact = rec.applicant_contact.clone().unwrap_or_default();
     let get = |k: &str| contact.get(k).and_then(|v| v.as_str()).map(str::to_string);
     Ok(DossierView {
@@ -168,7 +168,7 @@ pub fn view(
         status,
         processing_step: rec.state.step,
         applicant: ApplicantView {
-            applicant_type: d.applicant_type.clone(),
+            applicant_type: d.applicant_type,
             full_name: d.applicant_name.clone(),
             id_number: d.applicant_id_number.clone(),
             phone: get("phone"),
@@ -179,7 +179,7 @@ pub fn view(
                 .cloned()
                 .filter(|v| !v.is_null()),
         },
-        channel: Channel::parse(&d.channel).unwrap_or(Channel::Counter),
+        channel: d.channel,
         components: rec.components,
         supplement: rec.supplement,
         delivery: rec.delivery,
@@ -282,8 +282,8 @@ pub struct EventView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
     pub actor_role: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     pub comment: Option<String>,
     #[schema(value_type = Object)]
     pub data: serde_json::Value,

@@ -418,7 +418,7 @@ pub fn reassess(
     if current.as_ref().map_or(0, |a| a.version) != version {
         return Err(ApiError::precondition_failed());
     }
-    if Status::parse(&d.status).is_some_and(Status::is_terminal) {
+    if d.status.is_terminal() {
         return Err(ApiError::conflict(
             "fee.dossier_finished",
             "Hồ sơ đã kết thúc; không tính lại phí.",
@@ -477,8 +477,8 @@ pub fn reassess(
             action: "fees_assessed",
             actor_id: &by.user_id,
             actor_role: by.role.as_str(),
-            from_status: Some(&d.status),
-            to_status: &d.status,
+            from_status: Some(d.status),
+            to_status: d.status,
             comment: None,
             data: serde_json::json!({ "total_vnd": a.total, "version": a.version, "quantities": input.quantities }).to_string(),
             created_at: now.naive_utc(),

@@ -144,7 +144,7 @@ pub fn open_payment(
 ) -> ApiResult<Opened> {
     let d = load_visible(conn, p, code)?;
     may_pay_with(p, req.method)?;
-    if Status::parse(&d.status).is_some_and(|s| matches!(s, Status::Refused | Status::Stopped)) {
+    if matches!(d.status, Status::Refused | Status::Stopped) {
         return Err(ApiError::conflict(
             "payment.dossier_closed",
             "Hồ sơ đã bị từ chối hoặc dừng; không thu phí.",
