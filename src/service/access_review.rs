@@ -7,7 +7,8 @@ use crate::db::models::registry::Commune;
 use crate::db::DbConn;
 use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
-use crate::service::access_log::{self, Cursor, Entry, Filter};
+use crate::service::access_log::{self, Entry, Filter};
+use crate::service::keyset::Keyset;
 
 /// The province whose reads `reader` reviews: none (everything) for a system
 /// administrator, its own for a province supervisor.
@@ -24,7 +25,7 @@ pub fn search(
     conn: &mut DbConn,
     reader: &Principal,
     mut filter: Filter,
-    after: Option<Cursor>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> ApiResult<Vec<Entry>> {
     let scope = reader_province(reader);

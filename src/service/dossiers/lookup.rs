@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::access::{self, Place, Resource};
@@ -17,6 +17,7 @@ use crate::domain::dossier::Channel;
 use crate::domain::dossier_lifecycle::Status;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ApiResult};
+use crate::service::keyset::Keyset;
 
 /// Whether the caller may see a dossier at all. Anything else is answered 404, as if it
 /// did not exist, so that codes of other communes cannot be probed.
@@ -70,10 +71,6 @@ pub struct DossierFilter {
     pub q: Option<String>,
 }
 
-/// Where a page of the list ends: the last row's submission instant and id.
-#[derive(Serialize, Deserialize)]
-pub struct DossierCursor(pub NaiveDateTime, pub String);
-
 fn local_day_start(day: NaiveDate) -> NaiveDateTime {
     // 00:00 in Vietnam is 17:00 UTC the day before.
     day.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(7)
@@ -92,7 +89,7 @@ pub fn list(
     conn: &mut DbConn,
     p: &Principal,
     f: DossierFilter,
-    after: Option<DossierCursor>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> ApiResult<Listed> {
     if f.due_within_days.is_some_and(|n| n == 0 || n > 60) {
@@ -163,7 +160,7 @@ pub fn list(
             );
         }
     }
-    if let Some(DossierCursor(at, id)) = after {
+    if let Some(Keyset(at, id)) = after {
         // `submitted_at <= at` alone bounds the index range, so a deep page starts
         // where the previous one ended instead of scanning every row before it
         // (an OR at the top level hides that bound from SQLite's planner).

@@ -1,6 +1,6 @@
 //! Reading payments: the list in the caller's scope, one payment, its receipt.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -15,6 +15,7 @@ use crate::db::DbConn;
 use crate::domain::fees::amount_in_words;
 use crate::error::{ApiError, ApiResult, Text};
 use crate::service::access_log::Read;
+use crate::service::keyset::Keyset;
 
 /// One payment the caller may see (else 404), and the read it makes.
 pub fn get(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<(PaymentView, Read)> {
@@ -36,7 +37,7 @@ pub fn list(
     conn: &mut DbConn,
     scope: Scope,
     f: ListFilter,
-    after: Option<(NaiveDateTime, String)>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> ApiResult<(Vec<PaymentView>, Vec<Read>)> {
     let mut q = payments::table
@@ -61,7 +62,7 @@ pub fn list(
     if let Some(c) = f.dossier_code {
         q = q.filter(dossiers::code.eq(c));
     }
-    if let Some((at, id)) = after {
+    if let Some(Keyset(at, id)) = after {
         q = q.filter(
             payments::created_at
                 .lt(at)
