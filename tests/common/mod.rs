@@ -22,6 +22,7 @@ use motcua::domain::roles::Role;
 use motcua::state::AppState;
 
 pub mod portal;
+pub mod results;
 
 pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 pub const TEST_PASSWORD: &str = "mat-khau-thu-nghiem";
