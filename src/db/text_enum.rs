@@ -87,12 +87,14 @@ macro_rules! text_enum {
 
 use crate::domain::dossier::{ApplicantType, Channel};
 use crate::domain::dossier_lifecycle::Status;
+use crate::domain::payment::PaymentMethod;
 use crate::domain::roles::Role;
 
 text_enum!(Role);
 text_enum!(Status);
 text_enum!(Channel);
 text_enum!(ApplicantType);
+text_enum!(PaymentMethod);
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub mod history;
 pub mod identity;
 pub mod indicators;
 pub mod lineage;
+pub mod payment;
 pub mod readiness;
 pub mod roles;
 pub mod sealing;

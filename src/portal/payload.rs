@@ -17,6 +17,7 @@ use crate::db::schema::{
 use crate::db::DbConn;
 use crate::domain::dossier::ApplicantType;
 use crate::domain::dossier_lifecycle::Status;
+use crate::domain::payment::PaymentMethod;
 
 /// `yyyyMMddHHmmss` in Vietnam time (UTC+7, no daylight saving).
 pub fn portal_time(t: DateTime<Utc>) -> String {
@@ -149,7 +150,7 @@ pub fn dossier_header(conn: &mut DbConn, d: &Dossier) -> QueryResult<Value> {
     let gateways: Vec<Option<String>> = payments::table
         .filter(payments::dossier_id.eq(&d.id))
         .filter(payments::status.eq("succeeded"))
-        .filter(payments::method.eq("online"))
+        .filter(payments::method.eq(PaymentMethod::Online))
         .select(payments::gateway)
         .load(conn)?;
     // The applicant signed in through the external identity provider (VNeID) to file it.

@@ -9,6 +9,7 @@ use crate::db::schema::{
 };
 use crate::db::DbConn;
 use crate::domain::dossier::Channel;
+use crate::domain::payment::PaymentMethod;
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
 #[diesel(table_name = fee_schedules)]
@@ -158,7 +159,7 @@ pub struct Payment {
     pub dossier_id: String,
     pub commune_code: String,
     pub province_code: String,
-    pub method: String,
+    pub method: PaymentMethod,
     pub gateway: Option<String>,
     pub amount: i64,
     pub refunded_amount: i64,

@@ -214,7 +214,7 @@ pub fn store_assessment(
     }
     let a = FeeAssessment {
         dossier_id: d.id.clone(),
-        channel: d.channel.clone(),
+        channel: d.channel,
         quantities: serde_json::to_string(&input.quantities).expect("serializes"),
         exemption: input
             .exemption

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{utc, view_of, PaymentMethod};
+use super::{utc, view_of};
 use crate::auth::Principal;
 use crate::config::Config;
 use crate::db::models::dossier::Dossier;
@@ -15,6 +15,7 @@ use crate::db::models::registry::Commune;
 use crate::db::schema::payments;
 use crate::db::DbConn;
 use crate::domain::dossier_lifecycle::Status;
+use crate::domain::payment::PaymentMethod;
 use crate::domain::roles::Role;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
@@ -172,7 +173,7 @@ pub fn open_payment(
         dossier_id: d.id.clone(),
         commune_code: d.commune_code.clone(),
         province_code: d.province_code.clone(),
-        method: req.method.as_str().to_string(),
+        method: req.method,
         gateway: gateway_name.map(str::to_string),
         amount: chosen.iter().map(|l| l.amount).sum(),
         refunded_amount: 0,

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{line_numbers, load_payment, payment_view, utc, view_of, PaymentMethod, PaymentView};
+use super::{line_numbers, load_payment, payment_view, utc, view_of, PaymentView};
 use crate::auth::access::Scope;
 use crate::auth::Principal;
 use crate::db::models::fee::{DossierFee, Payment};
@@ -13,6 +13,7 @@ use crate::db::models::registry::Commune;
 use crate::db::schema::{dossier_fees, dossiers, payments};
 use crate::db::DbConn;
 use crate::domain::fees::amount_in_words;
+use crate::domain::payment::PaymentMethod;
 use crate::error::{ApiError, ApiResult, Text};
 use crate::service::access_log::Read;
 use crate::service::keyset::Keyset;
