@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use motcua::auth::{password, Role};
+use motcua::auth::password;
 use motcua::cli::{self, pool_for, rebuild_indicators, seed, with_migrated_conn};
 use motcua::config::Config;
 use motcua::db::DbPool;
 use motcua::domain::catalog::FileFormat;
+use motcua::domain::roles::Role;
 use motcua::state::AppState;
 use motcua::{app, logging, openapi};
 

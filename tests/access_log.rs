@@ -8,9 +8,9 @@ use actix_web::test::{init_service, TestRequest};
 use common::*;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use motcua::auth::Role;
 use motcua::db::schema::access_log;
 use motcua::db::DbConn;
+use motcua::domain::roles::Role;
 use motcua::service::access_log as log;
 use serde_json::{json, Value};
 

@@ -26,7 +26,8 @@ use motcua::auth::roles::{
     CommuneAdmins, DossierIntake, Payers, Policy, ProvinceReaders, Raters, ReportReaders,
     SystemAdmins, Uploaders, UserAdmins,
 };
-use motcua::auth::{Principal, Role};
+use motcua::auth::Principal;
+use motcua::domain::roles::Role;
 use serde_json::{json, Value};
 
 const PROCEDURE: &str = "1.004873";
@@ -756,7 +757,7 @@ fn result_metadata() -> String {
 fn principal_of(user: &motcua::db::models::user::User) -> Principal {
     Principal {
         user_id: user.id.clone(),
-        role: Role::parse(&user.role).unwrap(),
+        role: user.role,
         commune_code: user.commune_code.clone(),
         province_code: user.province_code.clone(),
     }

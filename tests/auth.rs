@@ -6,7 +6,7 @@ use actix_web::test::{init_service, TestRequest};
 use chrono::Utc;
 use common::*;
 use motcua::auth::tokens::Claims;
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use serde_json::json;
 
 fn login(username: &str, password: &str) -> TestRequest {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::test::{init_service, TestRequest};
 use common::*;
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use motcua::service::calendar_cache::RECHECK;
 use motcua::state::AppState;
 use serde_json::json;

@@ -6,7 +6,7 @@ mod common;
 use actix_web::test::{init_service, TestRequest};
 use common::*;
 use diesel::prelude::*;
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use serde_json::{json, Value};
 
 const PROCEDURE: &str = "1.004873";

@@ -10,13 +10,13 @@ use actix_web::test::{init_service, TestRequest};
 use chrono::{Duration, Utc};
 use common::*;
 use diesel::prelude::*;
-use motcua::auth::Role;
 use motcua::config::Config;
 use motcua::db::schema::{
     dossier_attachments, dossiers, login_failures, payment_callbacks, users, webhook_deliveries,
     webhook_subscriptions,
 };
 use motcua::db::Backend;
+use motcua::domain::roles::Role;
 use serde_json::{json, Value};
 
 const PROCEDURE: &str = "1.004873";

@@ -6,49 +6,11 @@
 mod common;
 
 use actix_web::test::{init_service, TestRequest};
+use common::results::{applicant, approved, issue, setup, People, PROCEDURE};
 use common::*;
 use diesel::prelude::*;
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use serde_json::{json, Value};
-
-const PROCEDURE: &str = "1.004873";
-
-fn pdf(n: u32) -> Vec<u8> {
-    format!("%PDF-1.4\n% result {n}\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n").into_bytes()
-}
-
-fn metadata() -> String {
-    json!({
-        "document_type": "Giấy xác nhận tình trạng hôn nhân", "number_symbol": "125/XN-UBND",
-        "summary": "Xác nhận tình trạng hôn nhân", "signer_name": "Trần Văn Minh", "signer_title": "Phó Chủ tịch UBND xã",
-        "issued_on": "2026-11-20", "scope": "Dùng để đăng ký kết hôn",
-        "signature": {"type": "chuyen_dung_cong_vu", "certificate_serial": "5404FFFE", "certificate_subject": "CN=Trần Văn Minh",
-                      "certificate_issuer": "CN=Cục Chứng thực số", "signed_at": "2026-11-20T02:30:00Z"}
-    })
-    .to_string()
-}
-
-fn multipart_issue(code: &str, token: &str, n: u32) -> TestRequest {
-    let (content_type, body) =
-        multipart_form(&[("metadata", &metadata())], Some(("r.pdf", &pdf(n))));
-    TestRequest::post()
-        .uri(&format!("/api/v1/dossiers/{code}/digital-results"))
-        .insert_header(bearer(token))
-        .insert_header(("content-type", content_type))
-        .set_payload(body)
-}
-
-struct People {
-    admin: String,
-    officer: String,
-    leader: String,
-    spec_id: String,
-    spec: String,
-}
-
-fn applicant(id: &str) -> Value {
-    json!({"type": "citizen", "full_name": "Nguyễn Thị Hoà", "id_number": id, "birth_year": 1990, "phone": "0912345678", "address": "Thôn Bo"})
-}
 
 /// Marks an account's personal ID as verified, as the identity provider or a system
 /// administrator would (a fixture shortcut for tests that are not about how).
@@ -79,43 +41,11 @@ app_fn! {
         call(app, r).await
     }
 
-    async fn setup(ctx: &TestApp, app: &S) -> People {
-        let (_, admin) = ctx.user(Role::SystemAdmin, None);
-        let r = post(app, Some(&admin), "/api/v1/procedures", json!({
-            "code": PROCEDURE, "name": "Cấp Giấy xác nhận tình trạng hôn nhân", "field": "Hộ tịch", "result_type": "electronic",
-            "effective_from": "2025-07-01",
-            "cases": [{"code": "default", "name": "Trường hợp chung", "processing_time": {"value": 3, "unit": "working_days"},
-                       "online_level": "full", "documents": [{"name": "Tờ khai", "form": "original"},
-                       {"name": "Giấy xác nhận cũ", "form": "copy", "required": false, "from_data_store_allowed": true}]}]
-        })).await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        let r = call(app, TestRequest::put().uri(&format!("/api/v1/communes/{KIM_BOI}/procedures/{PROCEDURE}")).insert_header(bearer(&admin))).await;
-        assert!(r.status.is_success());
-        let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
-        let (_, leader) = ctx.user(Role::Leader, Some(KIM_BOI));
-        let (s, spec) = ctx.user(Role::Specialist, Some(KIM_BOI));
-        People { admin, officer, leader, spec_id: s.id, spec }
-    }
-
     // A counter dossier of applicant `id` with an issued result: (dossier code, result id, seal token).
     async fn issued(app: &S, who: &People, id: &str, n: u32) -> (String, String, String) {
-        let r = post(app, Some(&who.officer), "/api/v1/dossiers", json!({
-            "procedure_code": PROCEDURE, "applicant": applicant(id),
-            "components": [{"document": "Tờ khai", "source": "paper"}]
-        })).await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        let code = r.body["dossier"]["code"].as_str().unwrap().to_string();
-        let mut etag = r.header("etag").unwrap().to_string();
-        for (token, body) in [
-            (&who.officer, json!({"action": "assign", "assignee_id": who.spec_id, "comment": "NOI-BO giao cho chị Hà, hồ sơ người quen"})),
-            (&who.spec, json!({"action": "propose_result", "comment": "NOI-BO đã đối chiếu CSDL hộ tịch"})),
-            (&who.leader, json!({"action": "approve_result"})),
-        ] {
-            let r = call(app, TestRequest::post().uri(&format!("/api/v1/dossiers/{code}/transitions")).insert_header(bearer(token)).insert_header(("if-match", etag.clone())).set_json(body)).await;
-            assert_eq!(r.status, 200, "{}", r.body);
-            etag = r.header("etag").unwrap().to_string();
-        }
-        let r = call(app, multipart_issue(&code, &who.leader, n)).await;
+        let notes = [Some("NOI-BO giao cho chị Hà, hồ sơ người quen"), Some("NOI-BO đã đối chiếu CSDL hộ tịch")];
+        let code = approved(app, who, id, notes).await;
+        let r = issue(app, &who.leader, &code, n, None).await;
         assert_eq!(r.status, 201, "{}", r.body);
         (code, r.body["id"].as_str().unwrap().to_string(), r.body["seal_token"].as_str().unwrap().to_string())
     }
@@ -135,7 +65,7 @@ both_backends! {
     // from the QR seal) into an online intake: refused, nothing written.
     async fn a_result_is_reused_only_by_its_owner(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let who = setup(&ctx, &app).await;
+        let who = setup(&ctx, &app, &[KIM_BOI]).await;
         let victim_id = "025190000201";
         let (_, rid, _) = issued(&app, &who, victim_id, 1).await;
         let (attacker, attacker_token) = ctx.user(Role::Citizen, None);
@@ -180,7 +110,7 @@ both_backends! {
     // can, audited, once per active citizen account.
     async fn personal_ids_come_only_from_verified_sources(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let who = setup(&ctx, &app).await;
+        let who = setup(&ctx, &app, &[KIM_BOI]).await;
         let pid = "025190000202";
         let (_, rid, _) = issued(&app, &who, pid, 2).await;
         let (_, commune_admin) = ctx.user(Role::CommuneAdmin, Some(KIM_BOI));
@@ -269,7 +199,7 @@ both_backends! {
     // applicant's; its results follow; the link is audited.
     async fn a_counter_dossier_is_claimed_with_the_receipt(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let who = setup(&ctx, &app).await;
+        let who = setup(&ctx, &app, &[KIM_BOI]).await;
         let pid = "025190000203";
         let (code, rid, _) = issued(&app, &who, pid, 3).await;
         let pin: String = ctx.with_conn(|c| {
@@ -310,7 +240,7 @@ both_backends! {
     async fn seals_do_not_leak_the_owner_id(ctx) {
         use base64::Engine;
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let who = setup(&ctx, &app).await;
+        let who = setup(&ctx, &app, &[KIM_BOI]).await;
         let pid = "025190000205";
         let (_, rid, token) = issued(&app, &who, pid, 5).await;
         let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap();
@@ -341,7 +271,7 @@ both_backends! {
     // internal notes, raw request bodies or staff account ids; staff read everything.
     async fn the_applicant_reads_the_applicants_history(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let who = setup(&ctx, &app).await;
+        let who = setup(&ctx, &app, &[KIM_BOI]).await;
         let pid = "025190000206";
         let (citizen, citizen_token) = ctx.user(Role::Citizen, None);
         verify_identity(&ctx, &citizen.id, pid);

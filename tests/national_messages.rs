@@ -13,7 +13,7 @@ use chrono::Utc;
 use common::portal::{client, drain};
 use common::*;
 use diesel::prelude::*;
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use motcua::portal::mock::{Call, MockPortal};
 use serde_json::{json, Value};
 

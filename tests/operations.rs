@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use common::*;
-use motcua::auth::Role;
 use motcua::db::schema::{login_failures, portal_outbox};
+use motcua::domain::roles::Role;
 
 const FRONTEND: &str = "https://motcua.phutho.gov.vn";
 const METRICS_TOKEN: &str = "scrape-token-for-tests-0123456789";

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use actix_web::test::{init_service, TestRequest};
 use common::*;
-use motcua::auth::{password, Role};
+use motcua::auth::password;
+use motcua::domain::roles::Role;
 use serde_json::json;
 
 // The permits are per process: the two backends' tests take them in turn.

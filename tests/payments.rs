@@ -8,7 +8,7 @@ mod common;
 use actix_web::test::{init_service, TestRequest};
 use common::*;
 use diesel::prelude::*;
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use motcua::payments::paygov;
 use serde_json::{json, Value};
 

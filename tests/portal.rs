@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use common::portal::{client, drain, fast};
 use common::*;
 use diesel::prelude::*;
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use motcua::portal::http::HttpPortalClient;
 use motcua::portal::mock::{MockPortal, Mode};
 use motcua::portal::outbox::{self, DeliveryConfig};

@@ -7,13 +7,13 @@ use actix_web::test::{init_service, TestRequest};
 use chrono::{Duration, TimeZone, Utc};
 use common::*;
 use diesel::prelude::*;
-use motcua::auth::Role;
 use motcua::db::models::procedure::{
     version_in_force, version_in_force_at, Procedure, ProcedureVersion,
 };
 use motcua::db::schema::{procedure_versions, procedures};
 use motcua::domain::calendar::today as vietnam_today;
 use motcua::domain::catalog::TimeUnit;
+use motcua::domain::roles::Role;
 use serde_json::{json, Value};
 
 fn procedure(code: &str, name: &str) -> Value {

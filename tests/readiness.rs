@@ -8,8 +8,8 @@ use actix_web::test::{init_service, TestRequest};
 use chrono::{Duration, Utc};
 use common::*;
 use diesel::prelude::*;
-use motcua::auth::Role;
 use motcua::db::schema::{dossier_attachments, dossiers, payments, portal_outbox, stored_files};
+use motcua::domain::roles::Role;
 use serde_json::{json, Value};
 
 const PROCEDURE: &str = "1.004873";

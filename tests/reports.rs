@@ -13,7 +13,7 @@ use chrono::{NaiveDateTime, Utc};
 use common::*;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use serde_json::{json, Value};
 
 const PROCEDURE: &str = "1.004873";

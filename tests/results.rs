@@ -5,50 +5,13 @@
 mod common;
 
 use actix_web::test::{init_service, TestRequest};
+use common::results::{approved, issue, metadata, multipart_post, pdf, setup, PROCEDURE};
 use common::*;
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use serde_json::{json, Value};
-
-const PROCEDURE: &str = "1.004873";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
-
-fn pdf(n: u32) -> Vec<u8> {
-    let mut b = PDF.to_vec();
-    b.extend_from_slice(format!("% result {n}\n").as_bytes());
-    b
-}
 
 fn form(parts: &[(&str, &str)], file: Option<&[u8]>) -> (String, Vec<u8>) {
     multipart_form(parts, file.map(|b| ("kq.pdf", b)))
-}
-
-fn metadata(valid_until: Option<&str>) -> String {
-    json!({
-        "document_type": "Giấy xác nhận tình trạng hôn nhân", "number_symbol": "125/XN-UBND",
-        "summary": "Xác nhận tình trạng hôn nhân", "signer_name": "Trần Văn Minh", "signer_title": "Phó Chủ tịch UBND xã",
-        "issued_on": "2026-11-20", "valid_until": valid_until, "scope": "Dùng để đăng ký kết hôn",
-        "signature": {"type": "chuyen_dung_cong_vu", "certificate_serial": "5404FFFE", "certificate_subject": "CN=Trần Văn Minh",
-                      "certificate_issuer": "CN=Cục Chứng thực số", "signed_at": "2026-11-20T02:30:00Z"}
-    })
-    .to_string()
-}
-
-fn multipart_post(uri: &str, token: Option<&str>, f: (String, Vec<u8>)) -> TestRequest {
-    let mut r = TestRequest::post()
-        .uri(uri)
-        .insert_header(("content-type", f.0))
-        .set_payload(f.1);
-    if let Some(t) = token {
-        r = r.insert_header(bearer(t));
-    }
-    r
-}
-
-struct People {
-    officer: String,
-    leader: String,
-    spec_id: String,
-    spec: String,
 }
 
 app_fn! {
@@ -68,54 +31,6 @@ app_fn! {
         call(app, r).await
     }
 
-    async fn setup(ctx: &TestApp, app: &S) -> People {
-        let (_, admin) = ctx.user(Role::SystemAdmin, None);
-        let r = post(app, Some(&admin), "/api/v1/procedures", json!({
-            "code": PROCEDURE, "name": "Cấp Giấy xác nhận tình trạng hôn nhân", "field": "Hộ tịch", "result_type": "electronic",
-            "effective_from": "2025-07-01",
-            "cases": [{"code": "default", "name": "Trường hợp chung", "processing_time": {"value": 3, "unit": "working_days"},
-                       "online_level": "full", "documents": [{"name": "Tờ khai", "form": "original"},
-                       {"name": "Giấy xác nhận cũ", "form": "copy", "required": false, "from_data_store_allowed": true}]}]
-        })).await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        for commune in [KIM_BOI, HOA_BINH] {
-            let r = call(app, TestRequest::put().uri(&format!("/api/v1/communes/{commune}/procedures/{PROCEDURE}")).insert_header(bearer(&admin))).await;
-            assert!(r.status.is_success());
-        }
-        let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
-        let (_, leader) = ctx.user(Role::Leader, Some(KIM_BOI));
-        let (s, spec) = ctx.user(Role::Specialist, Some(KIM_BOI));
-        People { officer, leader, spec_id: s.id, spec }
-    }
-
-    // A dossier of applicant `id` taken to an approved result.
-    async fn approved(app: &S, who: &People, id: &str) -> String {
-        let r = post(app, Some(&who.officer), "/api/v1/dossiers", json!({
-            "procedure_code": PROCEDURE,
-            "applicant": {"type": "citizen", "full_name": "Nguyễn Thị Hoà", "id_number": id, "birth_year": 1990, "phone": "0912345678", "address": "Thôn Bo"},
-            "components": [{"document": "Tờ khai", "source": "paper"}]
-        })).await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        let code = r.body["dossier"]["code"].as_str().unwrap().to_string();
-        let mut etag = r.header("etag").unwrap().to_string();
-        for (token, body) in [
-            (&who.officer, json!({"action": "assign", "assignee_id": who.spec_id})),
-            (&who.spec, json!({"action": "propose_result"})),
-            (&who.leader, json!({"action": "approve_result"})),
-        ] {
-            let r = call(app, TestRequest::post().uri(&format!("/api/v1/dossiers/{code}/transitions")).insert_header(bearer(token)).insert_header(("if-match", etag.clone())).set_json(body)).await;
-            assert_eq!(r.status, 200, "{}", r.body);
-            etag = r.header("etag").unwrap().to_string();
-        }
-        code
-    }
-
-    async fn issue(app: &S, leader: &str, code: &str, n: u32, valid_until: Option<&str>) -> Resp {
-        let meta = metadata(valid_until);
-        let file = pdf(n);
-        call(app, multipart_post(&format!("/api/v1/dossiers/{code}/digital-results"), Some(leader), form(&[("metadata", &meta)], Some(&file)))).await
-    }
-
     async fn verify(app: &S, token: &str) -> Value {
         get(app, None, &format!("/api/v1/public/digital-results/verify?token={token}")).await.body
     }
@@ -124,8 +39,8 @@ app_fn! {
 both_backends! {
     async fn issue_verify_tamper_revoke_supersede(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let who = setup(&ctx, &app).await;
-        let code = approved(&app, &who, "025190000101").await;
+        let who = setup(&ctx, &app, &[KIM_BOI, HOA_BINH]).await;
+        let code = approved(&app, &who, "025190000101", [None, None]).await;
         // Only the commune's leader issues; a specialist is refused, another commune's leader sees nothing.
         let meta = metadata(None);
         let r = call(&app, multipart_post(&format!("/api/v1/dossiers/{code}/digital-results"), Some(&who.spec), form(&[("metadata", &meta)], Some(&pdf(1))))).await;
@@ -204,8 +119,8 @@ both_backends! {
 
     async fn expiry_and_key_rotation(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let who = setup(&ctx, &app).await;
-        let code = approved(&app, &who, "025190000102").await;
+        let who = setup(&ctx, &app, &[KIM_BOI, HOA_BINH]).await;
+        let code = approved(&app, &who, "025190000102", [None, None]).await;
         let r = issue(&app, &who.leader, &code, 10, Some("2026-11-21")).await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(verify(&app, r.body["seal_token"].as_str().unwrap()).await["status"], "expired");
@@ -230,7 +145,7 @@ both_backends! {
 
     async fn reuse_in_a_new_dossier_and_the_data_store(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let who = setup(&ctx, &app).await;
+        let who = setup(&ctx, &app, &[KIM_BOI, HOA_BINH]).await;
         let (citizen_user, citizen) = ctx.user(Role::Citizen, None);
         ctx.with_conn(|c| {
             use diesel::prelude::*;
@@ -238,7 +153,7 @@ both_backends! {
             // Verified, as the identity provider or a system administrator would record it.
             diesel::update(users.filter(id.eq(&citizen_user.id))).set((personal_id.eq("025190000103"), personal_id_source.eq("system_admin"))).execute(c).unwrap();
         });
-        let code = approved(&app, &who, "025190000103").await;
+        let code = approved(&app, &who, "025190000103", [None, None]).await;
         let r = issue(&app, &who.leader, &code, 20, None).await;
         let rid = r.body["id"].as_str().unwrap().to_string();
         let store = get(&app, Some(&citizen), "/api/v1/me/data-store").await;
@@ -272,7 +187,7 @@ both_backends! {
         let a = &r.body.as_array().unwrap()[0];
         assert_eq!((a["source"].as_str(), a["reused_from"].as_str()), (Some("reused_result"), Some(rid.as_str())), "{a}");
         // Another applicant's result cannot be used.
-        let other = approved(&app, &who, "025190000104").await;
+        let other = approved(&app, &who, "025190000104", [None, None]).await;
         let r = post(&app, Some(&who.officer), &format!("/api/v1/dossiers/{other}/attachments/from-result"), json!({"document": "Giấy xác nhận cũ", "result_id": rid})).await;
         assert_eq!(r.status, 404);
         // The commune's digitization counts see the reuse.
@@ -283,8 +198,8 @@ both_backends! {
 
     async fn digitization_records_are_reviewed(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        let who = setup(&ctx, &app).await;
-        let code = approved(&app, &who, "025190000105").await;
+        let who = setup(&ctx, &app, &[KIM_BOI, HOA_BINH]).await;
+        let code = approved(&app, &who, "025190000105", [None, None]).await;
         let f = form(&[("document", "Tờ khai")], Some(&pdf(30)));
         let r = call(&app, multipart_post(&format!("/api/v1/dossiers/{code}/attachments"), Some(&who.officer), f)).await;
         assert_eq!(r.status, 201, "{}", r.body);
@@ -307,7 +222,7 @@ both_backends! {
 
     async fn certification_book_is_gapless_under_concurrency(ctx) {
         let app = init_service(motcua::app::build(ctx.state.clone())).await;
-        setup(&ctx, &app).await;
+        setup(&ctx, &app, &[KIM_BOI, HOA_BINH]).await;
         let (_, officer) = ctx.user(Role::ReceptionOfficer, Some(KIM_BOI));
         let meta = |n: u32| json!({
             "applicant_name": "Lê Văn Tám", "applicant_id_number": "025190000106", "document_type": "Bằng tốt nghiệp",

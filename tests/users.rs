@@ -4,7 +4,7 @@ mod common;
 
 use actix_web::test::{init_service, TestRequest};
 use common::*;
-use motcua::auth::Role;
+use motcua::domain::roles::Role;
 use serde_json::json;
 
 both_backends! {

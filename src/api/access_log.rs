@@ -12,9 +12,11 @@ use crate::api::problems::{
     InvalidLimit, MalformedQueryOrCursor, NotAuthenticated, RoleNotAllowed,
 };
 use crate::auth::extract::{Authorized, Principal};
-use crate::auth::roles::{Policy, ProvinceReaders, Role};
+use crate::auth::roles::{Policy, ProvinceReaders};
+use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::service::access_log::{self as service, Actor, Entry, Filter, Operation};
+use crate::service::keyset::Keyset;
 use crate::state::AppState;
 
 pub use crate::service::access_log::Read;
@@ -142,9 +144,6 @@ impl From<Entry> for AccessEntryView {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Cursor(chrono::NaiveDateTime, String);
-
 /// Who looked at my dossiers and digital results.
 ///
 /// **Roles:** `citizen`. Every read of the personal data of a dossier or a digital result
@@ -165,7 +164,7 @@ pub async fn my_access_log(
 ) -> ApiResult<web::Json<Page<MyAccessView>>> {
     page.checked()?;
     let limit = page.limit();
-    let after = page.cursor::<Cursor>()?.map(|Cursor(at, id)| (at, id));
+    let after = page.cursor::<Keyset>()?;
     let user = auth.user_id.clone();
     let rows = state
         .db(move |conn| Ok(service::for_owner(conn, &user, after, limit)?))
@@ -173,7 +172,7 @@ pub async fn my_access_log(
     Ok(web::Json(Page::from_rows(
         rows,
         limit,
-        |e| Cursor(e.at, e.id.clone()),
+        |e| Keyset(e.at, e.id.clone()),
         |e| MyAccessView {
             actor_role: role_of(&e.actor_role),
             at: e.at.and_utc(),
@@ -223,7 +222,7 @@ pub async fn search_access_log(
 ) -> ApiResult<web::Json<Page<AccessEntryView>>> {
     page.checked()?;
     let limit = page.limit();
-    let after = page.cursor::<Cursor>()?.map(|Cursor(at, id)| (at, id));
+    let after = page.cursor::<Keyset>()?;
     let q = q.into_inner();
     if let (Some(from), Some(to)) = (q.from, q.to) {
         if from >= to {
@@ -249,7 +248,7 @@ pub async fn search_access_log(
     Ok(web::Json(Page::from_rows(
         rows,
         limit,
-        |e| Cursor(e.at, e.id.clone()),
+        |e| Keyset(e.at, e.id.clone()),
         AccessEntryView::from,
     )))
 }

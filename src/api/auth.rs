@@ -9,7 +9,7 @@ use super::extract::ValidJson;
 use super::users::UserView;
 use crate::api::problems::{InvalidFields, JsonBody};
 use crate::auth::tokens::hash_refresh_token;
-use crate::auth::{password, Principal, Role};
+use crate::auth::{password, Principal};
 use crate::db::models::user::User;
 use crate::error::{ApiError, ApiResult};
 use crate::service::login_throttle::Limit;
@@ -92,8 +92,7 @@ pub(crate) fn token_response(
     user: &User,
     refresh_token: String,
 ) -> ApiResult<TokenResponse> {
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| ApiError::internal(format!("bad role in db: {}", user.role)))?;
+    let role = user.role;
     Ok(TokenResponse {
         access_token: state.tokens.issue(
             &user.id,

@@ -267,7 +267,9 @@ pub async fn list_communes(
         limit,
     );
     let next_cursor = if more {
-        items.last().map(|c| super::extract::encode_cursor(&c.code))
+        items
+            .last()
+            .map(|c| crate::service::keyset::encode(&c.code))
     } else {
         None
     };

@@ -4,13 +4,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
-use base64::Engine;
 use futures_util::StreamExt;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{ApiError, FieldErrors, Text};
+use crate::service::keyset;
 use crate::state::AppState;
 
 /// A JSON body that parsed and passed its `Validate` rules.
@@ -396,7 +396,7 @@ impl PageParams {
         self.validate().map_err(validation_error)
     }
     pub fn cursor<T: DeserializeOwned>(&self) -> Result<Option<T>, ApiError> {
-        self.cursor.as_deref().map(decode_cursor).transpose()
+        self.cursor.as_deref().map(keyset::decode).transpose()
     }
 }
 
@@ -419,7 +419,7 @@ impl<T: ToSchema> Page<T> {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let next_cursor = if more {
-            rows.last().map(|r| encode_cursor(&key(r)))
+            rows.last().map(|r| keyset::encode(&key(r)))
         } else {
             None
         };
@@ -428,23 +428,4 @@ impl<T: ToSchema> Page<T> {
             next_cursor,
         }
     }
-}
-
-pub fn encode_cursor<K: Serialize>(key: &K) -> String {
-    let json = serde_json::to_vec(key).expect("cursor keys serialize");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
-}
-
-pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "query.invalid_cursor",
-                "Con trỏ phân trang không hợp lệ.",
-                "Invalid pagination cursor.",
-            )
-        })
 }

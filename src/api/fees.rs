@@ -19,9 +19,9 @@ use crate::api::problems::{
 };
 use crate::auth::roles::{AnyRole, SystemAdmins};
 use crate::auth::Authorized;
+use crate::domain::dossier::Channel;
 use crate::error::ApiResult;
 use crate::service::dossiers::lookup::load_visible;
-use crate::service::dossiers::record::Channel;
 use crate::service::fees::{
     self as service, fees_view, insert_schedule, schedule_view, FeeInput, FeesView, QuoteView,
     ScheduleFilter, ScheduleInput, ScheduleView,
@@ -176,7 +176,7 @@ pub async fn reassess(
     let view = state
         .db_tx(move |conn| {
             let d = load_visible(conn, &p, &code)?;
-            let online = d.channel == Channel::Online.as_str();
+            let online = d.channel == Channel::Online;
             service::reassess(conn, &p, &d, online, if_match.0, &input)
         })
         .await?;

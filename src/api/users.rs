@@ -12,9 +12,10 @@ use crate::api::problems::{
 };
 use crate::auth::access::{self, Resource};
 use crate::auth::roles::UserAdmins;
-use crate::auth::{password, Authorized, Role};
+use crate::auth::{password, Authorized};
 use crate::db::models::user::User;
 use crate::domain::fields::rule;
+use crate::domain::roles::Role;
 use crate::error::ApiResult;
 use crate::service::users::{self as service, AccountChanges, NewAccount, UserFilter};
 use crate::state::AppState;
@@ -47,7 +48,7 @@ pub struct UserView {
 impl From<User> for UserView {
     fn from(u: User) -> Self {
         UserView {
-            role: Role::parse(&u.role).unwrap_or(Role::Citizen),
+            role: u.role,
             id: u.id,
             username: u.username,
             full_name: u.full_name,

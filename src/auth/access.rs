@@ -9,7 +9,7 @@
 //! docs/security.md "Access rules" shows [`markdown_table`]; a unit test keeps the two in step.
 
 use super::extract::{role_forbidden, Principal};
-use super::roles::Role;
+use crate::domain::roles::Role;
 use crate::error::ApiError;
 
 /// A kind of record the API hands out.

@@ -9,9 +9,10 @@ use std::pin::Pin;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 
-use super::roles::{Policy, Role};
+use super::roles::Policy;
 use super::tokens::TokenError;
 use crate::db::models::user::User;
+use crate::domain::roles::Role;
 use crate::error::ApiError;
 use crate::state::AppState;
 

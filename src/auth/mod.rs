@@ -8,5 +8,5 @@ pub mod sessions;
 pub mod tokens;
 
 pub use extract::{Authorized, Principal};
-pub use roles::{Policy, Role};
+pub use roles::Policy;
 pub use tokens::random_token;

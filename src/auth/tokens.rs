@@ -13,8 +13,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::roles::Role;
 use crate::config::Config;
+use crate::domain::roles::Role;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {

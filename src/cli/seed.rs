@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::auth::{password, random_token, Role};
+use crate::auth::{password, random_token};
 use crate::db::models::procedure::{Procedure, Publication};
 use crate::db::models::user::{User, UserChanges};
 use crate::db::schema::{communes, provinces};
@@ -19,6 +19,7 @@ use crate::domain::catalog::{
     RequiredDocument, ResultType, TimeUnit, DEFAULT_CASE_NAME,
 };
 use crate::domain::lineage;
+use crate::domain::roles::Role;
 use crate::domain::text::{fold, nfc};
 
 pub const PROVINCES_CSV: &str = include_str!("../../seeds/provinces.csv");
@@ -251,7 +252,7 @@ pub fn demo_accounts(conn: &mut DbConn) -> Result<Vec<(String, Role, String)>, S
                         username: username.clone(),
                         full_name,
                         password_hash: hash,
-                        role: role.as_str().to_string(),
+                        role,
                         commune_code: commune,
                         province_code: province,
                         personal_id: None,

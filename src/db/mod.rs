@@ -3,6 +3,7 @@
 pub mod dialect;
 pub mod models;
 pub mod schema;
+mod text_enum;
 
 use std::time::Duration;
 

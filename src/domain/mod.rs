@@ -3,6 +3,7 @@
 pub mod agency_id;
 pub mod calendar;
 pub mod catalog;
+pub mod dossier;
 pub mod dossier_lifecycle;
 pub mod fees;
 pub mod fields;
@@ -10,6 +11,8 @@ pub mod history;
 pub mod identity;
 pub mod indicators;
 pub mod lineage;
+pub mod payment;
 pub mod readiness;
+pub mod roles;
 pub mod sealing;
 pub mod text;

@@ -14,6 +14,7 @@ use crate::db::models::fee::{next_receipt_no, DossierFee, Payment};
 use crate::db::schema::dossiers;
 use crate::db::{DbConn, DbPool};
 use crate::domain::calendar::local_date;
+use crate::domain::dossier_lifecycle::Status;
 use crate::error::{ApiError, ApiResult};
 use crate::service::events;
 
@@ -87,7 +88,7 @@ pub fn settle(
     } else {
         DossierFee::move_lines(conn, &lines, "pending", "unpaid", None)?;
     }
-    let status: String = dossiers::table
+    let status: Status = dossiers::table
         .find(&payment.dossier_id)
         .select(dossiers::status)
         .first(conn)?;
@@ -103,8 +104,8 @@ pub fn settle(
             },
             actor_id: by.id,
             actor_role: by.role,
-            from_status: Some(&status),
-            to_status: &status,
+            from_status: Some(status),
+            to_status: status,
             comment: reason,
             data: serde_json::json!({
                 "payment_id": payment.id, "method": payment.method, "amount_vnd": payment.amount,
@@ -162,7 +163,7 @@ fn settle_late_success(
     let series = receipt_series(config, now);
     let number = next_receipt_no(conn, &payment.commune_code, &series)?;
     Payment::set_receipt(conn, &payment.id, &config.receipt_template, &series, number)?;
-    let status: String = dossiers::table
+    let status: Status = dossiers::table
         .find(&payment.dossier_id)
         .select(dossiers::status)
         .first(conn)?;
@@ -173,8 +174,8 @@ fn settle_late_success(
             action: "payment_succeeded",
             actor_id: actor,
             actor_role: "payment_gateway",
-            from_status: Some(&status),
-            to_status: &status,
+            from_status: Some(status),
+            to_status: status,
             comment: note,
             data: serde_json::json!({
                 "payment_id": payment.id, "method": payment.method, "amount_vnd": payment.amount,

@@ -181,18 +181,15 @@ pub fn render(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<PortalMessage> 
             action: &e.action,
             actor_id: &e.actor_id,
             actor_role: &e.actor_role,
-            from_status: e.from_status.as_deref(),
-            to_status: &e.to_status,
+            from_status: e.from_status,
+            to_status: e.to_status,
             comment: e.comment.as_deref(),
             data: e.data.clone(),
             created_at: e.created_at,
         };
         let mut p = payload::progress(conn, &d, &ev)?;
         // The status this step left the dossier in, not the current one.
-        p["TrangThai"] = serde_json::json!(crate::domain::dossier_lifecycle::Status::parse(
-            &e.to_status
-        )
-        .map_or(0, |s| s.national_code()));
+        p["TrangThai"] = serde_json::json!(e.to_status.national_code());
         p
     };
     Ok(PortalMessage {

@@ -15,7 +15,9 @@ use crate::db::schema::{
     procedure_versions, users,
 };
 use crate::db::DbConn;
+use crate::domain::dossier::ApplicantType;
 use crate::domain::dossier_lifecycle::Status;
+use crate::domain::payment::PaymentMethod;
 
 /// `yyyyMMddHHmmss` in Vietnam time (UTC+7, no daylight saving).
 pub fn portal_time(t: DateTime<Utc>) -> String {
@@ -26,18 +28,6 @@ pub fn portal_time(t: DateTime<Utc>) -> String {
 
 fn time(t: Option<NaiveDateTime>) -> Value {
     t.map_or(Value::Null, |t| json!(portal_time(t.and_utc())))
-}
-
-fn national_status(status: &str) -> u8 {
-    Status::parse(status).map_or(0, Status::national_code)
-}
-
-fn channel_code(channel: &str) -> u8 {
-    match channel {
-        "online" => 2,
-        "post" => 3,
-        _ => 1,
-    }
 }
 
 fn flag(b: bool) -> u8 {
@@ -160,7 +150,7 @@ pub fn dossier_header(conn: &mut DbConn, d: &Dossier) -> QueryResult<Value> {
     let gateways: Vec<Option<String>> = payments::table
         .filter(payments::dossier_id.eq(&d.id))
         .filter(payments::status.eq("succeeded"))
-        .filter(payments::method.eq("online"))
+        .filter(payments::method.eq(PaymentMethod::Online))
         .select(payments::gateway)
         .load(conn)?;
     // The applicant signed in through the external identity provider (VNeID) to file it.
@@ -173,25 +163,28 @@ pub fn dossier_header(conn: &mut DbConn, d: &Dossier) -> QueryResult<Value> {
     let verified = verified
         .and_then(|s| serde_json::from_str::<Value>(&s).ok())
         .is_some_and(|v| v["identity_verified"] == json!(true));
-    let status = Status::parse(&d.status);
-    let refused = matches!(status, Some(Status::Refused));
-    let returned = matches!(status, Some(Status::Returned));
+    let refused = d.status == Status::Refused;
+    let returned = d.status == Status::Returned;
     let links = super::links::signer();
     let now = crate::clock::now();
-    let owner_kind = if d.applicant_type == "business" { 2 } else { 1 };
+    let owner_kind = if d.applicant_type == ApplicantType::Business {
+        2
+    } else {
+        1
+    };
     Ok(json!({
         "MaHoSo": d.code,
         "MaTTHC": d.procedure_code,
         "TenTTHC": name,
         "MaLinhVuc": field,
-        "KenhThucHien": channel_code(&d.channel),
+        "KenhThucHien": d.channel.national_code(),
         "ChuHoSo": d.applicant_name,
         "SoGiayToChuHoSo": d.applicant_id_number,
         "LoaiDoiTuong": owner_kind,
         "NgayNopHoSo": time(Some(d.submitted_at)),
         "NgayTiepNhan": time(d.received_at),
         "NgayHenTra": time(d.due_at),
-        "TrangThaiHoSo": national_status(&d.status),
+        "TrangThaiHoSo": d.status.national_code(),
         "NgayKetThucXuLy": time(d.finished_at),
         "NgayTra": if returned { time(Some(d.updated_at)) } else { Value::Null },
         "NgayTuChoi": if refused { time(d.finished_at) } else { Value::Null },
@@ -251,7 +244,7 @@ pub fn progress(conn: &mut DbConn, d: &Dossier, e: &NewDossierEvent<'_>) -> Quer
         "ThoiDiemXuLy": time(Some(e.created_at)),
         "PhongBanXuLy": d.commune_code,
         "NoiDungXuLy": e.comment.map_or_else(|| e.action.to_string(), |c| format!("{}: {c}", e.action)),
-        "TrangThai": national_status(&d.status),
+        "TrangThai": d.status.national_code(),
         "NgayKetThucTheoQuyDinh": time(due),
         "NgayHenTraTruoc": before,
         "NgayHenTraMoi": after,
@@ -262,6 +255,7 @@ pub fn progress(conn: &mut DbConn, d: &Dossier, e: &NewDossierEvent<'_>) -> Quer
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::dossier::Channel;
     use chrono::TimeZone;
 
     #[test]
@@ -297,14 +291,13 @@ mod tests {
 
     #[test]
     fn statuses_and_channels_map_to_national_codes() {
-        assert_eq!(national_status("submitted"), 1);
-        assert_eq!(national_status("returned"), 10);
-        assert_eq!(national_status("nonsense"), 0);
+        assert_eq!(Status::Submitted.national_code(), 1);
+        assert_eq!(Status::Returned.national_code(), 10);
         assert_eq!(
             (
-                channel_code("counter"),
-                channel_code("online"),
-                channel_code("post")
+                Channel::Counter.national_code(),
+                Channel::Online.national_code(),
+                Channel::Post.national_code()
             ),
             (1, 2, 3)
         );

@@ -34,9 +34,9 @@ pub const EVENT_TYPES: [&str; 12] = [
 ];
 
 /// The integrator's name for a history action.
-pub fn event_type(action: &str, from: Option<&str>, to: &str) -> &'static str {
+pub fn event_type(action: &str, from: Option<Status>, to: Status) -> &'static str {
     match (action, from) {
-        (_, None) if to == "received" => "dossier.received",
+        (_, None) if to == Status::Received => "dossier.received",
         (_, None) => "dossier.submitted",
         ("receive", _) => "dossier.received",
         ("request_supplement", _) => "dossier.supplement_requested",
@@ -63,8 +63,8 @@ pub struct EventItem {
     pub dossier_code: String,
     pub commune_code: String,
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     /// The national status code (1–10) after the event.
     pub national_status_code: u8,
     pub actor_role: String,
@@ -85,8 +85,8 @@ pub fn decode_cursor(s: &str) -> Option<(i64, i64)> {
 pub fn item(e: DossierEvent, code: String, commune: String) -> EventItem {
     EventItem {
         cursor: encode_cursor(e.txid, e.id),
-        event_type: event_type(&e.action, e.from_status.as_deref(), &e.to_status).to_string(),
-        national_status_code: Status::parse(&e.to_status).map_or(0, Status::national_code),
+        event_type: event_type(&e.action, e.from_status, e.to_status).to_string(),
+        national_status_code: e.to_status.national_code(),
         id: e.id,
         dossier_code: code,
         commune_code: commune,
@@ -348,35 +348,39 @@ mod tests {
     #[test]
     fn event_types_of_actions() {
         assert_eq!(
-            event_type("receive_at_counter", None, "received"),
+            event_type("receive_at_counter", None, Status::Received),
             "dossier.received"
         );
         assert_eq!(
-            event_type("submit_online", None, "submitted"),
+            event_type("submit_online", None, Status::Submitted),
             "dossier.submitted"
         );
         assert_eq!(
-            event_type("assign", Some("received"), "processing"),
+            event_type("assign", Some(Status::Received), Status::Processing),
             "dossier.status_changed"
         );
         assert_eq!(
             event_type(
                 "request_supplement",
-                Some("processing"),
-                "supplement_requested"
+                Some(Status::Processing),
+                Status::SupplementRequested
             ),
             "dossier.supplement_requested"
         );
         assert_eq!(
-            event_type("payment_succeeded", Some("received"), "received"),
+            event_type(
+                "payment_succeeded",
+                Some(Status::Received),
+                Status::Received
+            ),
             "payment.succeeded"
         );
         assert_eq!(
-            event_type("fees_assessed", Some("received"), "received"),
+            event_type("fees_assessed", Some(Status::Received), Status::Received),
             "fee.assessed"
         );
         assert_eq!(
-            event_type("extend", Some("processing"), "processing"),
+            event_type("extend", Some(Status::Processing), Status::Processing),
             "dossier.updated"
         );
         for t in EVENT_TYPES {

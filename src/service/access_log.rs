@@ -32,12 +32,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Role;
 use crate::db::models::access_log as log_rows;
 use crate::db::models::dossier::Dossier;
 use crate::db::models::result::DigitalResult;
 use crate::db::schema::{access_log, access_log_heads, digital_results, dossiers};
 use crate::db::{DbConn, DbPool};
+use crate::domain::roles::Role;
+use crate::service::keyset::Keyset;
 
 /// `prev_hash` of the first entry of every chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -590,9 +591,6 @@ pub fn verify(conn: &mut DbConn, commune: Option<&str>) -> QueryResult<Vec<Chain
 
 // ---------------------------------------------------------------- queries
 
-/// Keyset position in a newest-first list.
-pub type Cursor = (NaiveDateTime, String);
-
 /// Filters of the supervisors' and administrators' query. `province_code` is the caller's
 /// scope (set for a province supervisor).
 #[derive(Clone, Debug, Default)]
@@ -610,7 +608,7 @@ pub struct Filter {
 pub fn search(
     conn: &mut DbConn,
     f: &Filter,
-    after: Option<Cursor>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> QueryResult<Vec<Entry>> {
     let mut q = access_log::table.select(Entry::as_select()).into_boxed();
@@ -636,7 +634,7 @@ pub fn search(
     if let Some(to) = f.to {
         q = q.filter(access_log::at.lt(to));
     }
-    if let Some((at, id)) = after {
+    if let Some(Keyset(at, id)) = after {
         q = q
             .filter(access_log::at.le(at))
             .filter(access_log::at.lt(at).or(access_log::id.lt(id)));
@@ -652,7 +650,7 @@ pub fn search(
 pub fn for_owner(
     conn: &mut DbConn,
     user_id: &str,
-    after: Option<Cursor>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> QueryResult<Vec<Entry>> {
     let my_dossiers = dossiers::table
@@ -673,7 +671,7 @@ pub fn for_owner(
         )
         .filter(access_log::actor_id.ne(user_id.to_string()))
         .into_boxed();
-    if let Some((at, id)) = after {
+    if let Some(Keyset(at, id)) = after {
         q = q
             .filter(access_log::at.le(at))
             .filter(access_log::at.lt(at).or(access_log::id.lt(id)));

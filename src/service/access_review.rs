@@ -2,11 +2,13 @@
 //! scoped to what the reader may see. The log itself (entries, chains, the writer) is
 //! `service::access_log`.
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::registry::Commune;
 use crate::db::DbConn;
+use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
-use crate::service::access_log::{self, Cursor, Entry, Filter};
+use crate::service::access_log::{self, Entry, Filter};
+use crate::service::keyset::Keyset;
 
 /// The province whose reads `reader` reviews: none (everything) for a system
 /// administrator, its own for a province supervisor.
@@ -23,7 +25,7 @@ pub fn search(
     conn: &mut DbConn,
     reader: &Principal,
     mut filter: Filter,
-    after: Option<Cursor>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> ApiResult<Vec<Entry>> {
     let scope = reader_province(reader);

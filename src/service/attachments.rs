@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{
     file_content_type, lock_for_update, record_file, Attachment, Dossier, NewDossierEvent,
 };
 use crate::db::models::procedure::ProcedureVersion;
 use crate::db::DbConn;
 use crate::domain::dossier_lifecycle::Status;
+use crate::domain::roles::Role;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::service::dossiers::{can_see, load_visible};
@@ -55,7 +56,7 @@ pub fn attachment_view(a: Attachment, size_bytes: i64, content_type: String) -> 
 /// Who may add files to a dossier now: the counter of its commune while it is open, or the
 /// applicant (and the portal on their behalf) while it waits for them.
 pub fn check_may_attach(p: &Principal, d: &Dossier) -> ApiResult<()> {
-    let status = Status::parse(&d.status).ok_or_else(|| ApiError::internal("bad status"))?;
+    let status = d.status;
     if status.is_terminal() || matches!(status, Status::ResultReady) {
         return Err(ApiError::conflict(
             "attachment.dossier_closed",
@@ -130,8 +131,8 @@ pub fn record_attachment(
         action: "attach_component",
         actor_id: &p.user_id,
         actor_role: p.role.as_str(),
-        from_status: Some(&d.status),
-        to_status: &d.status,
+        from_status: Some(d.status),
+        to_status: d.status,
         comment: None,
         data: serde_json::json!({
             "document": a.document_name, "sha256": a.file_sha256, "source": a.source, "reused_from": a.reused_from,

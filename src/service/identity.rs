@@ -23,6 +23,7 @@ use crate::db::models::result::DigitalResult;
 use crate::db::models::user::User;
 use crate::db::schema::{digital_results, dossiers, external_identities, identity_events, users};
 use crate::db::DbConn;
+use crate::domain::roles::Role;
 
 /// Where a verified personal ID came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,7 +166,7 @@ pub fn set_verified_personal_id(
     actor: &Actor,
     at: NaiveDateTime,
 ) -> IdResult<()> {
-    if user.role != "citizen" {
+    if user.role != Role::Citizen {
         return Err(IdentityError::NotACitizen);
     }
     if let Some(holder) = account_with_verified_id(conn, id_number)? {
@@ -265,7 +266,7 @@ pub fn resolve_external(conn: &mut DbConn, login: &ExternalLogin) -> IdResult<Us
                         full_name,
                         // Not a PHC string: no password ever verifies against it.
                         password_hash: "!external-identity".into(),
-                        role: "citizen".into(),
+                        role: Role::Citizen,
                         commune_code: None,
                         province_code: None,
                         personal_id: None,
@@ -315,7 +316,7 @@ pub fn resolve_external(conn: &mut DbConn, login: &ExternalLogin) -> IdResult<Us
         return Err(IdentityError::AccountDeactivated);
     }
     if let Some(pid) = &login.personal_id {
-        if user.role == "citizen" {
+        if user.role == Role::Citizen {
             set_verified_personal_id(
                 conn,
                 &user,

@@ -15,6 +15,7 @@ pub mod fees;
 pub mod health;
 pub mod idempotency;
 pub mod identity;
+pub mod keyset;
 pub mod login_throttle;
 pub mod monitoring;
 pub mod national_setup;

@@ -5,7 +5,6 @@
 use chrono::{Duration, NaiveDateTime};
 
 use crate::auth::tokens::{hash_refresh_token, random_token};
-use crate::auth::Role;
 use crate::db::models::session::RefreshToken;
 use crate::db::models::user::User;
 use crate::db::DbConn;
@@ -18,12 +17,6 @@ pub fn invalid_credentials() -> ApiError {
         "Tên đăng nhập hoặc mật khẩu không đúng.",
         "Wrong username or password.",
     )
-}
-
-/// The account's role, checked before a token is issued for it.
-fn role_of(user: &User) -> ApiResult<Role> {
-    Role::parse(&user.role)
-        .ok_or_else(|| ApiError::internal(format!("bad role in db: {}", user.role)))
 }
 
 /// Starts a new refresh-token family (login) or continues one (rotation); the token lives
@@ -102,7 +95,6 @@ pub fn finish_login(
                 &uuid::Uuid::new_v4().to_string(),
                 now,
             )?;
-            role_of(&user)?;
             Ok(Ok((user, fresh)))
         }
         _ => {
@@ -150,7 +142,6 @@ pub fn rotate(conn: &mut DbConn, hash: &str, refresh_ttl_secs: i64) -> ApiResult
         return Ok(Rotation::Reused);
     }
     let next = new_refresh_token(conn, refresh_ttl_secs, &user.id, &token.family_id, now)?;
-    role_of(&user)?;
     Ok(Rotation::Rotated {
         user: Box::new(user),
         refresh_token: next,

@@ -7,11 +7,12 @@ use utoipa::IntoParams;
 use validator::Validate;
 
 use crate::auth::access::{self, Place, Resource, Scope};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::session::RefreshToken;
 use crate::db::models::user::{User, UserChanges};
 use crate::db::schema::{communes, provinces, users};
 use crate::db::DbConn;
+use crate::domain::roles::Role;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ApiResult};
 
@@ -255,7 +256,7 @@ pub fn create(conn: &mut DbConn, admin: &Principal, input: NewAccount) -> ApiRes
         username,
         full_name,
         password_hash: input.password_hash,
-        role: input.role.as_str().to_string(),
+        role: input.role,
         commune_code,
         province_code,
         personal_id: None,
@@ -306,7 +307,7 @@ pub fn update(
     let current = User::find(conn, id)?
         .filter(|u| visible_to(admin, u))
         .ok_or_else(user_not_found)?;
-    let current_role = Role::parse(&current.role).unwrap_or(Role::Citizen);
+    let current_role = current.role;
     grant_check(admin, current_role)?;
     let role = input.role.unwrap_or(current_role);
     grant_check(admin, role)?;
@@ -364,7 +365,7 @@ pub fn update(
             .map(|n| fold(&format!("{} {n}", current.username))),
         full_name,
         password_hash: input.password_hash,
-        role: Some(role.as_str().to_string()),
+        role: Some(role),
         commune_code: Some(commune_code),
         province_code: Some(province_code),
         personal_id: None,
@@ -430,7 +431,7 @@ pub fn create_account(
         username,
         full_name,
         password_hash: password_hash.to_string(),
-        role: role.as_str().to_string(),
+        role,
         commune_code,
         province_code,
         personal_id: None,

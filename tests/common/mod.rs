@@ -14,13 +14,15 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use serde_json::Value;
 
-use motcua::auth::{password, Role};
+use motcua::auth::password;
 use motcua::config::Config;
 use motcua::db::models::user::User;
 use motcua::db::{self, Backend, DbConn, DbPool};
+use motcua::domain::roles::Role;
 use motcua::state::AppState;
 
 pub mod portal;
+pub mod results;
 
 pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 pub const TEST_PASSWORD: &str = "mat-khau-thu-nghiem";
@@ -223,7 +225,7 @@ impl TestApp {
     pub fn token_for(&self, user: &User) -> String {
         self.state.tokens.issue(
             &user.id,
-            Role::parse(&user.role).unwrap(),
+            user.role,
             user.commune_code.as_deref(),
             user.province_code.as_deref(),
             user.session_epoch,

@@ -2307,7 +2307,7 @@ export interface components {
             representative?: {
                 [key: string]: unknown;
             } | null;
-            type: string;
+            type: components["schemas"]["ApplicantType"];
         };
         /** @description A stored component file. */
         AttachmentView: {
@@ -2991,7 +2991,7 @@ export interface components {
                 [key: string]: unknown;
             };
             dossier_code: string;
-            from_status?: string | null;
+            from_status?: null | components["schemas"]["Status"];
             /** Format: int64 */
             id: number;
             /**
@@ -2999,7 +2999,7 @@ export interface components {
              * @description The national status code (1–10) after the event.
              */
             national_status_code: number;
-            to_status: string;
+            to_status: components["schemas"]["Status"];
             type: string;
         };
         /** @description A page of the feed. */
@@ -3019,10 +3019,10 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
-            from_status?: string | null;
+            from_status?: null | components["schemas"]["Status"];
             /** Format: int64 */
             id: number;
-            to_status: string;
+            to_status: components["schemas"]["Status"];
         };
         /** @description A category of applicants who pay nothing (đối tượng miễn phí), with its legal reason. */
         Exemption: {
@@ -3851,7 +3851,10 @@ export interface components {
             updated_at: string;
             updated_by: string;
         };
-        /** @enum {string} */
+        /**
+         * @description How a payment is made.
+         * @enum {string}
+         */
         PaymentMethod: "cash" | "card" | "online";
         /** @description Biên lai điện tử: what the payer takes away. */
         PaymentReceipt: {

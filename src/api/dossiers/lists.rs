@@ -2,14 +2,15 @@
 
 use actix_web::{get, web};
 
-use super::super::extract::{encode_cursor, Page, PageParams};
+use super::super::extract::{Page, PageParams};
 use crate::api::access_log::{self, Read};
 use crate::api::problems::{InvalidQuery, NotAuthenticated};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::error::ApiResult;
-use crate::service::dossiers::lookup::{self, DossierCursor, DossierFilter, Listed};
+use crate::service::dossiers::lookup::{self, DossierFilter, Listed};
 use crate::service::dossiers::view::{view, DossierView};
+use crate::service::keyset::{self, Keyset};
 use crate::state::AppState;
 
 /// List dossiers.
@@ -32,7 +33,7 @@ pub async fn list_dossiers(
 ) -> ApiResult<web::Json<Page<DossierView>>> {
     page.checked()?;
     let limit = page.limit();
-    let after: Option<DossierCursor> = page.cursor()?;
+    let after: Option<Keyset> = page.cursor()?;
     let f = filter.into_inner();
     let p = auth.principal.clone();
     let calendars = state.calendar.clone();
@@ -45,7 +46,7 @@ pub async fn list_dossiers(
     let more = rows.len() as i64 > limit;
     let cursor = if more {
         rows.get(limit as usize - 1)
-            .map(|d| encode_cursor(&DossierCursor(d.submitted_at, d.id.clone())))
+            .map(|d| keyset::encode(&Keyset(d.submitted_at, d.id.clone())))
     } else {
         None
     };

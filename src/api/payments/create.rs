@@ -11,12 +11,13 @@ use crate::api::problems::{BodyTooLarge, DossierNotFound, NotAuthenticated, NotJ
 use crate::auth::roles::Payers;
 use crate::auth::Authorized;
 use crate::auth::Principal;
+use crate::domain::payment::PaymentMethod;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::PaymentGateway;
 use crate::service::idempotency::{self, Claim, Key, Replay};
 pub use crate::service::payments::open::PaymentRequest;
 use crate::service::payments::open::{self as service, Opened};
-use crate::service::payments::{PaymentMethod, PaymentView};
+use crate::service::payments::PaymentView;
 use crate::state::AppState;
 
 /// Pay a dossier's fees.

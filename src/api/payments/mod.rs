@@ -15,7 +15,8 @@ pub use create::*;
 pub use read::*;
 pub use refunds::*;
 
-pub use crate::service::payments::{PaymentMethod, PaymentView, ReceiptNumber};
+pub use crate::domain::payment::PaymentMethod;
+pub use crate::service::payments::{PaymentView, ReceiptNumber};
 
 use crate::error::{ApiError, ApiResult};
 use crate::payments::PaymentGateway;

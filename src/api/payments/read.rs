@@ -1,8 +1,7 @@
 //! Reading payments: one payment, the list, a payment's receipt.
 
 use actix_web::{get, web, HttpResponse};
-use chrono::NaiveDateTime;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::access_log;
@@ -14,6 +13,7 @@ use crate::auth::access::{self, Resource};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::error::ApiResult;
+use crate::service::keyset::Keyset;
 use crate::service::payments::read as service;
 pub use crate::service::payments::read::{PaymentReceipt, ReceiptLine};
 use crate::service::payments::PaymentView;
@@ -53,9 +53,6 @@ pub struct PaymentFilter {
     pub dossier_code: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct PaymentCursor(NaiveDateTime, String);
-
 /// List payments.
 ///
 /// **Roles:** commune staff see their commune's payments (the day's cash book), the
@@ -75,7 +72,7 @@ pub async fn list_payments(
 ) -> ApiResult<HttpResponse> {
     page.checked()?;
     let limit = page.limit();
-    let after: Option<PaymentCursor> = page.cursor()?;
+    let after: Option<Keyset> = page.cursor()?;
     let f = filter.into_inner();
     let p = auth.principal.clone();
     let scope = access::require(&p, Resource::PaymentList)?;
@@ -85,12 +82,12 @@ pub async fn list_payments(
         dossier_code: f.dossier_code,
     };
     let (views, reads) = state
-        .db(move |conn| service::list(conn, scope, f, after.map(|c| (c.0, c.1)), limit))
+        .db(move |conn| service::list(conn, scope, f, after, limit))
         .await?;
     let page = Page::from_rows(
         views,
         limit,
-        |v| PaymentCursor(v.created_at.naive_utc(), v.id.clone()),
+        |v| Keyset(v.created_at.naive_utc(), v.id.clone()),
         |v| v,
     );
     access_log::record(&state, &auth, "GET /payments", reads).await?;

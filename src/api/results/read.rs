@@ -1,7 +1,7 @@
 //! Reading digital results: the list, one result, its file and its history.
 
 use actix_web::{get, web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -16,6 +16,7 @@ use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
 use crate::files::FileStore;
+use crate::service::keyset::Keyset;
 use crate::service::results::{self as results, read as service};
 use crate::state::AppState;
 
@@ -28,9 +29,6 @@ pub struct ResultFilter {
     /// `result` or `certified_copy`.
     pub kind: Option<String>,
 }
-
-#[derive(Serialize, Deserialize)]
-struct ResultCursor(NaiveDateTime, String);
 
 /// List digital results.
 ///
@@ -50,7 +48,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     page.checked()?;
     let limit = page.limit();
-    let after: Option<ResultCursor> = page.cursor()?;
+    let after: Option<Keyset> = page.cursor()?;
     let f = filter.into_inner();
     let f = service::ListFilter {
         dossier_code: f.dossier_code,
@@ -59,7 +57,7 @@ pub async fn list(
     };
     let p = auth.principal.clone();
     let (rows, reads) = state
-        .db(move |conn| service::list(conn, &p, f, after.map(|c| (c.0, c.1)), limit))
+        .db(move |conn| service::list(conn, &p, f, after, limit))
         .await?;
     let views = rows
         .into_iter()
@@ -68,7 +66,7 @@ pub async fn list(
     let page = Page::from_rows(
         views,
         limit,
-        |v| ResultCursor(v.created_at.naive_utc(), v.id.clone()),
+        |v| Keyset(v.created_at.naive_utc(), v.id.clone()),
         |v| v,
     );
     access_log::record(&state, &auth, "GET /digital-results", reads).await?;

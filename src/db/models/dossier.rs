@@ -8,6 +8,8 @@ use crate::db::schema::{
     dossier_attachments, dossier_events, dossier_ratings, dossiers, stored_files,
 };
 use crate::db::DbConn;
+use crate::domain::dossier::{ApplicantType, Channel};
+use crate::domain::dossier_lifecycle::Status;
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
 #[diesel(table_name = dossiers)]
@@ -20,9 +22,9 @@ pub struct Dossier {
     pub procedure_code: String,
     pub procedure_version_id: String,
     pub case_code: String,
-    pub channel: String,
-    pub status: String,
-    pub applicant_type: String,
+    pub channel: Channel,
+    pub status: Status,
+    pub applicant_type: ApplicantType,
     pub applicant_name: String,
     pub applicant_id_number: String,
     /// JSON: phone, address, email, representative.
@@ -99,7 +101,7 @@ impl Dossier {
                 .filter(dossiers::version.eq(expected_version)),
         )
         .set((
-            dossiers::status.eq(&d.status),
+            dossiers::status.eq(d.status),
             dossiers::assignee_id.eq(&d.assignee_id),
             dossiers::received_at.eq(d.received_at),
             dossiers::due_at.eq(d.due_at),
@@ -157,8 +159,8 @@ pub struct DossierEvent {
     pub action: String,
     pub actor_id: String,
     pub actor_role: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     pub comment: Option<String>,
     pub data: String,
     pub created_at: NaiveDateTime,
@@ -173,8 +175,8 @@ pub struct NewDossierEvent<'a> {
     pub action: &'a str,
     pub actor_id: &'a str,
     pub actor_role: &'a str,
-    pub from_status: Option<&'a str>,
-    pub to_status: &'a str,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     pub comment: Option<&'a str>,
     pub data: String,
     pub created_at: NaiveDateTime,

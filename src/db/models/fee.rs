@@ -8,6 +8,8 @@ use crate::db::schema::{
     dossier_fees, fee_assessments, fee_schedules, payment_callbacks, payment_refunds, payments,
 };
 use crate::db::DbConn;
+use crate::domain::dossier::Channel;
+use crate::domain::payment::PaymentMethod;
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
 #[diesel(table_name = fee_schedules)]
@@ -76,7 +78,7 @@ impl FeeSchedule {
 #[diesel(table_name = fee_assessments)]
 pub struct FeeAssessment {
     pub dossier_id: String,
-    pub channel: String,
+    pub channel: Channel,
     /// JSON map unit → quantity.
     pub quantities: String,
     /// JSON `{category, reason, evidence}` when the applicant is exempt.
@@ -157,7 +159,7 @@ pub struct Payment {
     pub dossier_id: String,
     pub commune_code: String,
     pub province_code: String,
-    pub method: String,
+    pub method: PaymentMethod,
     pub gateway: Option<String>,
     pub amount: i64,
     pub refunded_amount: i64,

@@ -382,8 +382,8 @@ pub fn record_new(conn: &mut DbConn, d: &Dossier, fee_total: i64) -> QueryResult
         .optional()?
         .is_some_and(|t| t == "paper" || t == "both");
     let inputs = FactInputs {
-        status: d.status.clone(),
-        channel: d.channel.clone(),
+        status: d.status.to_string(),
+        channel: d.channel.as_str().to_string(),
         paper_result,
         submitted_at: d.submitted_at,
         received_at: d.received_at,
@@ -399,7 +399,7 @@ pub fn record_new(conn: &mut DbConn, d: &Dossier, fee_total: i64) -> QueryResult
         province_code: d.province_code.clone(),
         day: cohort_day(&inputs),
         procedure_code: d.procedure_code.clone(),
-        channel: d.channel.clone(),
+        channel: d.channel.as_str().to_string(),
         counters: facts(&inputs),
     };
     let mut statements = sum_statements(&[(&new, new.counters)]);

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::users;
 use crate::db::DbConn;
+use crate::domain::roles::Role;
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
 #[diesel(table_name = users)]
@@ -12,7 +13,7 @@ pub struct User {
     pub full_name: String,
     pub search_key: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub commune_code: Option<String>,
     pub province_code: Option<String>,
     pub personal_id: Option<String>,
@@ -30,7 +31,7 @@ pub struct UserChanges {
     pub full_name: Option<String>,
     pub search_key: Option<String>,
     pub password_hash: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub commune_code: Option<Option<String>>,
     pub province_code: Option<Option<String>>,
     pub personal_id: Option<Option<String>>,

@@ -6,18 +6,20 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::lookup::{by_portal_reference, can_see, procedure_name};
-use super::record::{ApplicantType, Channel, ComponentInput, ComponentSource, LifecycleRecord};
+use super::record::{ComponentInput, ComponentSource, LifecycleRecord};
 pub use super::request::{ApplicantInput, IntakeRequest, RepresentativeInput};
 use super::view::{build_receipt, view, DossierView, Receipt};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{next_dossier_seq, Dossier, NewDossierEvent};
 use crate::db::models::procedure::{version_in_force_at, Procedure, ProcedureVersion, Publication};
 use crate::db::models::registry::Commune;
 use crate::db::DbConn;
 use crate::domain::calendar::local_date;
 use crate::domain::catalog::{Case, OnlineLevel};
+use crate::domain::dossier::{ApplicantType, Channel};
 use crate::domain::dossier_lifecycle::{LifecycleState, ProcessingStep};
 use crate::domain::identity;
+use crate::domain::roles::Role;
 use crate::domain::text::{fold, nfc};
 use crate::error::{ApiError, ApiResult};
 use crate::service::idempotency::{self, Claim};
@@ -509,7 +511,7 @@ fn create(
         actor_id: &p.user_id,
         actor_role: p.role.as_str(),
         from_status: None,
-        to_status: &dossier.status,
+        to_status: dossier.status,
         comment: None,
         data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code, "identity_verified": identity_verified }).to_string(),
         created_at: now.naive_utc(),
@@ -557,7 +559,7 @@ fn new_row(
         "phone": applicant.phone.trim(), "address": nfc(applicant.address.trim()),
         "email": applicant.email, "representative": input.representative,
     });
-    let status = state.status.as_str().to_string();
+    let status = state.status;
     let rec = LifecycleRecord {
         state,
         components: input
@@ -587,9 +589,9 @@ fn new_row(
         procedure_code: intake.procedure.code.clone(),
         procedure_version_id: intake.version.id.clone(),
         case_code: intake.case.code.clone(),
-        channel: intake.channel.as_str().to_string(),
+        channel: intake.channel,
         status,
-        applicant_type: applicant.applicant_type.as_str().to_string(),
+        applicant_type: applicant.applicant_type,
         search_key: fold(&format!("{full_name} {}", code)),
         applicant_name: full_name,
         applicant_id_number: applicant.id_number.clone(),

@@ -2,18 +2,19 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::record::Channel;
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::Principal;
 use crate::db::models::dossier::{Dossier, DossierEvent};
 use crate::db::schema::dossiers;
 use crate::db::DbConn;
+use crate::domain::dossier::Channel;
 use crate::domain::dossier_lifecycle::Status;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ApiResult};
+use crate::service::keyset::Keyset;
 
 /// Whether the caller may see a dossier at all. Anything else is answered 404, as if it
 /// did not exist, so that codes of other communes cannot be probed.
@@ -70,10 +71,6 @@ pub struct DossierFilter {
     pub q: Option<String>,
 }
 
-/// Where a page of the list ends: the last row's submission instant and id.
-#[derive(Serialize, Deserialize)]
-pub struct DossierCursor(pub NaiveDateTime, pub String);
-
 fn local_day_start(day: NaiveDate) -> NaiveDateTime {
     // 00:00 in Vietnam is 17:00 UTC the day before.
     day.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(7)
@@ -91,7 +88,7 @@ pub fn list(
     conn: &mut DbConn,
     p: &Principal,
     f: DossierFilter,
-    after: Option<DossierCursor>,
+    after: Option<Keyset>,
     limit: i64,
     calendars: &crate::service::calendar_cache::CalendarCache,
 ) -> ApiResult<Listed> {
@@ -116,13 +113,13 @@ pub fn list(
         q = q.filter(dossiers::commune_code.eq(c));
     }
     if let Some(s) = f.status {
-        q = q.filter(dossiers::status.eq(s.as_str()));
+        q = q.filter(dossiers::status.eq(s));
     }
     if let Some(pc) = f.procedure_code {
         q = q.filter(dossiers::procedure_code.eq(pc));
     }
     if let Some(ch) = f.channel {
-        q = q.filter(dossiers::channel.eq(ch.as_str()));
+        q = q.filter(dossiers::channel.eq(ch));
     }
     if let Some(a) = f.assignee {
         let id = if a == "me" { p.user_id.clone() } else { a };
@@ -163,7 +160,7 @@ pub fn list(
             );
         }
     }
-    if let Some(DossierCursor(at, id)) = after {
+    if let Some(Keyset(at, id)) = after {
         // `submitted_at <= at` alone bounds the index range, so a deep page starts
         // where the previous one ended instead of scanning every row before it
         // (an OR at the top level hides that bound from SQLite's planner).

@@ -13,4 +13,4 @@ pub mod transition;
 pub mod view;
 
 pub use lookup::{can_see, dossier_place, load_visible};
-pub use record::{record_of, Channel, LifecycleRecord};
+pub use record::{record_of, LifecycleRecord};

@@ -93,7 +93,7 @@ pub fn lookup(
         .collect();
     let commune_name = commune;
     let procedure_name = name;
-    let status = Status::parse(&d.status).ok_or_else(|| ApiError::internal("bad status"))?;
+    let status = d.status;
     Ok(PublicDossierView {
         national_status_code: status.national_code(),
         status_label: status.label_vi().to_string(),

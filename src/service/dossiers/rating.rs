@@ -56,7 +56,7 @@ pub fn rate(
     input: RatingRequest,
 ) -> ApiResult<RatingView> {
     let d = load_visible(conn, p, code)?;
-    if d.status != Status::Returned.as_str() {
+    if d.status != Status::Returned {
         return Err(ApiError::conflict(
             "dossier.not_returned",
             "Chỉ đánh giá sau khi đã trả kết quả.",

@@ -10,62 +10,6 @@ use crate::db::models::dossier::Dossier;
 use crate::domain::dossier_lifecycle::LifecycleState;
 use crate::error::{ApiError, ApiResult};
 
-/// How the dossier reached the commune (national `KenhThucHien`: 1, 2, 3).
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// At the one-stop counter (1).
-    Counter,
-    /// Online, by the applicant or through the national portal (2).
-    Online,
-    /// By public postal service (3).
-    Post,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Counter => "counter",
-            Channel::Online => "online",
-            Channel::Post => "post",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Channel> {
-        [Channel::Counter, Channel::Online, Channel::Post]
-            .into_iter()
-            .find(|c| c.as_str() == s)
-    }
-    pub fn national_code(self) -> u8 {
-        match self {
-            Channel::Counter => 1,
-            Channel::Online => 2,
-            Channel::Post => 3,
-        }
-    }
-}
-
-/// Who the dossier is for.
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicantType {
-    /// Công dân: identified by the 12-digit personal ID.
-    Citizen,
-    /// Doanh nghiệp / hộ kinh doanh: identified by the tax code.
-    Business,
-    /// Tổ chức: identified by the tax code.
-    Organisation,
-}
-
-impl ApplicantType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApplicantType::Citizen => "citizen",
-            ApplicantType::Business => "business",
-            ApplicantType::Organisation => "organisation",
-        }
-    }
-}
-
 /// Where a submitted component comes from.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
 
-use super::record::{ApplicantType, Channel, ComponentInput};
+use super::record::ComponentInput;
+use crate::domain::dossier::{ApplicantType, Channel};
 use crate::domain::fields::rule;
 
 fn validate_name(s: &str) -> Result<(), ValidationError> {

@@ -252,7 +252,7 @@ pub fn apply(
         d.finished_at = Some(nowd);
     }
     rec.state = outcome.new_state;
-    d.status = rec.state.status.as_str().to_string();
+    d.status = rec.state.status;
     d.supplement_requests = rec.state.supplement_requests as i32;
     d.lifecycle = serde_json::to_string(&rec).expect("lifecycle serializes");
     d.updated_at = nowd;
@@ -276,8 +276,8 @@ pub fn apply(
         action: req.action.as_str(),
         actor_id: &p.user_id,
         actor_role: p.role.as_str(),
-        from_status: Some(from.as_str()),
-        to_status: &d.status,
+        from_status: Some(from),
+        to_status: d.status,
         comment: req.comment.as_deref().or(req.reason.as_deref()),
         // The appointment date before and after (a supplement's pause moves it; the portal
         // gets both as NgayHenTraTruoc/NgayHenTraMoi).
@@ -316,12 +316,13 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::auth::Role;
     use crate::db::models::calendar::load_calendar_for;
     use crate::db::models::dossier::DossierEvent;
     use crate::db::schema::{communes, procedure_versions};
     use crate::domain::calendar::from_local;
+    use crate::domain::dossier::{ApplicantType, Channel};
     use crate::domain::dossier_lifecycle::LifecycleState;
+    use crate::domain::roles::Role;
     use crate::service::dossiers::record::LifecycleRecord;
 
     /// A migrated SQLite database with the registry of Phú Thọ and the catalog.
@@ -393,9 +394,9 @@ mod tests {
             procedure_code,
             procedure_version_id: version_id,
             case_code: "default".into(),
-            channel: "counter".into(),
-            status: Status::Processing.as_str().into(),
-            applicant_type: "citizen".into(),
+            channel: Channel::Counter,
+            status: Status::Processing,
+            applicant_type: ApplicantType::Citizen,
             applicant_name: "Nguyễn Văn An".into(),
             applicant_id_number: "025090000123".into(),
             applicant_contact: "{}".into(),
@@ -465,7 +466,7 @@ mod tests {
         ask.missing_items = Some(vec!["Bản sao giấy khai sinh".into()]);
         ask.deadline = NaiveDate::from_ymd_opt(2026, 12, 10);
         let (paused, _) = act_at(conn, &specialist, &d, &ask, vn(7, 9, 0)).expect("request");
-        assert_eq!(paused.status, "supplement_requested");
+        assert_eq!(paused.status, Status::SupplementRequested);
         assert_eq!(paused.paused_at, Some(vn(7, 9, 0).naive_utc()));
         assert_eq!(
             paused.due_at,
@@ -479,7 +480,7 @@ mod tests {
         let submit = request(Action::SubmitSupplement);
         let (resumed, _) = act_at(conn, &officer, &d, &submit, vn(8, 9, 0)).expect("submit");
         let calendar = load_calendar_for(conn, "25").unwrap();
-        assert_eq!(resumed.status, "processing");
+        assert_eq!(resumed.status, Status::Processing);
         assert_eq!(resumed.paused_at, None);
         assert_eq!(resumed.paused_minutes, calendar.hours.daily_minutes());
         assert_eq!(resumed.due_at, Some(vn(14, 10, 0).naive_utc()));

@@ -6,20 +6,22 @@ use utoipa::ToSchema;
 
 use super::lookup::procedure_name;
 use super::record::{
-    record_of, Channel, ComponentInput, ComponentSource, Delivery, SupplementRequest, Timeliness,
+    record_of, ComponentInput, ComponentSource, Delivery, SupplementRequest, Timeliness,
 };
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{Dossier, DossierEvent};
 use crate::db::models::registry::Commune;
 use crate::db::DbConn;
 use crate::domain::calendar::local_date;
+use crate::domain::dossier::{ApplicantType, Channel};
 use crate::domain::dossier_lifecycle::{self as lifecycle, Action, Actor, ProcessingStep, Status};
+use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Serialize, ToSchema)]
 pub struct ApplicantView {
     #[serde(rename = "type")]
-    pub applicant_type: String,
+    pub applicant_type: ApplicantType,
     pub full_name: String,
     pub id_number: String,
     pub phone: Option<String>,
@@ -138,8 +140,7 @@ pub fn view(d: Dossier, procedure_name: String, caller: &Principal) -> ApiResult
         Action::Stop | Action::Refuse if waiting => supplement_expired,
         _ => true,
     });
-    let status = Status::parse(&d.status)
-        .ok_or_else(|| ApiError::internal(format!("bad status {}", d.status)))?;
+    let status = d.status;
     let contact = rec.applicant_contact.clone().unwrap_or_default();
     let get = |k: &str| contact.get(k).and_then(|v| v.as_str()).map(str::to_string);
     Ok(DossierView {
@@ -161,7 +162,7 @@ pub fn view(d: Dossier, procedure_name: String, caller: &Principal) -> ApiResult
         status,
         processing_step: rec.state.step,
         applicant: ApplicantView {
-            applicant_type: d.applicant_type.clone(),
+            applicant_type: d.applicant_type,
             full_name: d.applicant_name.clone(),
             id_number: d.applicant_id_number.clone(),
             phone: get("phone"),
@@ -172,7 +173,7 @@ pub fn view(d: Dossier, procedure_name: String, caller: &Principal) -> ApiResult
                 .cloned()
                 .filter(|v| !v.is_null()),
         },
-        channel: Channel::parse(&d.channel).unwrap_or(Channel::Counter),
+        channel: d.channel,
         components: rec.components,
         supplement: rec.supplement,
         delivery: rec.delivery,
@@ -275,8 +276,8 @@ pub struct EventView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
     pub actor_role: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     pub comment: Option<String>,
     #[schema(value_type = Object)]
     pub data: serde_json::Value,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{Dossier, NewDossierEvent};
 use crate::db::models::fee::{DossierFee, FeeAssessment, FeeSchedule};
 use crate::db::models::procedure::version_in_force_at;
@@ -19,6 +19,7 @@ use crate::db::DbConn;
 use crate::domain::calendar::local_date;
 use crate::domain::dossier_lifecycle::{Action, Status};
 use crate::domain::fees::{Collection, Exemption, FeeError, FeeKind, FeeRule};
+use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::service::events;
 
@@ -213,7 +214,7 @@ pub fn store_assessment(
     }
     let a = FeeAssessment {
         dossier_id: d.id.clone(),
-        channel: d.channel.clone(),
+        channel: d.channel,
         quantities: serde_json::to_string(&input.quantities).expect("serializes"),
         exemption: input
             .exemption
@@ -417,7 +418,7 @@ pub fn reassess(
     if current.as_ref().map_or(0, |a| a.version) != version {
         return Err(ApiError::precondition_failed());
     }
-    if Status::parse(&d.status).is_some_and(Status::is_terminal) {
+    if d.status.is_terminal() {
         return Err(ApiError::conflict(
             "fee.dossier_finished",
             "Hồ sơ đã kết thúc; không tính lại phí.",
@@ -476,8 +477,8 @@ pub fn reassess(
             action: "fees_assessed",
             actor_id: &by.user_id,
             actor_role: by.role.as_str(),
-            from_status: Some(&d.status),
-            to_status: &d.status,
+            from_status: Some(d.status),
+            to_status: d.status,
             comment: None,
             data: serde_json::json!({ "total_vnd": a.total, "version": a.version, "quantities": input.quantities }).to_string(),
             created_at: now.naive_utc(),

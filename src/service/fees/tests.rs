@@ -5,13 +5,15 @@ use diesel::prelude::*;
 use diesel::r2d2::ManageConnection;
 
 use super::*;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::Dossier;
 use crate::db::models::fee::{DossierFee, FeeAssessment, FeeSchedule};
 use crate::db::models::procedure::{version_in_force_at, Procedure};
 use crate::db::schema::dossier_fees;
 use crate::db::{ConnectionManager, DbConn};
+use crate::domain::dossier::{ApplicantType, Channel};
 use crate::domain::dossier_lifecycle::{Action, Status};
+use crate::domain::roles::Role;
 
 /// Residence registration (đăng ký thường trú): a flat 20,000 VND fee collected before
 /// processing, with an online amount and exemptions.
@@ -82,9 +84,9 @@ fn dossier(conn: &mut DbConn, procedure: &str, input: &FeeInput) -> Dossier {
         procedure_code: procedure.into(),
         procedure_version_id: v.id,
         case_code: case,
-        channel: "counter".into(),
-        status: Status::Received.as_str().into(),
-        applicant_type: "citizen".into(),
+        channel: Channel::Counter,
+        status: Status::Received,
+        applicant_type: ApplicantType::Citizen,
         applicant_name: "Nguyễn Văn A".into(),
         applicant_id_number: "001090000001".into(),
         applicant_contact: "{}".into(),
@@ -261,7 +263,7 @@ fn a_paid_fee_blocks_reassessment() {
     );
 
     let mut finished = d.clone();
-    finished.status = Status::Returned.as_str().into();
+    finished.status = Status::Returned;
     set_status(&mut conn, &d, "unpaid");
     let e = reassess(
         &mut conn,

@@ -13,7 +13,7 @@ pub mod refunds;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
@@ -21,31 +21,11 @@ use crate::db::models::dossier::Dossier;
 use crate::db::models::fee::Payment;
 use crate::db::schema::{dossier_fees, dossiers};
 use crate::db::DbConn;
+use crate::domain::payment::PaymentMethod;
 use crate::error::{ApiError, ApiResult};
 
 // The dossier's scope rule is the dossiers slice's; it moves to service/ with it.
 use crate::service::dossiers::lookup::can_see;
-
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    /// Cash at the counter, recorded by the officer.
-    Cash,
-    /// Card at the counter's terminal, recorded by the officer.
-    Card,
-    /// Through the payment platform (the payer is sent to `redirect_url`).
-    Online,
-}
-
-impl PaymentMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::Cash => "cash",
-            PaymentMethod::Card => "card",
-            PaymentMethod::Online => "online",
-        }
-    }
-}
 
 /// The receipt's identity (biên lai điện tử).
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -102,12 +82,7 @@ pub(crate) fn payment_view(
     dossier_code: String,
     lines: Vec<i32>,
 ) -> ApiResult<PaymentView> {
-    let method = match p.method.as_str() {
-        "cash" => PaymentMethod::Cash,
-        "card" => PaymentMethod::Card,
-        "online" => PaymentMethod::Online,
-        other => return Err(ApiError::internal(format!("payment method {other}"))),
-    };
+    let method = p.method;
     let receipt = match (p.receipt_template, p.receipt_series, p.receipt_no) {
         (Some(template), Some(series), Some(number)) => Some(ReceiptNumber {
             template,

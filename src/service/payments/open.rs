@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{utc, view_of, PaymentMethod};
-use crate::auth::{Principal, Role};
+use super::{utc, view_of};
+use crate::auth::Principal;
 use crate::config::Config;
 use crate::db::models::dossier::Dossier;
 use crate::db::models::fee::{DossierFee, Payment};
@@ -15,6 +15,8 @@ use crate::db::models::registry::Commune;
 use crate::db::schema::payments;
 use crate::db::DbConn;
 use crate::domain::dossier_lifecycle::Status;
+use crate::domain::payment::PaymentMethod;
+use crate::domain::roles::Role;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::payments::ledger::{self, Settlement, Settler};
@@ -143,7 +145,7 @@ pub fn open_payment(
 ) -> ApiResult<Opened> {
     let d = load_visible(conn, p, code)?;
     may_pay_with(p, req.method)?;
-    if Status::parse(&d.status).is_some_and(|s| matches!(s, Status::Refused | Status::Stopped)) {
+    if matches!(d.status, Status::Refused | Status::Stopped) {
         return Err(ApiError::conflict(
             "payment.dossier_closed",
             "Hồ sơ đã bị từ chối hoặc dừng; không thu phí.",
@@ -171,7 +173,7 @@ pub fn open_payment(
         dossier_id: d.id.clone(),
         commune_code: d.commune_code.clone(),
         province_code: d.province_code.clone(),
-        method: req.method.as_str().to_string(),
+        method: req.method,
         gateway: gateway_name.map(str::to_string),
         amount: chosen.iter().map(|l| l.amount).sum(),
         refunded_amount: 0,

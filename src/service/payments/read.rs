@@ -1,11 +1,11 @@
 //! Reading payments: the list in the caller's scope, one payment, its receipt.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{line_numbers, load_payment, payment_view, utc, view_of, PaymentMethod, PaymentView};
+use super::{line_numbers, load_payment, payment_view, utc, view_of, PaymentView};
 use crate::auth::access::Scope;
 use crate::auth::Principal;
 use crate::db::models::fee::{DossierFee, Payment};
@@ -13,8 +13,10 @@ use crate::db::models::registry::Commune;
 use crate::db::schema::{dossier_fees, dossiers, payments};
 use crate::db::DbConn;
 use crate::domain::fees::amount_in_words;
+use crate::domain::payment::PaymentMethod;
 use crate::error::{ApiError, ApiResult, Text};
 use crate::service::access_log::Read;
+use crate::service::keyset::Keyset;
 
 /// One payment the caller may see (else 404), and the read it makes.
 pub fn get(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<(PaymentView, Read)> {
@@ -36,7 +38,7 @@ pub fn list(
     conn: &mut DbConn,
     scope: Scope,
     f: ListFilter,
-    after: Option<(NaiveDateTime, String)>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> ApiResult<(Vec<PaymentView>, Vec<Read>)> {
     let mut q = payments::table
@@ -61,7 +63,7 @@ pub fn list(
     if let Some(c) = f.dossier_code {
         q = q.filter(dossiers::code.eq(c));
     }
-    if let Some((at, id)) = after {
+    if let Some(Keyset(at, id)) = after {
         q = q.filter(
             payments::created_at
                 .lt(at)

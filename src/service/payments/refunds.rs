@@ -7,11 +7,12 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::load_payment;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::NewDossierEvent;
 use crate::db::models::fee::{Payment, Refund};
 use crate::db::schema::payment_refunds;
 use crate::db::DbConn;
+use crate::domain::roles::Role;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 use crate::service::events;
@@ -108,8 +109,8 @@ pub fn refund(
             action: "payment_refunded",
             actor_id: &p.user_id,
             actor_role: p.role.as_str(),
-            from_status: Some(&d.status),
-            to_status: &d.status,
+            from_status: Some(d.status),
+            to_status: d.status,
             comment: Some(&r.reason),
             data: serde_json::json!({ "payment_id": payment.id, "refund_id": r.id, "amount_vnd": r.amount }).to_string(),
             created_at: now.naive_utc(),

@@ -15,7 +15,7 @@ use diesel::QueryResult;
 
 use crate::auth::access::{self, Place, Resource};
 use crate::auth::roles::Policy;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::indicator::{self as agg, Scope};
 use crate::db::models::readiness::{service_facts, ConfigRow};
 use crate::db::models::registry::{Commune, Province};
@@ -24,6 +24,7 @@ use crate::domain::calendar::local_date;
 use crate::domain::readiness::{
     CommuneFacts, ProvinceConfig, ThresholdValues, INDICATOR_WINDOW_DAYS, PAYMENT_WINDOW_DAYS,
 };
+use crate::domain::roles::Role;
 use crate::error::{ApiError, ApiResult};
 
 pub use board::*;

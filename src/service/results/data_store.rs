@@ -7,12 +7,13 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::{dossier_code_of, may_see, not_found, personal_id, status_of};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{Attachment, Dossier};
 use crate::db::models::result::DigitalResult;
 use crate::db::schema::{digital_results, dossier_attachments, dossiers};
 use crate::db::DbConn;
 use crate::domain::calendar::today;
+use crate::domain::roles::Role;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 

@@ -15,6 +15,7 @@ use crate::db::models::result::DigitizationRecord;
 use crate::db::schema::{digital_results, digitization_records, dossier_attachments, dossiers};
 use crate::db::DbConn;
 use crate::domain::calendar::today;
+use crate::domain::dossier_lifecycle::Status;
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
 
@@ -248,7 +249,7 @@ pub fn commune_stats(
     let components_rejected = count_reviews(conn, "rejected")?;
     let finished = dossiers::table
         .filter(dossiers::commune_code.eq(&code))
-        .filter(dossiers::status.eq_any(["result_ready", "returned"]))
+        .filter(dossiers::status.eq_any([Status::ResultReady, Status::Returned]))
         .filter(dossiers::finished_at.ge(start))
         .filter(dossiers::finished_at.lt(end));
     let dossiers_with_result: i64 = finished.clone().count().get_result(conn)?;

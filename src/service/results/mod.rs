@@ -19,11 +19,13 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::auth::access::{self, Place, Resource, Scope};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::db::models::dossier::{record_file, Dossier, NewDossierEvent};
 use crate::db::models::result::{DigitalResult, NewResultEvent};
 use crate::db::schema::{digital_results, dossiers};
 use crate::db::DbConn;
+use crate::domain::dossier_lifecycle::Status;
+use crate::domain::roles::Role;
 use crate::domain::sealing::{SealPayload, Sealer, SEAL_FORMAT};
 use crate::domain::text::nfc;
 use crate::error::{ApiError, ApiResult};
@@ -396,7 +398,7 @@ pub(crate) fn dossier_event(
     comment: Option<&str>,
     data: serde_json::Value,
 ) -> ApiResult<()> {
-    let status: String = dossiers::table
+    let status: Status = dossiers::table
         .find(dossier_id)
         .select(dossiers::status)
         .first(conn)?;
@@ -407,8 +409,8 @@ pub(crate) fn dossier_event(
             action,
             actor_id: &p.user_id,
             actor_role: p.role.as_str(),
-            from_status: Some(&status),
-            to_status: &status,
+            from_status: Some(status),
+            to_status: status,
             comment,
             data: data.to_string(),
             created_at: crate::clock::now().naive_utc(),

@@ -1,6 +1,5 @@
 //! Reading digital results: the list in the caller's scope, one result, its history.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{dossier_code_of, load_result, result_scope};
@@ -10,6 +9,7 @@ use crate::db::schema::{digital_result_events, digital_results, dossiers};
 use crate::db::DbConn;
 use crate::error::ApiResult;
 use crate::service::access_log::Read;
+use crate::service::keyset::Keyset;
 
 /// A result with its dossier's code.
 pub type Row = (DigitalResult, Option<String>);
@@ -28,7 +28,7 @@ pub fn list(
     conn: &mut DbConn,
     p: &Principal,
     f: ListFilter,
-    after: Option<(NaiveDateTime, String)>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> ApiResult<(Vec<Row>, Vec<Read>)> {
     let scope = result_scope(conn, p)?;
@@ -62,7 +62,7 @@ pub fn list(
     if let Some(k) = f.kind {
         q = q.filter(digital_results::kind.eq(k));
     }
-    if let Some((at, id)) = after {
+    if let Some(Keyset(at, id)) = after {
         q = q.filter(
             digital_results::created_at
                 .lt(at)
