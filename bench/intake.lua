@@ -1,4 +1,5 @@
--- wrk script: counter intake of a certified-copy dossier (procedure 2.000815, 3 pages,
+-- wrk script: counter intake of a certified-copy dossier (procedure 2.000815, its one required
+-- document on paper, 3 pages,
 -- assessed at intake: 5,000 VND) with a distinct applicant per request. TOKENS:
 -- comma-separated bearer tokens of reception officers; requests rotate over them (one token = one commune, the worst case: its
 -- intakes queue on the commune's daily counter row).
@@ -16,7 +17,7 @@ request = function()
   n = n + 1
   local id = string.format("025190%06d", ((offset or 0) + n) % 1000000)
   local body = '{"procedure_code":"2.000815","applicant":{"type":"citizen","full_name":"Nguyễn Văn Thử",' ..
-    '"id_number":"' .. id .. '","phone":"0912345678","address":"Thôn Bo, xã Kim Bôi"},"components":[],' ..
+    '"id_number":"' .. id .. '","phone":"0912345678","address":"Thôn Bo, xã Kim Bôi"},"components":[{"document":"Bản chính giấy tờ văn bản làm cơ sở để chứng thực bản sao","source":"paper"}],' ..
     '"fees":{"quantities":{"page":3,"copy":1}}}'
   local headers = {
     ["Content-Type"] = "application/json",
