@@ -133,6 +133,8 @@ both_backends! {
         let r = post(&app, Some(&who.admin), "/api/v1/users", body.clone()).await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.body["personal_id"], pid);
+        assert_eq!(r.body["personal_id_verified"], true, "{}", r.body);
+        assert!(r.body["personal_id_verified_at"].is_string(), "{}", r.body);
         let owner_id = r.body["id"].as_str().unwrap().to_string();
         assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM identity_events WHERE user_id = '{owner_id}' AND action = 'personal_id_verified'")), 1);
         assert_eq!(count(&ctx, &format!("SELECT COUNT(*) AS n FROM identity_events WHERE detail LIKE '%{pid}%'")), 0);
@@ -167,6 +169,9 @@ both_backends! {
         assert_eq!(r.body["items"].as_array().map(|a| a.len()), Some(0), "{}", r.body);
         let r = get(&app, Some(&legacy_token), "/api/v1/me/data-store").await;
         assert_eq!(r.body["results"].as_array().map(|a| a.len()), Some(0), "{}", r.body);
+        // And the account says so: its number is shown, but as unverified.
+        let me = get(&app, Some(&legacy_token), "/api/v1/auth/me").await;
+        assert_eq!((me.body["personal_id"].as_str(), me.body["personal_id_verified"].as_bool()), (Some(pid), Some(false)), "{}", me.body);
         // New counter intakes go to the verified account only.
         let r = post(&app, Some(&who.officer), "/api/v1/dossiers", json!({
             "procedure_code": PROCEDURE, "applicant": applicant(pid), "components": [{"document": "Tờ khai", "source": "paper"}]

@@ -38,6 +38,12 @@ pub struct UserView {
     pub province_code: Option<String>,
     /// A citizen's personal identification number (12 digits).
     pub personal_id: Option<String>,
+    /// Whether `personal_id` came from a verified source (the identity provider, or a
+    /// system administrator who checked the person's papers). Only a verified ID links the
+    /// account to results and counter dossiers.
+    pub personal_id_verified: bool,
+    /// When the personal ID was verified.
+    pub personal_id_verified_at: Option<DateTime<Utc>>,
     pub active: bool,
     /// Record version; send it back in `If-Match` to change the account.
     pub version: i64,
@@ -54,6 +60,8 @@ impl From<User> for UserView {
             full_name: u.full_name,
             commune_code: u.commune_code,
             province_code: u.province_code,
+            personal_id_verified: u.personal_id.is_some() && u.personal_id_source.is_some(),
+            personal_id_verified_at: u.personal_id_verified_at.map(|t| t.and_utc()),
             personal_id: u.personal_id,
             active: u.active,
             version: u.version,

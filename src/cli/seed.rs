@@ -261,6 +261,8 @@ pub fn demo_accounts(conn: &mut DbConn) -> Result<Vec<(String, Role, String)>, S
                         version: 1,
                         created_at: now,
                         updated_at: now,
+                        personal_id_source: None,
+                        personal_id_verified_at: None,
                     },
                 )
                 .map_err(|e| e.to_string())?;

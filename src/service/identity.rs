@@ -275,6 +275,8 @@ pub fn resolve_external(conn: &mut DbConn, login: &ExternalLogin) -> IdResult<Us
                         version: 1,
                         created_at: now,
                         updated_at: now,
+                        personal_id_source: None,
+                        personal_id_verified_at: None,
                     };
                     User::insert(conn, &user)?;
                     audit(

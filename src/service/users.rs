@@ -265,6 +265,8 @@ pub fn create(conn: &mut DbConn, admin: &Principal, input: NewAccount) -> ApiRes
         version: 1,
         created_at: now,
         updated_at: now,
+        personal_id_source: None,
+        personal_id_verified_at: None,
     };
     User::insert(conn, &user)?;
     match &input.personal_id {
@@ -440,6 +442,8 @@ pub fn create_account(
         version: 1,
         created_at: now,
         updated_at: now,
+        personal_id_source: None,
+        personal_id_verified_at: None,
     };
     User::insert(conn, &user).map_err(|e| e.to_string())?;
     Ok(user)

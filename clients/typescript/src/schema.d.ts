@@ -3775,6 +3775,17 @@ export interface components {
                 /** @description A citizen's personal identification number (12 digits). */
                 personal_id?: string | null;
                 /**
+                 * @description Whether `personal_id` came from a verified source (the identity provider, or a
+                 *     system administrator who checked the person's papers). Only a verified ID links the
+                 *     account to results and counter dossiers.
+                 */
+                personal_id_verified: boolean;
+                /**
+                 * Format: date-time
+                 * @description When the personal ID was verified.
+                 */
+                personal_id_verified_at?: string | null;
+                /**
                  * @description Province of the account (province supervisors; derived from the commune for staff).
                  * @example 25
                  */
@@ -5063,6 +5074,17 @@ export interface components {
             id: string;
             /** @description A citizen's personal identification number (12 digits). */
             personal_id?: string | null;
+            /**
+             * @description Whether `personal_id` came from a verified source (the identity provider, or a
+             *     system administrator who checked the person's papers). Only a verified ID links the
+             *     account to results and counter dossiers.
+             */
+            personal_id_verified: boolean;
+            /**
+             * Format: date-time
+             * @description When the personal ID was verified.
+             */
+            personal_id_verified_at?: string | null;
             /**
              * @description Province of the account (province supervisors; derived from the commune for staff).
              * @example 25

@@ -22,6 +22,9 @@ pub struct User {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Who verified `personal_id` (`idp`, `system_admin`); `None`: unverified, grants nothing.
+    pub personal_id_source: Option<String>,
+    pub personal_id_verified_at: Option<NaiveDateTime>,
 }
 
 /// What a PATCH may change; `None` leaves a column alone.
