@@ -45,6 +45,11 @@ app_fn! {
         let tag = r.header("etag").unwrap_or_else(|| panic!("{uri}: no ETag")).to_string();
         assert!(tag.starts_with("W/\""), "{uri}: {tag}");
         assert_eq!(r.header("cache-control"), Some(cache_control), "{uri}");
+        if cache_control.starts_with("public") {
+            // A shared cache keeps the anonymous answer apart from a credentialed one.
+            let vary: Vec<String> = r.headers.get_all("vary").filter_map(|v| v.to_str().ok()).map(str::to_ascii_lowercase).collect();
+            assert!(vary.iter().any(|v| v.contains("authorization")), "{uri}: {vary:?}");
+        }
         let again = get(app, uri, token, Some(&tag)).await;
         assert_eq!(again.status, 304, "{uri}");
         assert_eq!(again.body, serde_json::Value::Null, "{uri}: a 304 has no body");

@@ -103,17 +103,24 @@ pub fn reply_bytes(
 
 fn respond_tagged(req: &HttpRequest, tag: &str, caching: Caching, bytes: Vec<u8>) -> HttpResponse {
     let control = cache_control(req, caching);
-    if none_match_hits(req.headers().get(header::IF_NONE_MATCH), tag) {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, tag))
-            .insert_header((header::CACHE_CONTROL, control))
-            .finish();
-    }
-    HttpResponse::Ok()
-        .content_type(mime::APPLICATION_JSON)
+    let current = none_match_hits(req.headers().get(header::IF_NONE_MATCH), tag);
+    let mut response = if current {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
         .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, control))
-        .body(bytes)
+        .insert_header((header::CACHE_CONTROL, control));
+    if caching == Caching::Public {
+        // The answer to a credentialed request may differ (and is private): a shared cache
+        // must not hand the anonymous copy to it.
+        response.append_header((header::VARY, "Authorization"));
+    }
+    if current {
+        return response.finish();
+    }
+    response.content_type(mime::APPLICATION_JSON).body(bytes)
 }
 
 /// `GET /api-docs/openapi.json`: the spec serialized and tagged once, then served with
