@@ -63,6 +63,11 @@ pub fn build(
     .service(web::redirect("/", "/swagger-ui/"))
     // For operators' scrapers, outside the API and its spec (see api/metrics.rs).
     .route("/metrics", web::get().to(crate::api::metrics::scrape))
+    // The display board page for a television's browser (api/queue/display.rs).
+    .route(
+        "/display/{code}",
+        web::get().to(crate::api::queue::display::page),
+    )
     .app_data(routes)
     .default_service(web::to(fallback))
     .wrap(cors)

@@ -266,6 +266,46 @@ pub struct Config {
     )]
     pub public_lookups_per_minute: u32,
 
+    /// Queue: tickets a kiosk device may issue per minute (more: 429).
+    #[arg(
+        long,
+        global = true,
+        env = "QUEUE_KIOSK_TICKETS_PER_MINUTE",
+        default_value_t = 30
+    )]
+    pub queue_kiosk_tickets_per_minute: u32,
+
+    /// Queue: public ticket requests per client address per minute (more: 429).
+    #[arg(
+        long,
+        global = true,
+        env = "QUEUE_CLIENT_TICKETS_PER_MINUTE",
+        default_value_t = 60
+    )]
+    pub queue_client_tickets_per_minute: u32,
+
+    /// Queue: the center's closing time, Vietnamese wall clock (HH:MM).
+    #[arg(long, global = true, env = "QUEUE_CLOSING_TIME", default_value = "17:00")]
+    pub queue_closing_time: String,
+
+    /// Queue: remote tickets stop this many minutes before closing (time to arrive).
+    #[arg(
+        long,
+        global = true,
+        env = "QUEUE_REMOTE_CUTOFF_MINUTES",
+        default_value_t = 60
+    )]
+    pub queue_remote_cutoff_minutes: u32,
+
+    /// Queue: priority tickets a counter calls in a row while ordinary ones wait (0: no
+    /// priority).
+    #[arg(long, global = true, env = "QUEUE_PRIORITY_STREAK", default_value_t = 3)]
+    pub queue_priority_streak: u32,
+
+    /// Queue: recalls of a called ticket before the officer may record a no-show.
+    #[arg(long, global = true, env = "QUEUE_MAX_RECALLS", default_value_t = 2)]
+    pub queue_max_recalls: u32,
+
     /// Failed logins allowed per username within the window before 429.
     #[arg(
         long,

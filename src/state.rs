@@ -25,6 +25,9 @@ pub struct AppState {
     pub public_limiter: Arc<crate::ratelimit::RateLimiter>,
     /// Verifications by file per client address (public verify-by-file endpoint).
     pub verify_limiter: Arc<crate::ratelimit::RateLimiter>,
+    /// Queue tickets per kiosk device, and per client address, on the public issue endpoint.
+    pub queue_device_limiter: Arc<crate::ratelimit::RateLimiter>,
+    pub queue_client_limiter: Arc<crate::ratelimit::RateLimiter>,
     pub backend: Backend,
     /// The online payment gateway (`PAYMENT_GATEWAY`); none: online payments are refused.
     pub payment_gateway: Option<Arc<dyn crate::payments::PaymentGateway>>,
@@ -83,6 +86,14 @@ impl AppState {
             )),
             verify_limiter: Arc::new(crate::ratelimit::RateLimiter::new(
                 config.public_verify_files_per_minute,
+                std::time::Duration::from_secs(60),
+            )),
+            queue_device_limiter: Arc::new(crate::ratelimit::RateLimiter::new(
+                config.queue_kiosk_tickets_per_minute,
+                std::time::Duration::from_secs(60),
+            )),
+            queue_client_limiter: Arc::new(crate::ratelimit::RateLimiter::new(
+                config.queue_client_tickets_per_minute,
                 std::time::Duration::from_secs(60),
             )),
             config: Arc::new(config),

@@ -21,6 +21,7 @@ pub mod portal;
 pub mod portal_files;
 pub mod problems;
 pub mod procedures;
+pub mod queue;
 pub mod readiness;
 pub mod report_export;
 pub mod reports;
@@ -142,7 +143,30 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(readiness::put_config)
         .service(readiness::province_readiness)
         .service(access_log::my_access_log)
-        .service(access_log::search_access_log);
+        .service(access_log::search_access_log)
+        // Queue (the front room): services, counters, kiosks, tickets, the display stream.
+        .service(queue::list_services)
+        .service(queue::put_service)
+        .service(queue::list_counters)
+        .service(queue::create_counter)
+        .service(queue::update_counter)
+        .service(queue::open_counter)
+        .service(queue::close_counter)
+        .service(queue::register_device)
+        .service(queue::list_devices)
+        .service(queue::revoke_device)
+        .service(queue::tickets::issue_kiosk)
+        .service(queue::tickets::issue_remote)
+        .service(queue::tickets::get_ticket)
+        .service(queue::tickets::call_next)
+        .service(queue::tickets::recall)
+        .service(queue::tickets::no_show)
+        .service(queue::tickets::start)
+        .service(queue::tickets::finish)
+        .service(queue::tickets::transfer)
+        .service(queue::tickets::confirm_priority)
+        .service(queue::tickets::link_dossier)
+        .service(queue::display::board_stream);
 }
 
 /// Probes at the root.

@@ -40,10 +40,12 @@ pub enum Resource {
     Webhook,
     /// The catalog, fee schedules, calendar and administrative registry: public reference.
     Reference,
+    /// A commune's queue: counters, kiosk devices, tickets and calling.
+    Queue,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 12] = [
+    pub const ALL: [Resource; 13] = [
         Resource::Dossier,
         Resource::EventFeed,
         Resource::PaymentList,
@@ -56,6 +58,7 @@ impl Resource {
         Resource::PortalOutbox,
         Resource::Webhook,
         Resource::Reference,
+        Resource::Queue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +75,7 @@ impl Resource {
             Resource::PortalOutbox => "portal outbox",
             Resource::Webhook => "webhook",
             Resource::Reference => "catalog, fee schedules, calendar, registry",
+            Resource::Queue => "queue counters, kiosks, tickets",
         }
     }
 }
@@ -129,6 +133,7 @@ pub fn reach(resource: Resource, role: Role) -> Reach {
         Resource::PortalOutbox => [N, N, N, N, C, N, N, All],
         Resource::Webhook => [N, N, N, N, C, N, N, All],
         Resource::Reference => [All, All, All, All, All, All, All, All],
+        Resource::Queue => [N, C, C, C, C, N, N, All],
     };
     let i = Role::ALL
         .iter()

@@ -828,3 +828,96 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(payments, payment_platform_receipts);
+
+// ---- Queue: counters, kiosks, tickets, display events (migration 2025-07-01-000019_queue) ----
+
+diesel::table! {
+    queue_services (commune_code, prefix) {
+        commune_code -> Text,
+        prefix -> Text,
+        name -> Text,
+        fields -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queue_counters (id) {
+        id -> Text,
+        commune_code -> Text,
+        number -> Integer,
+        name -> Text,
+        services -> Text,
+        is_open -> Bool,
+        officer_id -> Nullable<Text>,
+        priority_streak -> Integer,
+        opened_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queue_devices (id) {
+        id -> Text,
+        commune_code -> Text,
+        name -> Text,
+        key_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    queue_number_counters (commune_code, day, prefix) {
+        commune_code -> Text,
+        day -> Date,
+        prefix -> Text,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    queue_tickets (id) {
+        id -> Text,
+        commune_code -> Text,
+        day -> Date,
+        service -> Text,
+        seq -> BigInt,
+        number -> Text,
+        source -> Text,
+        device_id -> Nullable<Text>,
+        citizen_id -> Nullable<Text>,
+        priority_class -> Nullable<Text>,
+        priority_confirmed -> Nullable<Bool>,
+        status -> Text,
+        counter_id -> Nullable<Text>,
+        target_counter_id -> Nullable<Text>,
+        recalls -> Integer,
+        dossier_id -> Nullable<Text>,
+        issued_at -> Timestamp,
+        called_at -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queue_events (id) {
+        id -> BigInt,
+        commune_code -> Text,
+        kind -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    queue_services,
+    queue_counters,
+    queue_devices,
+    queue_tickets,
+    queue_events,
+);

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod indicators;
 pub mod lineage;
 pub mod payment;
+pub mod queue;
 pub mod readiness;
 pub mod roles;
 pub mod sealing;

@@ -36,6 +36,12 @@ pub fn append_creation(
     Ok(id)
 }
 
+/// A history entry that changes nothing the outside follows (the queue ticket the dossier
+/// was received from): the row only, no portal message, webhook or indicator change.
+pub fn append_note(conn: &mut DbConn, e: &NewDossierEvent<'_>) -> QueryResult<i64> {
+    e.insert(conn)
+}
+
 fn queue(
     conn: &mut DbConn,
     e: &NewDossierEvent<'_>,

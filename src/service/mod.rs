@@ -22,6 +22,7 @@ pub mod national_setup;
 pub mod payments;
 pub mod portal;
 pub mod procedures;
+pub mod queue;
 pub mod readiness;
 pub mod registry;
 pub mod registry_index;

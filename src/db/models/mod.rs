@@ -14,3 +14,4 @@ pub mod registry;
 pub mod result;
 pub mod session;
 pub mod user;
+pub mod queue;
