@@ -6,6 +6,7 @@
 //! instance a call wakes every subscriber at once. `Last-Event-ID` (sent by `EventSource` on
 //! reconnection) resumes after the last event the board saw, so nothing is lost.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::http::header;
@@ -23,9 +24,13 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 const RECENT: i64 = 10;
 
 static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+/// Counts wake-ups, so that a subscriber not waiting at the moment of one (busy sending)
+/// still sees it and reads at once instead of after its next poll.
+static WAKES: AtomicU64 = AtomicU64::new(0);
 
 /// Wakes this instance's subscribers: a board event was committed.
 pub fn wake() {
+    WAKES.fetch_add(1, Ordering::AcqRel);
     WAKE.notify_waiters();
 }
 
@@ -40,6 +45,8 @@ struct Sub {
     last: i64,
     pending: std::collections::VecDeque<BoardEvent>,
     since_sent: Duration,
+    /// The wake-up count at the last read.
+    wakes: u64,
 }
 
 /// The display board's stream of a commune.
@@ -82,6 +89,7 @@ pub async fn board_stream(
         last,
         pending: first.into(),
         since_sent: Duration::ZERO,
+        wakes: WAKES.load(Ordering::Acquire),
     };
     let body = futures_util::stream::unfold(sub, next_frame);
     Ok(HttpResponse::Ok()
@@ -107,7 +115,10 @@ async fn next_frame(
             return Some((Ok(web::Bytes::from_static(b": keepalive\n\n")), s));
         }
         let waited = std::time::Instant::now();
-        let _ = tokio::time::timeout(POLL, WAKE.notified()).await;
+        if WAKES.load(Ordering::Acquire) == s.wakes {
+            let _ = tokio::time::timeout(POLL, WAKE.notified()).await;
+        }
+        s.wakes = WAKES.load(Ordering::Acquire);
         s.since_sent += waited.elapsed();
         let (code, after) = (s.code.clone(), s.last);
         match s

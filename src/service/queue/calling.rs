@@ -150,7 +150,7 @@ fn my_ticket(
                 allowed.join(" or ")
             ),
         )
-        .with_extra(serde_json::json!({ "status": status.as_str() })));
+        .with_extra(serde_json::json!({ "ticket_status": status.as_str() })));
     };
     let c = my_open_counter(conn, p, &counter_id)?;
     Ok((t, c))
