@@ -285,7 +285,12 @@ pub struct Config {
     pub queue_client_tickets_per_minute: u32,
 
     /// Queue: the center's closing time, Vietnamese wall clock (HH:MM).
-    #[arg(long, global = true, env = "QUEUE_CLOSING_TIME", default_value = "17:00")]
+    #[arg(
+        long,
+        global = true,
+        env = "QUEUE_CLOSING_TIME",
+        default_value = "17:00"
+    )]
     pub queue_closing_time: String,
 
     /// Queue: remote tickets stop this many minutes before closing (time to arrive).
@@ -299,7 +304,12 @@ pub struct Config {
 
     /// Queue: priority tickets a counter calls in a row while ordinary ones wait (0: no
     /// priority).
-    #[arg(long, global = true, env = "QUEUE_PRIORITY_STREAK", default_value_t = 3)]
+    #[arg(
+        long,
+        global = true,
+        env = "QUEUE_PRIORITY_STREAK",
+        default_value_t = 3
+    )]
     pub queue_priority_streak: u32,
 
     /// Queue: recalls of a called ticket before the officer may record a no-show.

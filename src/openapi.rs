@@ -320,28 +320,76 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
         "listWebhookDeliveries",
     ),
     // Queue (the front room).
-    ("GET /api/v1/communes/{code}/queue/services", "listQueueServices"),
-    ("PUT /api/v1/communes/{code}/queue/services/{prefix}", "putQueueService"),
-    ("GET /api/v1/communes/{code}/queue/counters", "listQueueCounters"),
-    ("POST /api/v1/communes/{code}/queue/counters", "createQueueCounter"),
+    (
+        "GET /api/v1/communes/{code}/queue/services",
+        "listQueueServices",
+    ),
+    (
+        "PUT /api/v1/communes/{code}/queue/services/{prefix}",
+        "putQueueService",
+    ),
+    (
+        "GET /api/v1/communes/{code}/queue/counters",
+        "listQueueCounters",
+    ),
+    (
+        "POST /api/v1/communes/{code}/queue/counters",
+        "createQueueCounter",
+    ),
     ("PATCH /api/v1/queue/counters/{id}", "updateQueueCounter"),
     ("POST /api/v1/queue/counters/{id}/open", "openQueueCounter"),
-    ("POST /api/v1/queue/counters/{id}/close", "closeQueueCounter"),
-    ("POST /api/v1/queue/counters/{id}/call-next", "callNextTicket"),
-    ("POST /api/v1/communes/{code}/queue/devices", "registerKioskDevice"),
-    ("GET /api/v1/communes/{code}/queue/devices", "listKioskDevices"),
+    (
+        "POST /api/v1/queue/counters/{id}/close",
+        "closeQueueCounter",
+    ),
+    (
+        "POST /api/v1/queue/counters/{id}/call-next",
+        "callNextTicket",
+    ),
+    (
+        "POST /api/v1/communes/{code}/queue/devices",
+        "registerKioskDevice",
+    ),
+    (
+        "GET /api/v1/communes/{code}/queue/devices",
+        "listKioskDevices",
+    ),
     ("DELETE /api/v1/queue/devices/{id}", "revokeKioskDevice"),
-    ("POST /api/v1/communes/{code}/queue/tickets", "issueKioskTicket"),
-    ("POST /api/v1/communes/{code}/queue/remote-tickets", "issueRemoteTicket"),
+    (
+        "POST /api/v1/communes/{code}/queue/tickets",
+        "issueKioskTicket",
+    ),
+    (
+        "POST /api/v1/communes/{code}/queue/remote-tickets",
+        "issueRemoteTicket",
+    ),
     ("GET /api/v1/queue/tickets/{id}", "getQueueTicket"),
     ("POST /api/v1/queue/tickets/{id}/recall", "recallTicket"),
-    ("POST /api/v1/queue/tickets/{id}/no-show", "recordTicketNoShow"),
-    ("POST /api/v1/queue/tickets/{id}/start", "startTicketService"),
-    ("POST /api/v1/queue/tickets/{id}/finish", "finishTicketService"),
+    (
+        "POST /api/v1/queue/tickets/{id}/no-show",
+        "recordTicketNoShow",
+    ),
+    (
+        "POST /api/v1/queue/tickets/{id}/start",
+        "startTicketService",
+    ),
+    (
+        "POST /api/v1/queue/tickets/{id}/finish",
+        "finishTicketService",
+    ),
     ("POST /api/v1/queue/tickets/{id}/transfer", "transferTicket"),
-    ("POST /api/v1/queue/tickets/{id}/priority", "confirmTicketPriority"),
-    ("POST /api/v1/queue/tickets/{id}/dossier", "linkTicketDossier"),
-    ("GET /api/v1/communes/{code}/queue/stream", "streamQueueBoard"),
+    (
+        "POST /api/v1/queue/tickets/{id}/priority",
+        "confirmTicketPriority",
+    ),
+    (
+        "POST /api/v1/queue/tickets/{id}/dossier",
+        "linkTicketDossier",
+    ),
+    (
+        "GET /api/v1/communes/{code}/queue/stream",
+        "streamQueueBoard",
+    ),
     ("GET /health", "checkHealth"),
     ("GET /ready", "checkReady"),
 ];

@@ -220,7 +220,9 @@ mod tests {
             "Mời công dân có số A015 đến quầy số 3"
         );
         assert!(valid_prefix("A") && valid_prefix("Z"));
-        assert!(!valid_prefix("a") && !valid_prefix("AB") && !valid_prefix("") && !valid_prefix("Ă"));
+        assert!(
+            !valid_prefix("a") && !valid_prefix("AB") && !valid_prefix("") && !valid_prefix("Ă")
+        );
     }
 
     #[test]
@@ -235,7 +237,10 @@ mod tests {
     fn classes_round_trip_and_cite_a_source() {
         for c in PriorityClass::ALL {
             assert_eq!(PriorityClass::parse(c.as_str()), Some(c));
-            assert!(c.legal_basis().contains("cần kiểm tra"), "{c:?} is unverified");
+            assert!(
+                c.legal_basis().contains("cần kiểm tra"),
+                "{c:?} is unverified"
+            );
         }
         for s in ["waiting", "called", "serving", "done", "no_show"] {
             assert_eq!(TicketStatus::parse(s).unwrap().as_str(), s);

@@ -101,9 +101,7 @@ pub async fn board_stream(
         .streaming(body))
 }
 
-async fn next_frame(
-    mut s: Sub,
-) -> Option<(Result<web::Bytes, actix_web::Error>, Sub)> {
+async fn next_frame(mut s: Sub) -> Option<(Result<web::Bytes, actix_web::Error>, Sub)> {
     loop {
         if let Some(e) = s.pending.pop_front() {
             s.last = e.id;

@@ -7,7 +7,9 @@ pub mod tickets;
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 
 use super::extract::ValidJson;
-use super::problems::{CommuneNotInScope, InvalidFields, JsonBody, NotAuthenticated, RoleNotAllowed};
+use super::problems::{
+    CommuneNotInScope, InvalidFields, JsonBody, NotAuthenticated, RoleNotAllowed,
+};
 use crate::auth::Authorized;
 use crate::error::ApiResult;
 use crate::service::queue::{
@@ -189,7 +191,11 @@ pub async fn register_device(
     let created = state
         .db_tx(move |conn| queue::register_device(conn, &p, &code, body.0))
         .await?;
-    log::info!("kiosk device {} registered by {}", created.device.id, auth.user_id);
+    log::info!(
+        "kiosk device {} registered by {}",
+        created.device.id,
+        auth.user_id
+    );
     Ok(HttpResponse::Created()
         .insert_header(("cache-control", "no-store"))
         .json(created))

@@ -6,13 +6,13 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 use super::super::extract::{client_ip, ValidJson};
 use super::super::problems::{InvalidFields, JsonBody, NotAuthenticated, RoleNotAllowed};
+use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
 use crate::error::{ApiError, ApiResult};
 use crate::service::queue::{
     self, CallResult, IssueTicket, LinkDossier, PriorityDecision, QueueCitizens, QueueOfficers,
     QueueSettings, TicketView, Transfer,
 };
-use crate::auth::roles::AnyRole;
 use crate::state::AppState;
 
 fn rate_limited(retry: u64) -> ApiError {
@@ -46,7 +46,10 @@ pub async fn issue_kiosk(
     code: web::Path<String>,
     body: ValidJson<IssueTicket>,
 ) -> ApiResult<HttpResponse> {
-    state.queue_client_limiter.check(&client_ip(&req)).map_err(rate_limited)?;
+    state
+        .queue_client_limiter
+        .check(&client_ip(&req))
+        .map_err(rate_limited)?;
     let key = req
         .headers()
         .get("x-device-key")
@@ -59,7 +62,10 @@ pub async fn issue_kiosk(
             .db(move |conn| queue::device_for_key(conn, &code, key.as_deref()))
             .await?
     };
-    state.queue_device_limiter.check(&device.id).map_err(rate_limited)?;
+    state
+        .queue_device_limiter
+        .check(&device.id)
+        .map_err(rate_limited)?;
     let view = state
         .db_tx(move |conn| queue::issue_kiosk(conn, &device, body.0))
         .await?;
@@ -86,7 +92,10 @@ pub async fn issue_remote(
     code: web::Path<String>,
     body: ValidJson<IssueTicket>,
 ) -> ApiResult<HttpResponse> {
-    state.queue_client_limiter.check(&client_ip(&req)).map_err(rate_limited)?;
+    state
+        .queue_client_limiter
+        .check(&client_ip(&req))
+        .map_err(rate_limited)?;
     let settings = QueueSettings::from_config(&state.config)?;
     let code = code.into_inner();
     let p = auth.principal.clone();
@@ -112,7 +121,9 @@ pub async fn get_ticket(
     let id = id.into_inner();
     let p = auth.principal.clone();
     Ok(web::Json(
-        state.db(move |conn| queue::get_ticket(conn, &p, &id)).await?,
+        state
+            .db(move |conn| queue::get_ticket(conn, &p, &id))
+            .await?,
     ))
 }
 
@@ -268,7 +279,7 @@ pub async fn transfer(
 /// **Roles:** the officer of the counter it is called to or served at. 409 when the ticket
 /// claims no priority.
 #[utoipa::path(tag = "queue", security(("bearer" = [])), request_body = PriorityDecision, params(("id" = String, Path, description = "Ticket id")),
-    responses((status = 200, body = TicketView), JsonBody, NotAuthenticated, RoleNotAllowed,
+    responses((status = 200, body = TicketView), JsonBody, NotAuthenticated, RoleNotAllowed, InvalidFields,
     (status = 404, description = "No such ticket in the caller's commune", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "No priority claimed, or not at the caller's counter", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/queue/tickets/{id}/priority")]

@@ -80,7 +80,9 @@ impl CounterRow {
     pub fn find_locked(conn: &mut DbConn, id: &str) -> QueryResult<Option<CounterRow>> {
         macro_rules! q {
             () => {
-                queue_counters::table.find(id).select(CounterRow::as_select())
+                queue_counters::table
+                    .find(id)
+                    .select(CounterRow::as_select())
             };
         }
         match conn {
@@ -297,9 +299,11 @@ impl TicketRow {
                     .filter(queue_tickets::status.eq("waiting"))
                     .filter($class)
                     .filter(
-                        queue_tickets::target_counter_id.eq(counter).or(queue_tickets::target_counter_id
-                            .is_null()
-                            .and(queue_tickets::service.eq_any(services))),
+                        queue_tickets::target_counter_id.eq(counter).or(
+                            queue_tickets::target_counter_id
+                                .is_null()
+                                .and(queue_tickets::service.eq_any(services)),
+                        ),
                     )
                     .order((queue_tickets::issued_at, queue_tickets::seq))
                     .select(TicketRow::as_select())

@@ -3,6 +3,7 @@
 //! to the dossier received from the ticket (written into the dossier's history).
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -236,6 +237,7 @@ pub fn finish(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<TicketVie
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"confirmed": true}))]
 #[serde(deny_unknown_fields)]
 pub struct PriorityDecision {
     /// Whether the officer saw what the claimed priority class requires.
@@ -265,6 +267,7 @@ pub fn confirm_priority(
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"counter_id": "0193b1c2-7c4e-7a51-9d3a-2f1e5b6c7d80"}))]
 #[serde(deny_unknown_fields)]
 pub struct Transfer {
     /// Send the ticket to this counter (id, of the same commune): only it calls the ticket.
@@ -276,7 +279,12 @@ pub struct Transfer {
 
 /// Sends a called or served ticket back to the queue for another counter or service. It
 /// keeps its place (its issue time), so it is called before tickets issued after it.
-pub fn transfer(conn: &mut DbConn, p: &Principal, id: &str, input: Transfer) -> ApiResult<TicketView> {
+pub fn transfer(
+    conn: &mut DbConn,
+    p: &Principal,
+    id: &str,
+    input: Transfer,
+) -> ApiResult<TicketView> {
     let (mut t, c) = my_ticket(conn, p, id, &[TicketStatus::Called, TicketStatus::Serving])?;
     let was = t.status.clone();
     match (input.counter_id, input.service) {
@@ -334,6 +342,7 @@ pub fn transfer(conn: &mut DbConn, p: &Principal, id: &str, input: Transfer) -> 
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"dossier_code": "04978-251208-0001"}))]
 #[serde(deny_unknown_fields)]
 pub struct LinkDossier {
     /// The code of the dossier received from this ticket (same commune).
@@ -371,7 +380,8 @@ pub fn link_dossier(
     t.dossier_id = Some(d.id.clone());
     t.updated_at = now;
     save(conn, &t, &was)?;
-    let data = serde_json::json!({ "ticket_number": t.number, "ticket_id": t.id, "counter": c.number });
+    let data =
+        serde_json::json!({ "ticket_number": t.number, "ticket_id": t.id, "counter": c.number });
     crate::service::events::append_note(
         conn,
         &NewDossierEvent {

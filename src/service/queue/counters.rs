@@ -2,6 +2,7 @@
 //! officer opens a counter (it is then theirs) and closes it.
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -15,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// A service of the queue (its letter starts the ticket number).
 #[derive(Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"name": "Chứng thực, hộ tịch", "fields": ["Chứng thực", "Hộ tịch"]}))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
     /// Shown on the kiosk, e.g. "Chứng thực, hộ tịch".
@@ -37,6 +39,7 @@ pub struct ServiceView {
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"number": 3, "name": "Quầy 3 — Chứng thực", "services": ["A", "B"]}))]
 #[serde(deny_unknown_fields)]
 pub struct NewCounter {
     /// The number on the counter ("quầy số 3"); unique in the commune.
@@ -50,6 +53,7 @@ pub struct NewCounter {
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"services": ["A"]}))]
 #[serde(deny_unknown_fields)]
 pub struct CounterUpdate {
     #[validate(length(min = 1, max = 100))]
@@ -257,7 +261,10 @@ pub fn open_counter(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<Cou
     if let Some(other) = CounterRow::held_by(conn, &p.user_id)? {
         return Err(ApiError::conflict(
             "queue.officer_at_other_counter",
-            format!("Bạn đang mở quầy số {}; hãy đóng quầy đó trước.", other.number),
+            format!(
+                "Bạn đang mở quầy số {}; hãy đóng quầy đó trước.",
+                other.number
+            ),
             format!("You hold counter {} open; close it first.", other.number),
         ));
     }

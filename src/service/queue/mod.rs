@@ -97,7 +97,11 @@ fn commune(conn: &mut DbConn, code: &str) -> ApiResult<Commune> {
 fn queue_commune(conn: &mut DbConn, p: &Principal, code: &str) -> ApiResult<Commune> {
     access::require(p, Resource::Queue)?;
     let c = commune(conn, code)?;
-    if access::may_see(p, Resource::Queue, Place::commune(&c.code, &c.province_code)) {
+    if access::may_see(
+        p,
+        Resource::Queue,
+        Place::commune(&c.code, &c.province_code),
+    ) {
         Ok(c)
     } else {
         Err(commune_not_found())
@@ -201,7 +205,11 @@ pub fn get_ticket(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<Ticke
         }
         let c = commune(conn, &t.commune_code)?;
         access::require(p, Resource::Queue)?;
-        if !access::may_see(p, Resource::Queue, Place::commune(&c.code, &c.province_code)) {
+        if !access::may_see(
+            p,
+            Resource::Queue,
+            Place::commune(&c.code, &c.province_code),
+        ) {
             return Err(ticket_not_found());
         }
     }

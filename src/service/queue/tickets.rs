@@ -3,6 +3,7 @@
 //! daily sequence of the service prefix, taken in the issuing transaction.
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -18,6 +19,7 @@ use crate::domain::queue::{remote_ticket_open, ticket_number, PriorityClass, Tic
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"name": "Kiosk sảnh chính"}))]
 #[serde(deny_unknown_fields)]
 pub struct NewDevice {
     /// Where it stands, e.g. "Kiosk sảnh chính".
@@ -94,8 +96,13 @@ pub fn revoke_device(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<De
     let not_found = || ApiError::not_found("thiết bị", "Device");
     let d = DeviceRow::find(conn, id)?.ok_or_else(not_found)?;
     // Another commune's device is not found, like its commune.
-    queue_commune(conn, p, &d.commune_code)
-        .map_err(|e| if e.code == "not_found" { not_found() } else { e })?;
+    queue_commune(conn, p, &d.commune_code).map_err(|e| {
+        if e.code == "not_found" {
+            not_found()
+        } else {
+            e
+        }
+    })?;
     DeviceRow::revoke(conn, id, crate::clock::now().naive_utc())?;
     let d = DeviceRow::find(conn, id)?.ok_or_else(not_found)?;
     Ok(device_view(&d))
@@ -110,7 +117,10 @@ pub fn device_for_key(conn: &mut DbConn, code: &str, key: Option<&str>) -> ApiRe
             "This device is not registered with the commune (missing or wrong X-Device-Key).",
         )
     };
-    let key = key.map(str::trim).filter(|k| !k.is_empty()).ok_or_else(invalid)?;
+    let key = key
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(invalid)?;
     match DeviceRow::by_key_hash(conn, &key_hash(key))? {
         Some(d) if d.commune_code == code => Ok(d),
         _ => Err(invalid()),
@@ -118,6 +128,7 @@ pub fn device_for_key(conn: &mut DbConn, code: &str, key: Option<&str>) -> ApiRe
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"service": "A", "priority_class": "elderly"}))]
 #[serde(deny_unknown_fields)]
 pub struct IssueTicket {
     /// The service prefix, e.g. `A`.
