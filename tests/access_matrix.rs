@@ -26,9 +26,9 @@ use motcua::auth::roles::{
     CommuneAdmins, DossierIntake, Payers, Policy, ProvinceReaders, Raters, ReportReaders,
     SystemAdmins, Uploaders, UserAdmins,
 };
-use motcua::service::queue::{QueueAdmins, QueueCitizens, QueueOfficers, QueueReaders};
 use motcua::auth::Principal;
 use motcua::domain::roles::Role;
+use motcua::service::queue::{QueueAdmins, QueueCitizens, QueueOfficers, QueueReaders};
 use serde_json::{json, Value};
 
 const PROCEDURE: &str = "1.004873";
@@ -649,28 +649,138 @@ fn ops() -> Vec<Op> {
         // Queue: a citizen's remote ticket is reference-like (any commune); a ticket is read
         // by its commune's staff (and by the citizen who took it, which the table does not
         // describe: another citizen gets 404 like anyone out of scope).
-        op("GET", "/api/v1/communes/{code}/queue/services", Public, T::Commune),
-        op("PUT", "/api/v1/communes/{code}/queue/services/{prefix}", Scoped(QueueAdmins::ROLES, R::Queue), T::Commune),
-        op("GET", "/api/v1/communes/{code}/queue/counters", Scoped(QueueReaders::ROLES, R::Queue), T::Commune),
-        op("POST", "/api/v1/communes/{code}/queue/counters", Scoped(QueueAdmins::ROLES, R::Queue), T::Commune),
-        op("GET", "/api/v1/communes/{code}/queue/devices", Scoped(QueueAdmins::ROLES, R::Queue), T::Commune),
-        op("POST", "/api/v1/communes/{code}/queue/devices", Scoped(QueueAdmins::ROLES, R::Queue), T::Commune),
-        op("POST", "/api/v1/communes/{code}/queue/tickets", Public, T::Commune),
-        op("POST", "/api/v1/communes/{code}/queue/remote-tickets", Scoped(QueueCitizens::ROLES, R::Reference), T::Commune),
-        op("GET", "/api/v1/communes/{code}/queue/stream", Public, T::Commune),
-        op("PATCH", "/api/v1/queue/counters/{id}", Scoped(QueueAdmins::ROLES, R::Queue), T::QueueCounter),
-        op("POST", "/api/v1/queue/counters/{id}/open", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueCounter),
-        op("POST", "/api/v1/queue/counters/{id}/close", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueCounter),
-        op("POST", "/api/v1/queue/counters/{id}/call-next", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueCounter),
-        op("DELETE", "/api/v1/queue/devices/{id}", Scoped(QueueAdmins::ROLES, R::Queue), T::QueueDevice),
-        op("GET", "/api/v1/queue/tickets/{id}", Scoped(QueueReaders::ROLES, R::Queue), T::QueueTicket),
-        op("POST", "/api/v1/queue/tickets/{id}/recall", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueTicket),
-        op("POST", "/api/v1/queue/tickets/{id}/no-show", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueTicket),
-        op("POST", "/api/v1/queue/tickets/{id}/start", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueTicket),
-        op("POST", "/api/v1/queue/tickets/{id}/finish", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueTicket),
-        op("POST", "/api/v1/queue/tickets/{id}/transfer", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueTicket),
-        op("POST", "/api/v1/queue/tickets/{id}/priority", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueTicket),
-        op("POST", "/api/v1/queue/tickets/{id}/dossier", Scoped(QueueOfficers::ROLES, R::Queue), T::QueueTicket),
+        op(
+            "GET",
+            "/api/v1/communes/{code}/queue/services",
+            Public,
+            T::Commune,
+        ),
+        op(
+            "PUT",
+            "/api/v1/communes/{code}/queue/services/{prefix}",
+            Scoped(QueueAdmins::ROLES, R::Queue),
+            T::Commune,
+        ),
+        op(
+            "GET",
+            "/api/v1/communes/{code}/queue/counters",
+            Scoped(QueueReaders::ROLES, R::Queue),
+            T::Commune,
+        ),
+        op(
+            "POST",
+            "/api/v1/communes/{code}/queue/counters",
+            Scoped(QueueAdmins::ROLES, R::Queue),
+            T::Commune,
+        ),
+        op(
+            "GET",
+            "/api/v1/communes/{code}/queue/devices",
+            Scoped(QueueAdmins::ROLES, R::Queue),
+            T::Commune,
+        ),
+        op(
+            "POST",
+            "/api/v1/communes/{code}/queue/devices",
+            Scoped(QueueAdmins::ROLES, R::Queue),
+            T::Commune,
+        ),
+        op(
+            "POST",
+            "/api/v1/communes/{code}/queue/tickets",
+            Public,
+            T::Commune,
+        ),
+        op(
+            "POST",
+            "/api/v1/communes/{code}/queue/remote-tickets",
+            Scoped(QueueCitizens::ROLES, R::Reference),
+            T::Commune,
+        ),
+        op(
+            "GET",
+            "/api/v1/communes/{code}/queue/stream",
+            Public,
+            T::Commune,
+        ),
+        op(
+            "PATCH",
+            "/api/v1/queue/counters/{id}",
+            Scoped(QueueAdmins::ROLES, R::Queue),
+            T::QueueCounter,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/counters/{id}/open",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueCounter,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/counters/{id}/close",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueCounter,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/counters/{id}/call-next",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueCounter,
+        ),
+        op(
+            "DELETE",
+            "/api/v1/queue/devices/{id}",
+            Scoped(QueueAdmins::ROLES, R::Queue),
+            T::QueueDevice,
+        ),
+        op(
+            "GET",
+            "/api/v1/queue/tickets/{id}",
+            Scoped(QueueReaders::ROLES, R::Queue),
+            T::QueueTicket,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/tickets/{id}/recall",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueTicket,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/tickets/{id}/no-show",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueTicket,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/tickets/{id}/start",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueTicket,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/tickets/{id}/finish",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueTicket,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/tickets/{id}/transfer",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueTicket,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/tickets/{id}/priority",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueTicket,
+        ),
+        op(
+            "POST",
+            "/api/v1/queue/tickets/{id}/dossier",
+            Scoped(QueueOfficers::ROLES, R::Queue),
+            T::QueueTicket,
+        ),
         op("GET", "/health", Public, T::None),
         op("GET", "/ready", Public, T::None),
     ];

@@ -91,7 +91,11 @@ pub async fn board_stream(
         since_sent: Duration::ZERO,
         wakes: WAKES.load(Ordering::Acquire),
     };
-    let body = futures_util::stream::unfold(sub, next_frame);
+    // A board reconnects a second after a cut (EventSource's default is a few seconds).
+    let retry = futures_util::stream::once(std::future::ready(Ok::<_, actix_web::Error>(
+        web::Bytes::from_static(b"retry: 1000\n\n"),
+    )));
+    let body = futures_util::StreamExt::chain(retry, futures_util::stream::unfold(sub, next_frame));
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -3,7 +3,6 @@
 //! to the dossier received from the ticket (written into the dossier's history).
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 

@@ -2,7 +2,6 @@
 //! officer opens a counter (it is then theirs) and closes it.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 

@@ -3,7 +3,6 @@
 //! daily sequence of the service prefix, taken in the issuing transaction.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
