@@ -474,6 +474,170 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/communes/{code}/queue/counters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A commune's counters.
+         * @description **Roles:** staff of the commune, `system_admin`; another commune is 404. Each counter
+         *     with the services it serves, whether it is open and the officer at it.
+         */
+        get: operations["listQueueCounters"];
+        put?: never;
+        /**
+         * Create a counter.
+         * @description **Roles:** `commune_admin` of the commune, `system_admin`. Its number is unique in the
+         *     commune (409); every service it serves must exist (422). It starts closed.
+         */
+        post: operations["createQueueCounter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communes/{code}/queue/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A commune's kiosk devices (without keys).
+         * @description **Roles:** `commune_admin` of the commune, `system_admin`.
+         */
+        get: operations["listKioskDevices"];
+        put?: never;
+        /**
+         * Register a kiosk device.
+         * @description **Roles:** `commune_admin` of the commune, `system_admin`. The answer carries the
+         *     device's key, shown this once (only its hash is stored): the kiosk sends it as
+         *     `X-Device-Key` when issuing tickets.
+         */
+        post: operations["registerKioskDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communes/{code}/queue/remote-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a ticket remotely, in the app.
+         * @description **Roles:** `citizen`. Only while the citizen can still arrive: until `QUEUE_REMOTE_CUTOFF_MINUTES`
+         *     before the center closes (`QUEUE_CLOSING_TIME`, Vietnamese time); later is 409. Otherwise
+         *     as at a kiosk.
+         */
+        post: operations["issueRemoteTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communes/{code}/queue/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A commune's queue services.
+         * @description Public (the kiosk shows them): each service's letter (the ticket prefix), name, the
+         *     procedure fields it covers, and whether an open counter serves it now.
+         */
+        get: operations["listQueueServices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communes/{code}/queue/services/{prefix}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Create or replace a queue service.
+         * @description **Roles:** `commune_admin` of the commune, `system_admin`. The prefix is one capital
+         *     letter A–Z (422 otherwise); tickets of the service are numbered `A001`, `A002`, … each day.
+         */
+        put: operations["putQueueService"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communes/{code}/queue/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The display board's stream of a commune.
+         * @description Public (a board shows numbers and counters, nothing personal). `text/event-stream`:
+         *     each event has an `id`, an `event` (`called`, `recalled`, `waiting`) and as `data` a
+         *     [`BoardEvent`] (the call with its Vietnamese announcement, the waiting count per
+         *     service). Without `Last-Event-ID` the last 10 events come first; with it, every event
+         *     after that id. Events reach subscribers of every instance within about a second.
+         */
+        get: operations["streamQueueBoard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/communes/{code}/queue/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a ticket at a kiosk.
+         * @description Public, from a kiosk registered with the commune: send its key as `X-Device-Key` (401
+         *     without a valid one). Limited per client address and per device (429 with
+         *     `Retry-After`). The service must be one an open counter serves now (409, with
+         *     `open_services`); an unknown service is 422. The number continues the commune's day for
+         *     that service (`A015`), without gaps.
+         */
+        post: operations["issueKioskTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/digital-results": {
         parameters: {
             query?: never;
@@ -1791,6 +1955,280 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/queue/counters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename a counter or change the services it serves.
+         * @description **Roles:** `commune_admin` of the counter's commune, `system_admin`; another commune's
+         *     counter is 404.
+         */
+        patch: operations["updateQueueCounter"];
+        trace?: never;
+    };
+    "/api/v1/queue/counters/{id}/call-next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call the next ticket to the caller's counter.
+         * @description **Roles:** the officer holding the counter open (409 if closed or someone else's). Priority
+         *     tickets first, at most `QUEUE_PRIORITY_STREAK` in a row while ordinary ones wait, then
+         *     first come first served; tickets transferred to this counter are its own. Two officers
+         *     calling at once never get the same ticket. `ticket` is null when nothing waits. 409 while
+         *     the counter still has a ticket called or in service.
+         */
+        post: operations["callNextTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/counters/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a counter.
+         * @description **Roles:** the officer at it, or the commune's `commune_admin`. Not while a ticket is
+         *     called to it or served at it (409).
+         */
+        post: operations["closeQueueCounter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/counters/{id}/open": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a counter: the caller becomes its officer.
+         * @description **Roles:** officers of the counter's commune (`reception_officer`, `specialist`,
+         *     `leader`, `commune_admin`). 409 when another officer holds it, or the caller holds
+         *     another counter open. Opening one's own open counter again changes nothing.
+         */
+        post: operations["openQueueCounter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/devices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a kiosk device: its key stops working at once.
+         * @description **Roles:** `commune_admin` of the device's commune, `system_admin`.
+         */
+        delete: operations["revokeKioskDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/tickets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A ticket.
+         * @description **Roles:** staff of its commune, `system_admin`, or the citizen who took it; anyone else 404.
+         */
+        get: operations["getQueueTicket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/tickets/{id}/dossier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link the ticket to the dossier received from it.
+         * @description **Roles:** the officer of the counter serving (or having served) it. The dossier must be
+         *     of the same commune (422); once per ticket (409). The dossier's history records the
+         *     ticket number (`queue_ticket_linked`).
+         */
+        post: operations["linkTicketDossier"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/tickets/{id}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish serving a ticket.
+         * @description **Roles:** the officer of the counter serving it.
+         */
+        post: operations["finishTicketService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/tickets/{id}/no-show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that the called citizen did not come.
+         * @description **Roles:** the officer of the counter the ticket is called to. Only after
+         *     `QUEUE_MAX_RECALLS` recalls (409 before).
+         */
+        post: operations["recordTicketNoShow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/tickets/{id}/priority": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm (or not) the priority the citizen claimed.
+         * @description **Roles:** the officer of the counter it is called to or served at. 409 when the ticket
+         *     claims no priority.
+         */
+        post: operations["confirmTicketPriority"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/tickets/{id}/recall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call a called ticket again (the board announces it again).
+         * @description **Roles:** the officer of the counter the ticket is called to. Only a `called` ticket (409).
+         */
+        post: operations["recallTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/tickets/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start serving a called ticket (the citizen is at the counter).
+         * @description **Roles:** the officer of the counter the ticket is called to.
+         */
+        post: operations["startTicketService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/tickets/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer a ticket to another counter or service of the commune.
+         * @description **Roles:** the officer of the counter it is called to or served at. It returns to the
+         *     queue in its original place. A counter of another commune, an unknown service, or both or
+         *     neither given: 422.
+         */
+        post: operations["transferTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/readiness/communes/{code}": {
         parameters: {
             query?: never;
@@ -2347,6 +2785,36 @@ export interface components {
              */
             value?: number | null;
         };
+        /** @description A call as the board shows and speaks it. */
+        BoardCall: {
+            /** @description "Mời công dân có số A015 đến quầy số 3". */
+            announcement: string;
+            /** Format: int32 */
+            counter: number;
+            number: string;
+        };
+        /**
+         * @description One event of the board's stream (the `data` of a server-sent event; its `id` is the
+         *     event id).
+         */
+        BoardEvent: {
+            /** Format: date-time */
+            at: string;
+            call?: null | components["schemas"]["BoardCall"];
+            /** Format: int64 */
+            id: number;
+            /** @description `called`, `recalled` or `waiting`. */
+            kind: string;
+            /** @description Tickets waiting per service prefix, today. */
+            waiting: {
+                [key: string]: number;
+            };
+        };
+        /** @description What `call next` gives the officer. */
+        CallResult: {
+            counter: components["schemas"]["CounterView"];
+            ticket?: null | components["schemas"]["TicketView"];
+        };
         /**
          * @description A result notification from the platform, as received: the ten signed fields of the
          *     national protocol and their `MaXacThuc`. Fields the platform adds beyond these are
@@ -2559,6 +3027,30 @@ export interface components {
             opening_hours?: string | null;
             /** @example 0218 3871 234 */
             phone?: string | null;
+        };
+        /**
+         * @example {
+         *       "services": [
+         *         "A"
+         *       ]
+         *     }
+         */
+        CounterUpdate: {
+            name?: string | null;
+            services?: string[] | null;
+        };
+        CounterView: {
+            commune_code: string;
+            id: string;
+            is_open: boolean;
+            name: string;
+            /** Format: int32 */
+            number: number;
+            /** @description The officer at it now (account id), while open. */
+            officer_id?: string | null;
+            /** Format: date-time */
+            opened_at?: string | null;
+            services: string[];
         };
         /**
          * @description Dossier counts of a cohort (see the module documentation). Every name is also a
@@ -2828,6 +3320,20 @@ export interface components {
          * @enum {string}
          */
         Delivery: "counter" | "post" | "online";
+        /** @description A registered device with its key: the only time the key is shown. */
+        DeviceCreated: components["schemas"]["DeviceView"] & {
+            /** @description Send as `X-Device-Key` when issuing tickets. Stored only as its hash: keep it now. */
+            key: string;
+        };
+        DeviceView: {
+            commune_code: string;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
+        };
         /** @description Digitization counts of a commune. */
         DigitizationStats: {
             commune_code: string;
@@ -3405,6 +3911,17 @@ export interface components {
             fees: components["schemas"]["FeesView"];
             receipt?: null | components["schemas"]["Receipt"];
         };
+        /**
+         * @example {
+         *       "priority_class": "elderly",
+         *       "service": "A"
+         *     }
+         */
+        IssueTicket: {
+            priority_class?: null | components["schemas"]["PriorityClass"];
+            /** @description The service prefix, e.g. `A`. */
+            service: string;
+        };
         /** @enum {string} */
         ItemGroup: "infrastructure" | "services" | "indicators";
         /** @enum {string} */
@@ -3458,6 +3975,15 @@ export interface components {
         };
         /**
          * @example {
+         *       "dossier_code": "04978-251208-0001"
+         *     }
+         */
+        LinkDossier: {
+            /** @description The code of the dossier received from this ticket (same commune). */
+            dossier_code: string;
+        };
+        /**
+         * @example {
          *       "everywhere": false,
          *       "refresh_token": "q8m3V0cZbq1Jd2kR7yTn5uXw9LsE4aHf6GiP0oBtNc8"
          *     }
@@ -3495,6 +4021,35 @@ export interface components {
             date: string;
             kind: components["schemas"]["AdjustmentKindView"];
             legal_basis?: string | null;
+            name: string;
+        };
+        /**
+         * @example {
+         *       "name": "Quầy 3 — Chứng thực",
+         *       "number": 3,
+         *       "services": [
+         *         "A",
+         *         "B"
+         *       ]
+         *     }
+         */
+        NewCounter: {
+            name: string;
+            /**
+             * Format: int32
+             * @description The number on the counter ("quầy số 3"); unique in the commune.
+             */
+            number: number;
+            /** @description The service prefixes it serves; each must be one of the commune's services. */
+            services: string[];
+        };
+        /**
+         * @example {
+         *       "name": "Kiosk sảnh chính"
+         *     }
+         */
+        NewDevice: {
+            /** @description Where it stands, e.g. "Kiosk sảnh chính". */
             name: string;
         };
         /**
@@ -3960,6 +4515,21 @@ export interface components {
              * @example xa
              */
             unit_type?: string | null;
+        };
+        /**
+         * @description Who is served ahead of the ordinary queue. A citizen claims a class when taking a
+         *     ticket; the officer confirms (or not) at the counter, where papers can be seen.
+         * @enum {string}
+         */
+        PriorityClass: "elderly" | "disability" | "pregnant" | "meritorious" | "child_under_six";
+        /**
+         * @example {
+         *       "confirmed": true
+         *     }
+         */
+        PriorityDecision: {
+            /** @description Whether the officer saw what the claimed priority class requires. */
+            confirmed: boolean;
         };
         /**
          * @description RFC 9457 problem details, as every error response of this API carries. Problem-specific members (e.g. `allowed_actions`) may follow the standard ones.
@@ -4853,6 +5423,30 @@ export interface components {
              */
             points: number;
         };
+        /**
+         * @description A service of the queue (its letter starts the ticket number).
+         * @example {
+         *       "fields": [
+         *         "Chứng thực",
+         *         "Hộ tịch"
+         *       ],
+         *       "name": "Chứng thực, hộ tịch"
+         *     }
+         */
+        ServiceInput: {
+            /** @description Procedure fields this service covers (as in the catalog), for the kiosk's help text. */
+            fields?: string[];
+            /** @description Shown on the kiosk, e.g. "Chứng thực, hộ tịch". */
+            name: string;
+        };
+        ServiceView: {
+            fields: string[];
+            name: string;
+            /** @description Whether an open counter serves it now (a kiosk offers only these). */
+            open: boolean;
+            /** @description One capital letter A–Z. */
+            prefix: string;
+        };
         /** @enum {string} */
         SkipReasonView: "weekend" | "public_holiday" | "compensatory_day_off" | "government_day_off";
         SkippedDayView: {
@@ -4909,6 +5503,45 @@ export interface components {
             state: string;
         };
         /**
+         * @description Where a ticket stands.
+         * @enum {string}
+         */
+        TicketStatus: "waiting" | "called" | "serving" | "done" | "no_show";
+        /** @description One of a commune's tickets as staff and its owner see it. */
+        TicketView: {
+            /** Format: date-time */
+            called_at?: string | null;
+            commune_code: string;
+            /**
+             * Format: int32
+             * @description The counter number the ticket is called to or served at.
+             */
+            counter?: number | null;
+            /** @description The dossier received from this ticket. */
+            dossier_code?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            id: string;
+            /** Format: date-time */
+            issued_at: string;
+            /** @description The printed and announced number, e.g. `A015`. */
+            number: string;
+            priority_class?: null | components["schemas"]["PriorityClass"];
+            /** @description Whether the officer confirmed the claimed priority at the counter (null: not yet). */
+            priority_confirmed?: boolean | null;
+            /** Format: int32 */
+            recalls: number;
+            /** @description The service prefix. */
+            service: string;
+            /** @description `kiosk` or `remote`. */
+            source: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            status: components["schemas"]["TicketStatus"];
+            /** @description Transferred to this counter (id): only it calls the ticket. */
+            target_counter_id?: string | null;
+        };
+        /**
          * @description One price band of a per-unit tariff: `amount` VND per unit for units `from..=to`
          *     (`to` absent: every unit from `from` on).
          */
@@ -4961,6 +5594,17 @@ export interface components {
             /** @example Bearer */
             token_type: string;
             user: components["schemas"]["UserView"];
+        };
+        /**
+         * @example {
+         *       "counter_id": "0193b1c2-7c4e-7a51-9d3a-2f1e5b6c7d80"
+         *     }
+         */
+        Transfer: {
+            /** @description Send the ticket to this counter (id, of the same commune): only it calls the ticket. */
+            counter_id?: string | null;
+            /** @description Or to this service (prefix): any counter serving it calls the ticket. */
+            service?: string | null;
         };
         /**
          * @example {
@@ -6835,6 +7479,664 @@ export interface operations {
             };
             /** @description No such commune visible to the caller, no such procedure, or not published there */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listQueueCounters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Commune code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounterView"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such commune in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createQueueCounter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Commune code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewCounter"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounterView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such commune in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The commune already has a counter with this number */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listKioskDevices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Commune code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceView"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such commune in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registerKioskDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Commune code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDevice"];
+            };
+        };
+        responses: {
+            /** @description A registered device with its key: the only time the key is shown */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCreated"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such commune in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issueRemoteTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Commune code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueTicket"];
+            };
+        };
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description After the cut-off, or no open counter serves the service */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many tickets from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listQueueServices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Commune code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"][];
+                };
+            };
+            /** @description No such commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putQueueService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Commune code */
+                code: string;
+                /** @description Service letter A–Z */
+                prefix: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such commune in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamQueueBoard: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume after this event id */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description Commune code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-sent events; each `data` is a BoardEvent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["BoardEvent"];
+                };
+            };
+            /** @description No such commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issueKioskTicket: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The kiosk's key */
+                "X-Device-Key": string;
+            };
+            path: {
+                /** @description Commune code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IssueTicket"];
+            };
+        };
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid device key for this commune */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No open counter serves the service */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many tickets from this address or device */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11358,6 +12660,897 @@ export interface operations {
             };
             /** @description The stored file is missing or altered */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateQueueCounter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Counter id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CounterUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounterView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such counter in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    callNextTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Counter id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What `call next` gives the officer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallResult"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such counter in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Counter closed or not the caller's, or a ticket in progress */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    closeQueueCounter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Counter id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounterView"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such counter in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another officer's counter, or a ticket is in progress */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    openQueueCounter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Counter id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounterView"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such counter in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Held by another officer, or the caller holds another counter */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeKioskDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Device id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceView"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such device in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getQueueTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket for the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkTicketDossier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkDossier"];
+            };
+        };
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Already linked, not in service, or not at the caller's counter */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finishTicketService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not in service, or not at the caller's counter */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordTicketNoShow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not called, not at the caller's counter, or recalls remain */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmTicketPriority: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PriorityDecision"];
+            };
+        };
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No priority claimed, or not at the caller's counter */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recallTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not called, or not at the caller's counter */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startTicketService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not called, or not at the caller's counter */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    transferTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Transfer"];
+            };
+        };
+        responses: {
+            /** @description One of a commune's tickets as staff and its owner see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket in the caller's commune */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not at the caller's counter */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
