@@ -4,6 +4,8 @@
 //! transfer, start/finish, dossier link), two officers calling at the same instant on
 //! their own connections and threads, and the display board's event stream.
 
+#![allow(clippy::result_large_err)]
+
 mod common;
 
 use std::collections::HashSet;
