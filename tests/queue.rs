@@ -397,20 +397,29 @@ both_backends! {
                 let mut conn = pool.get().unwrap();
                 barrier.wait();
                 let mut got = Vec::new();
+                let mut took = Vec::new();
                 loop {
+                    let t0 = std::time::Instant::now();
                     let r = conn.write_transaction(|c| motcua::service::queue::call_next(c, &p, &counter, settings)).expect("call next");
+                    took.push(t0.elapsed());
                     let Some(t) = r.ticket else { break };
                     got.push(t.number.clone());
                     conn.write_transaction(|c| motcua::service::queue::start(c, &p, &t.id)).expect("start");
                     conn.write_transaction(|c| motcua::service::queue::finish(c, &p, &t.id)).expect("finish");
                 }
-                got
+                (got, took)
             }));
         }
         let mut all = Vec::new();
+        let mut took = Vec::new();
         for t in threads {
-            all.extend(t.join().unwrap());
+            let (got, t) = t.join().unwrap();
+            all.extend(got);
+            took.extend(t);
         }
+        took.sort();
+        eprintln!("call next on {:?}, 6 officers at once: p50 {:?}, p99 {:?}, max {:?} over {} calls",
+            ctx.backend(), took[took.len() / 2], took[took.len() * 99 / 100], took[took.len() - 1], took.len());
         let distinct: HashSet<&String> = all.iter().collect();
         assert_eq!(distinct.len(), all.len(), "a ticket called twice: {all:?}");
         assert_eq!(all.len(), TICKETS);
