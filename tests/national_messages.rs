@@ -157,6 +157,39 @@ fn outbox_statuses(ctx: &TestApp) -> Vec<String> {
     })
 }
 
+/// Every message of the outbox (dossiers of every shape, two communes, headers and
+/// progress steps) rendered in one batch, set-based, is byte for byte what it is alone.
+fn assert_batch_renders_each_message_as_alone(ctx: &TestApp) {
+    use motcua::db::schema::portal_outbox;
+    use motcua::portal::outbox::{render_batch, OutboxRow};
+    let now = Utc::now();
+    ctx.with_conn(|c| {
+        let rows: Vec<OutboxRow> = portal_outbox::table
+            .order(portal_outbox::id)
+            .select(OutboxRow::as_select())
+            .load(c)
+            .unwrap();
+        assert!(rows.len() > 40, "{}", rows.len());
+        assert!(rows
+            .iter()
+            .any(|r| r.service != motcua::portal::outbox::DOSSIER_SERVICE));
+        let batch = render_batch(c, &rows, now).unwrap();
+        assert_eq!(batch.len(), rows.len());
+        for (row, message) in rows.iter().zip(&batch) {
+            let alone = render_batch(c, std::slice::from_ref(row), now)
+                .unwrap()
+                .remove(0);
+            assert_eq!(message.idempotency_ref, row.idempotency_ref);
+            assert_eq!(
+                serde_json::to_string(&message.payload).unwrap(),
+                serde_json::to_string(&alone.payload).unwrap(),
+                "{}",
+                row.idempotency_ref
+            );
+        }
+    });
+}
+
 /// The path of an absolute link of ours (the app under test serves it).
 fn path_of(url: &str) -> String {
     let at = url.find("/api/v1/").expect("a link to the API");
@@ -390,6 +423,7 @@ both_backends! {
         // 14. Another commune's dossier: not Kim Bôi's at the portal either.
         file(&app, &other, PAPER, "025190000414", None).await;
 
+        assert_batch_renders_each_message_as_alone(&ctx);
         let portal = MockPortal::start(0).unwrap();
         let client = client(&portal);
         let report = drain(&ctx, &client, "w");

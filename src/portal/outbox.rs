@@ -15,9 +15,13 @@ use rand::Rng;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use std::collections::HashMap;
+
+use diesel::result::Error::NotFound;
+
 use super::{payload, PortalClient, PortalMessage};
 use crate::db::models::dossier::{Dossier, NewDossierEvent};
-use crate::db::schema::{dossier_events, dossiers, portal_outbox};
+use crate::db::schema::{dossiers, portal_outbox};
 use crate::db::{DbConn, DbPool};
 
 pub const DOSSIER_SERVICE: &str = crate::db::models::dossier::PORTAL_DOSSIER_SERVICE;
@@ -53,14 +57,27 @@ pub fn enqueue(
     event_id: i64,
     code: &str,
 ) -> QueryResult<()> {
+    // A commune without its issued agency identifier has nothing to name itself with at
+    // the portal: its messages wait ('held') until the identifier is recorded.
+    let has_id = crate::service::agency::dossier_commune_has_identifier(conn, e.dossier_id)?;
+    enqueue_known(conn, e, event_id, code, has_id)
+}
+
+/// [`enqueue`] when the caller already read whether the dossier's commune has its issued
+/// agency identifier (intake, which read the commune before taking the number).
+pub fn enqueue_known(
+    conn: &mut DbConn,
+    e: &NewDossierEvent<'_>,
+    event_id: i64,
+    code: &str,
+    commune_has_agency_id: bool,
+) -> QueryResult<()> {
     let service = if e.from_status.is_none() {
         DOSSIER_SERVICE
     } else {
         PROGRESS_SERVICE
     };
-    // A commune without its issued agency identifier has nothing to name itself with at
-    // the portal: its messages wait ('held') until the identifier is recorded.
-    let status = if crate::service::agency::dossier_commune_has_identifier(conn, e.dossier_id)? {
+    let status = if commune_has_agency_id {
         "pending"
     } else {
         HELD
@@ -161,42 +178,69 @@ pub fn claim(
     Ok(rows)
 }
 
-/// The message as the portal receives it, from the event and the dossier as they are now.
-pub fn render(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<PortalMessage> {
-    let d: Dossier = dossiers::table
-        .find(&row.dossier_id)
+/// The messages of `rows` as the portal receives them, from their events and their
+/// dossiers as they are now, in the order of `rows`. A fixed number of queries whatever
+/// the batch's size (the dossiers, then one per kind of fact, [`payload::Facts::load`]);
+/// links are signed at `now`.
+pub fn render_batch(
+    conn: &mut DbConn,
+    rows: &[OutboxRow],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<PortalMessage>> {
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.dossier_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let found: HashMap<String, Dossier> = dossiers::table
+        .filter(dossiers::id.eq_any(&ids))
         .select(Dossier::as_select())
-        .first(conn)?;
-    let payload = if row.service == DOSSIER_SERVICE {
-        let mut h = payload::dossier_header(conn, &d)?;
-        h["isUpdating"] = serde_json::json!(false);
-        h
-    } else {
-        let e: crate::db::models::dossier::DossierEvent = dossier_events::table
-            .find(row.event_id)
-            .select(crate::db::models::dossier::DossierEvent::as_select())
-            .first(conn)?;
-        let ev = NewDossierEvent {
-            dossier_id: &e.dossier_id,
-            action: &e.action,
-            actor_id: &e.actor_id,
-            actor_role: &e.actor_role,
-            from_status: e.from_status,
-            to_status: e.to_status,
-            comment: e.comment.as_deref(),
-            data: e.data.clone(),
-            created_at: e.created_at,
+        .load(conn)?
+        .into_iter()
+        .map(|d| (d.id.clone(), d))
+        .collect();
+    let steps: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.service != DOSSIER_SERVICE)
+        .map(|r| r.event_id)
+        .collect();
+    let facts = payload::Facts::load(conn, &found.values().collect::<Vec<_>>(), &steps)?;
+    let links = super::links::signer();
+    // A dossier with several messages in the batch gets its header built once.
+    let mut headers: HashMap<&str, serde_json::Value> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let d = found.get(&row.dossier_id).ok_or(NotFound)?;
+        let header = match headers.get(d.id.as_str()) {
+            Some(h) => h.clone(),
+            None => {
+                let h = facts.header(d, links, now)?;
+                headers.insert(d.id.as_str(), h.clone());
+                h
+            }
         };
-        let mut p = payload::progress(conn, &d, &ev)?;
-        // The status this step left the dossier in, not the current one.
-        p["TrangThai"] = serde_json::json!(e.to_status.national_code());
-        p
-    };
-    Ok(PortalMessage {
-        service: row.service.clone(),
-        idempotency_ref: row.idempotency_ref.clone(),
-        payload,
-    })
+        let payload = if row.service == DOSSIER_SERVICE {
+            let mut h = header;
+            h["isUpdating"] = serde_json::json!(false);
+            h
+        } else {
+            let e = facts.event(row.event_id).ok_or(NotFound)?;
+            let mut p = facts.progress(d, e, header);
+            // The status this step left the dossier in, not the current one.
+            p["TrangThai"] = serde_json::json!(e.to_status.national_code());
+            p
+        };
+        out.push(PortalMessage {
+            service: row.service.clone(),
+            idempotency_ref: row.idempotency_ref.clone(),
+            payload,
+        });
+    }
+    Ok(out)
+}
+
+/// One message, as [`render_batch`] renders it in a batch.
+pub fn render(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<PortalMessage> {
+    let mut one = render_batch(conn, std::slice::from_ref(row), crate::clock::now())?;
+    one.pop().ok_or(NotFound)
 }
 
 /// What one pass did.
@@ -283,11 +327,11 @@ pub fn deliver_once(
     // Outcomes are written together after the batch: one commit instead of one per message
     // (a crash before it re-sends the batch; the portal deduplicates on the reference).
     let mut outcomes: Vec<(OutboxRow, Result<String, String>)> = Vec::with_capacity(rows.len());
-    for row in rows {
+    let messages = render_batch(&mut conn, &rows, started).map_err(|e| e.to_string())?;
+    for (row, message) in rows.into_iter().zip(messages) {
         if now_fn() + cfg.send_timeout + Duration::seconds(5) > lease_end {
             break;
         }
-        let message = render(&mut conn, &row).map_err(|e| e.to_string())?;
         let outcome = match client.send(&message) {
             Ok(()) => Ok(message.payload.to_string()),
             Err(e) => {

@@ -315,7 +315,21 @@ pub struct Chainer {
 impl Chainer {
     /// Appends each commune's entries atomically (one commune's failure does not undo
     /// another's). Returns the communes whose entries could not be stored, with why.
+    ///
+    /// First every commune in one transaction: one commit (one WAL flush) per batch, where
+    /// a province list page names a dozen communes. Should that fail, nothing of it was
+    /// stored and each commune is tried on its own.
     pub fn append(&mut self, conn: &mut DbConn, batch: &[NewEntry]) -> Vec<(String, String)> {
+        let groups = by_commune(batch);
+        if groups.len() > 1 {
+            match conn.write_transaction(|c| self.append_all(c, &groups)) {
+                Ok(heads) => {
+                    self.heads.extend(heads);
+                    return Vec::new();
+                }
+                Err(e) => log::warn!("access log batch retried commune by commune: {e}"),
+            }
+        }
         let mut failed = Vec::new();
         for (commune, items) in by_commune(batch) {
             if let Err(e) = self.append_commune(conn, commune, &items) {
@@ -324,6 +338,38 @@ impl Chainer {
             }
         }
         failed
+    }
+
+    /// Every commune's entries inside the caller's write transaction, in commune-code order
+    /// (the order every writer locks heads in); the heads to remember once it commits.
+    fn append_all(
+        &self,
+        conn: &mut DbConn,
+        groups: &BTreeMap<&str, Vec<&NewEntry>>,
+    ) -> QueryResult<Vec<(String, log_rows::Head)>> {
+        let mut heads = Vec::with_capacity(groups.len());
+        for (commune, items) in groups {
+            let mut stored = None;
+            if let Some((seq, hash)) = self.heads.get(*commune) {
+                let rows = chain(items, (*seq, hash));
+                if log_rows::append_after_within(conn, commune, (*seq, hash), &rows)? {
+                    stored = Some(rows);
+                }
+            }
+            let rows = match stored {
+                Some(rows) => rows,
+                None => {
+                    let (seq, prev) = log_rows::lock_head(conn, commune, GENESIS)?;
+                    let rows = chain(items, (seq, &prev));
+                    log_rows::insert_locked(conn, commune, &rows)?;
+                    rows
+                }
+            };
+            if let Some(last) = rows.last() {
+                heads.push((commune.to_string(), (last.seq, last.hash.clone())));
+            }
+        }
+        Ok(heads)
     }
 
     fn append_commune(

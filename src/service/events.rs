@@ -21,18 +21,30 @@ pub fn append(conn: &mut DbConn, e: &NewDossierEvent<'_>) -> QueryResult<i64> {
     Ok(id)
 }
 
-/// [`append`] for the creation event of `d`, inserted in this transaction with its fee
-/// assessment (`fee_total`): intake holds the commune's dossier counter until commit, so
-/// what it already has in hand is not read back.
+/// What intake read before taking the number and hands to [`append_creation`].
+pub struct Known<'a> {
+    /// The fee assessment's total.
+    pub fee_total: i64,
+    /// The procedure version's `result_type`.
+    pub result_type: &'a str,
+    /// Whether the commune has its issued agency identifier (else the message is held).
+    pub commune_has_agency_id: bool,
+}
+
+/// [`append`] for the creation event of `d`, in two steps around the commune's number:
+/// intake holds the commune's dossier counter from the number to commit, so what does not
+/// carry the number (the history row, webhook deliveries) is written before it, and what
+/// intake already has in hand (`known`) is not read again.
+///
+/// The first step, before the number: the history row and its webhook deliveries. Returns
+/// the event id for [`number_creation`].
 pub fn append_creation(
     conn: &mut DbConn,
     e: &NewDossierEvent<'_>,
-    d: &Dossier,
-    fee_total: i64,
+    commune: &str,
 ) -> QueryResult<i64> {
     let id = e.insert(conn)?;
-    queue(conn, e, id, &d.code, &d.commune_code)?;
-    indicator::record_new(conn, d, fee_total)?;
+    crate::portal::webhooks::enqueue(conn, e, id, commune)?;
     Ok(id)
 }
 
@@ -40,6 +52,20 @@ pub fn append_creation(
 /// was received from): the row only, no portal message, webhook or indicator change.
 pub fn append_note(conn: &mut DbConn, e: &NewDossierEvent<'_>) -> QueryResult<i64> {
     e.insert(conn)
+}
+
+/// The second step, once `d` has its number: the portal message (its reference carries the
+/// code) and the indicator facts (whose daily sums are, like the counter, one row per
+/// commune and day: taking them after the number keeps them out of the unlocked part).
+pub fn number_creation(
+    conn: &mut DbConn,
+    e: &NewDossierEvent<'_>,
+    id: i64,
+    d: &Dossier,
+    known: &Known<'_>,
+) -> QueryResult<()> {
+    crate::portal::outbox::enqueue_known(conn, e, id, &d.code, known.commune_has_agency_id)?;
+    indicator::record_new(conn, d, known.fee_total, known.result_type)
 }
 
 fn queue(

@@ -156,25 +156,52 @@ pub fn append_after(
                 .execute(c)?;
             Ok(inserted == rows.len())
         }
-        DbConn::Sqlite(_) => conn.write_transaction(|conn| {
-            let moved = diesel::update(
-                access_log_heads::table
-                    .find(commune)
-                    .filter(access_log_heads::last_seq.eq(expected.0))
-                    .filter(access_log_heads::last_hash.eq(expected.1)),
-            )
-            .set((
-                access_log_heads::last_seq.eq(last.seq),
-                access_log_heads::last_hash.eq(&last.hash),
-                access_log_heads::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-            if moved == 1 {
-                insert_rows(conn, rows)?;
-            }
-            Ok(moved == 1)
-        }),
+        DbConn::Sqlite(_) => {
+            conn.write_transaction(|conn| sqlite_append_after(conn, commune, expected, rows))
+        }
     }
+}
+
+/// [`append_after`] inside the caller's write transaction (the writer's group commit: every
+/// commune of a batch in one transaction, one commit).
+pub fn append_after_within(
+    conn: &mut DbConn,
+    commune: &str,
+    expected: (i64, &str),
+    rows: &[Entry],
+) -> QueryResult<bool> {
+    match conn {
+        // One statement: it is atomic inside the transaction as it is alone.
+        DbConn::Pg(_) => append_after(conn, commune, expected, rows),
+        DbConn::Sqlite(_) => sqlite_append_after(conn, commune, expected, rows),
+    }
+}
+
+fn sqlite_append_after(
+    conn: &mut DbConn,
+    commune: &str,
+    expected: (i64, &str),
+    rows: &[Entry],
+) -> QueryResult<bool> {
+    let Some(last) = rows.last() else {
+        return Ok(true);
+    };
+    let moved = diesel::update(
+        access_log_heads::table
+            .find(commune)
+            .filter(access_log_heads::last_seq.eq(expected.0))
+            .filter(access_log_heads::last_hash.eq(expected.1)),
+    )
+    .set((
+        access_log_heads::last_seq.eq(last.seq),
+        access_log_heads::last_hash.eq(&last.hash),
+        access_log_heads::updated_at.eq(crate::clock::now().naive_utc()),
+    ))
+    .execute(conn)?;
+    if moved == 1 {
+        insert_rows(conn, rows)?;
+    }
+    Ok(moved == 1)
 }
 
 /// The head moves only if it is where the writer left it; the rows are inserted only if it

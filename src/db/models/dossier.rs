@@ -88,6 +88,14 @@ impl Dossier {
             .map(|_| ())
     }
 
+    /// Gives a dossier inserted under a provisional code (in this transaction) its number.
+    pub fn set_code(conn: &mut DbConn, id: &str, code: &str, search_key: &str) -> QueryResult<()> {
+        diesel::update(dossiers::table.find(id))
+            .set((dossiers::code.eq(code), dossiers::search_key.eq(search_key)))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     /// Writes the new state only if nobody changed the dossier since `expected_version`
     /// was read: of two officers acting at once, exactly one succeeds.
     pub fn save_versioned(

@@ -373,14 +373,16 @@ impl<Conn> RunQueryDsl<Conn> for CachedById<'_> {}
 /// the caller inserted: nothing can refer to it yet (no attachments, results, payments,
 /// delivered messages, rating or stored facts; the fee assessment, `fee_total`, is made
 /// before the creation event), and no other transaction can see the row to lock it.
-pub fn record_new(conn: &mut DbConn, d: &Dossier, fee_total: i64) -> QueryResult<()> {
-    // 766 3.3 and 4.1 need to know whether the procedure's result is a paper document.
-    let paper_result = crate::db::schema::procedure_versions::table
-        .find(&d.procedure_version_id)
-        .select(crate::db::schema::procedure_versions::result_type)
-        .first::<String>(conn)
-        .optional()?
-        .is_some_and(|t| t == "paper" || t == "both");
+///
+/// `result_type` is the procedure version's (766 3.3 and 4.1 need to know whether the
+/// result is a paper document); intake has the version in hand and does not read it again.
+pub fn record_new(
+    conn: &mut DbConn,
+    d: &Dossier,
+    fee_total: i64,
+    result_type: &str,
+) -> QueryResult<()> {
+    let paper_result = result_type == "paper" || result_type == "both";
     let inputs = FactInputs {
         status: d.status.to_string(),
         channel: d.channel.as_str().to_string(),

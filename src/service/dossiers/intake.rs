@@ -377,11 +377,11 @@ impl From<diesel::result::Error> for Stop {
 /// Files a dossier, inside the caller's write transaction. In order: the idempotency key is
 /// claimed; the commune, channel, procedure version and case are resolved and the
 /// components checked; the deadline is set when the dossier is received at once; the owner
-/// is found; the fees are computed; the commune's daily number is taken (last: its counter
-/// row stays locked to commit); the dossier, its fee assessment and its creation event are
-/// written (the event queues the portal message and webhooks and records the indicator
-/// facts); components from the e-data store are attached; the response is stored under the
-/// key.
+/// is found; the fees are computed; the dossier (under a provisional code), its fee
+/// assessment, its creation event and webhook deliveries are written; the commune's daily
+/// number is taken (late: its counter row stays locked to commit) and given to the dossier;
+/// the portal message and the indicator facts are written; components from the e-data
+/// store are attached; the response is stored under the key.
 pub fn receive(conn: &mut DbConn, p: &Principal, cmd: &Command) -> ApiResult<Filed> {
     if let Some(key) = &cmd.idempotency {
         if idempotency::begin(conn, key)? == Claim::Taken {
@@ -459,24 +459,20 @@ fn create(
         intake.channel == Channel::Online,
         &fee_input,
     )?;
-    // The number is taken last: from here to commit the commune's counter row is
-    // locked, so only the inserts below wait behind it.
-    let day = local_date(now);
-    // Agency identifiers are unique, but a code may still exist from before an
-    // identifier changed hands: such numbers are skipped, never a 409 at the counter.
-    let agency = intake.commune.agency_id();
-    let code = loop {
-        let code = dossier_code(
-            &agency,
-            day,
-            next_dossier_seq(conn, &intake.commune.code, day)?,
-        );
-        if !crate::db::models::dossier::code_taken(conn, &code)? {
-            break code;
-        }
-        log::warn!("dossier number {code} already used: skipped");
-    };
-    let dossier = new_row(&intake, input, code, owner, due_at, now);
+    let identity_verified =
+        p.role == Role::Citizen && crate::service::identity::linked_to_provider(conn, &p.user_id)?;
+    // The dossier and what does not carry its number are written first, under a
+    // provisional code that nobody sees (uncommitted). The number is taken last: from there
+    // to commit the commune's counter row is locked, and only the writes that carry the
+    // number wait behind it.
+    let mut dossier = new_row(
+        &intake,
+        input,
+        format!("~{}", uuid::Uuid::now_v7()),
+        owner,
+        due_at,
+        now,
+    );
     if let Err(e) = Dossier::insert(conn, &dossier) {
         // Only a portal push can collide here (on its reference): a concurrent push won.
         let taken = matches!(
@@ -503,10 +499,9 @@ fn create(
         &p.user_id,
         now,
     )?;
-    let identity_verified =
-        p.role == Role::Citizen && crate::service::identity::linked_to_provider(conn, &p.user_id)?;
+    let dossier_id = dossier.id.clone();
     let created = NewDossierEvent {
-        dossier_id: &dossier.id,
+        dossier_id: &dossier_id,
         action: if received { "receive_at_counter" } else { "submit_online" },
         actor_id: &p.user_id,
         actor_role: p.role.as_str(),
@@ -516,7 +511,31 @@ fn create(
         data: serde_json::json!({ "channel": dossier.channel, "case_code": dossier.case_code, "identity_verified": identity_verified }).to_string(),
         created_at: now.naive_utc(),
     };
-    crate::service::events::append_creation(conn, &created, &dossier, assessment.total)?;
+    let event_id = crate::service::events::append_creation(conn, &created, &dossier.commune_code)?;
+    let day = local_date(now);
+    // Agency identifiers are unique, but a code may still exist from before an
+    // identifier changed hands: such numbers are skipped, never a 409 at the counter.
+    let agency = intake.commune.agency_id();
+    let code = loop {
+        let code = dossier_code(
+            &agency,
+            day,
+            next_dossier_seq(conn, &intake.commune.code, day)?,
+        );
+        if !crate::db::models::dossier::code_taken(conn, &code)? {
+            break code;
+        }
+        log::warn!("dossier number {code} already used: skipped");
+    };
+    dossier.search_key = fold(&format!("{} {}", dossier.applicant_name, code));
+    Dossier::set_code(conn, &dossier.id, &code, &dossier.search_key)?;
+    dossier.code = code;
+    let known = crate::service::events::Known {
+        fee_total: assessment.total,
+        result_type: &intake.version.result_type,
+        commune_has_agency_id: intake.commune.agency_code.is_some(),
+    };
+    crate::service::events::number_creation(conn, &created, event_id, &dossier, &known)?;
     attach_from_data_store(conn, p, &dossier, &input.components)?;
     let fees = crate::service::fees::build_fees_view(&dossier, fee_lines, Some(&assessment), 0)?;
     let receipt = if received {
