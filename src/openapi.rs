@@ -504,7 +504,8 @@ fn state_closed_sets(doc: &mut Value) {
         let Some(get) = item.get_mut("get") else {
             continue;
         };
-        for param in get["parameters"].as_array_mut().into_iter().flatten() {
+        let params = get.get_mut("parameters").and_then(Value::as_array_mut);
+        for param in params.into_iter().flatten() {
             match param["name"].as_str() {
                 Some("measure") if path.starts_with("/api/v1/reports/") => {
                     param["schema"]["enum"] = Value::from(measures.clone());
@@ -564,12 +565,16 @@ const MULTIPART_FORMS: &[(&str, &[(&str, bool, Part)])] = &[
     ),
 ];
 
+/// Part names are tokens; parts a handler does not read are ignored (api/multipart.rs).
+fn part_names() -> Value {
+    serde_json::json!({"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"})
+}
+
 /// States each multipart body as the object of its parts (utoipa only has `content = String`
-/// for them), JSON parts with their schema and `encoding`, and closes every multipart form:
-/// a part the handler does not read is not one to send.
+/// for them), JSON parts with their schema and `encoding`.
 fn state_multipart_forms(doc: &mut Value) {
     if let Some(form) = doc.pointer_mut("/components/schemas/UploadForm") {
-        form["additionalProperties"] = Value::Bool(false);
+        form["propertyNames"] = part_names();
     }
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
@@ -606,7 +611,7 @@ fn state_multipart_forms(doc: &mut Value) {
             "type": "object",
             "properties": properties,
             "required": required,
-            "additionalProperties": false,
+            "propertyNames": part_names(),
         });
         if !encoding.is_empty() {
             media["encoding"] = Value::Object(encoding);

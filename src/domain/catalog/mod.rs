@@ -161,13 +161,14 @@ pub struct RequiredDocument {
 pub struct Case {
     /// Short slug, unique within the procedure: lowercase ASCII letters, digits, `-`, `_`
     /// (1–40 characters), e.g. `default`, `online`.
-    #[schema(example = "default")]
+    #[schema(example = "default", pattern = r"^[a-z0-9][a-z0-9_-]{0,39}$")]
     pub code: String,
     #[schema(example = "Trường hợp chung")]
     pub name: String,
     pub processing_time: ProcessingTime,
     pub online_level: OnlineLevel,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub documents: Vec<RequiredDocument>,
 }
 
@@ -190,7 +191,7 @@ pub struct Case {
 }))]
 pub struct ProcedureContent {
     /// National procedure code (mã TTHC), `^[1-3]\.\d{6}$`.
-    #[schema(example = "1.001193")]
+    #[schema(example = "1.001193", pattern = r"^[1-3]\.[0-9]{6}$")]
     pub code: String,
     /// 1–500 characters.
     pub name: String,
@@ -203,6 +204,7 @@ pub struct ProcedureContent {
     pub legal_basis: String,
     pub result_type: ResultType,
     /// 1–50 cases with distinct codes.
+    #[schema(min_items = 1, max_items = 50)]
     pub cases: Vec<Case>,
     /// Date (Vietnam) from which this content is in force. Default: today. A new procedure may
     /// take any date; a new version of an existing one may not take effect before today.

@@ -31,7 +31,8 @@ pub struct CertificationInput {
     #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub applicant_name: String,
-    #[schema(min_length = 9, max_length = 14)]
+    /// Personal ID (12 digits).
+    #[schema(min_length = 9, max_length = 14, pattern = r"^(0(01|02|04|06|08|10|11|12|14|15|17|19|20|22|24|25|26|27|30|31|33|34|35|36|37|38|40|42|44|45|46|48|49|51|52|54|56|58|60|62|64|66|67|68|70|72|74|75|77|79|80|82|83|84|86|87|89|91|92|93|94|95|96)|[1-9][0-9]{2})[0-9]{9}$")]
     #[validate(length(min = 9, max = 14))]
     pub applicant_id_number: String,
     /// What the original is.
