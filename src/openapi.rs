@@ -376,6 +376,14 @@ pub fn finish(api: &utoipa::openapi::OpenApi) -> Value {
     state_closed_sets(&mut doc);
     state_multipart_forms(&mut doc);
     state_cross_field_rules(&mut doc);
+    // `FeeRule` is an internally tagged enum that refuses unknown fields (domain/fees.rs):
+    // utoipa leaves its variants open.
+    let rule_variants = doc
+        .pointer_mut("/components/schemas/FeeRule/oneOf")
+        .and_then(Value::as_array_mut);
+    for variant in rule_variants.into_iter().flatten() {
+        variant["additionalProperties"] = Value::Bool(false);
+    }
     split_request_schemas(&mut doc);
     open_free_form_objects(&mut doc);
     if let Some(problem) = doc.pointer_mut("/components/schemas/Problem") {
@@ -565,9 +573,10 @@ const MULTIPART_FORMS: &[(&str, &[(&str, bool, Part)])] = &[
     ),
 ];
 
-/// Part names are tokens; parts a handler does not read are ignored (api/multipart.rs).
+/// A part has a name (an unnamed one is 400); parts a handler does not read are ignored
+/// (api/multipart.rs).
 fn part_names() -> Value {
-    serde_json::json!({"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"})
+    serde_json::json!({"type": "string", "minLength": 1})
 }
 
 /// States each multipart body as the object of its parts (utoipa only has `content = String`
@@ -575,6 +584,10 @@ fn part_names() -> Value {
 fn state_multipart_forms(doc: &mut Value) {
     if let Some(form) = doc.pointer_mut("/components/schemas/UploadForm") {
         form["propertyNames"] = part_names();
+        // A part is there or not; no part can say `null`.
+        for part in form["properties"].as_object_mut().into_iter().flatten() {
+            not_null(part.1);
+        }
     }
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
@@ -632,6 +645,7 @@ const CROSS_FIELD_RULES: &[(&str, &str)] = &[
     ("GET /api/v1/reports/provinces/{code}/dossiers", "`from` and `to` come together, `to` not before `from` (400/422)"),
     ("POST /api/v1/digitization-records/{id}/review", "`reason` is required when `decision` is `reject` (422)"),
     ("POST /api/v1/dossiers", "`applicant.id_number` is a personal ID for a `citizen` and a tax code otherwise; `birth_year` matches the ID; `procedure_code`, `case_code` and every component's `document` name a published procedure, its case and that case's documents; `commune_code` is a commune (422 naming the field)"),
+    ("POST /api/v1/certifications", "`file` is a PDF, JPEG or PNG by its content (415 otherwise); `metadata.applicant_id_number` is a valid personal ID (422)"),
     ("POST /api/v1/dossiers/{code}/attachments", "`document` is a document of the dossier's case; the file is a PDF, JPEG or PNG by its content (415 otherwise)"),
     ("POST /api/v1/dossiers/{code}/attachments/from-result", "`document` is a document of the dossier's case and `result_id` a result the applicant holds (422/404)"),
     ("POST /api/v1/dossiers/{code}/attachments/reuse", "`document` is a document of the dossier's case and `sha256` a file of `from_dossier` (422/404)"),
