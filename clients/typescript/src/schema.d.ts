@@ -17,6 +17,8 @@ export interface paths {
          *     commune is 404) and `system_admin`. Filters combine; newest first, keyset paging. Each entry
          *     shows its place in its commune's hash chain (`seq`, `prev_hash`, `hash`); `motcua audit
          *     verify` checks the chains.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["searchAccessLog"];
         put?: never;
@@ -221,6 +223,8 @@ export interface paths {
          * @description Public. Give either `procedure` (and `case`) to use the catalog, or `unit` and `value`.
          *     The answer lists every non-working day skipped and why, so an officer can tell a
          *     citizen exactly how the date was reached.
+         *
+         *     Cross-field rules: either `procedure` (and optionally `case`) or `unit` and `value` (422 naming `procedure` otherwise).
          */
         get: operations["computeDueDate"];
         put?: never;
@@ -308,6 +312,8 @@ export interface paths {
          * The certification book.
          * @description **Roles:** commune staff (their commune), `province_supervisor` (`commune_code`
          *     required, in its province), `system_admin` (`commune_code` required). Newest first.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listCertifications"];
         put?: never;
@@ -317,6 +323,8 @@ export interface paths {
          *     PDF, JPEG or PNG) and `metadata`. The copy takes the next number of the commune's
          *     certification book for the year (gapless across instances) and becomes a sealed
          *     digital result (`certified_copy`) of the applicant.
+         *
+         *     Cross-field rules: `file` is a PDF, JPEG or PNG by its content (415 otherwise); `metadata.applicant_id_number` is a valid personal ID (422).
          */
         post: operations["certifyCopy"];
         delete?: never;
@@ -336,6 +344,8 @@ export interface paths {
          * List and search communes.
          * @description Public. Filter by province and unit type; `q` searches the current name and the names of
          *     the former units merged into each commune, so "Vĩnh Đồng" finds Xã Kim Bôi. Ordered by code.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listCommunes"];
         put?: never;
@@ -372,6 +382,8 @@ export interface paths {
          *     portal messages that waited for it; new dossier codes use it (existing codes stay).
          *     Official names and lineage come from the national registry and are not editable here.
          *     Requires `If-Match`.
+         *
+         *     Cross-field rules: `email` is empty or an email address (422); `agency_code` is unique among communes (409); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         patch: operations["updateCommune"];
         trace?: never;
@@ -388,6 +400,8 @@ export interface paths {
          * @description **Roles:** commune staff of that commune, `province_supervisor` of its province,
          *     `system_admin`. Counts over dossiers received in the period (components) and dossiers
          *     that reached a result in it (results); the shares follow.
+         *
+         *     Cross-field rules: `to` is not before `from` (422).
          */
         get: operations["getCommuneDigitization"];
         put?: never;
@@ -436,6 +450,8 @@ export interface paths {
          * List the procedures a commune publishes.
          * @description Public. The commune's published catalog, each procedure with its version in force on `at`
          *     (default today) and the time it was published; same filters as `GET /procedures`.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listCommuneProcedures"];
         put?: never;
@@ -486,6 +502,8 @@ export interface paths {
          * @description **Roles:** officers see their commune's, `citizen` those issued to them (by account or
          *     personal ID), `province_supervisor` its province's, `portal_client` its communes',
          *     `system_admin` all. Newest first.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listDigitalResults"];
         put?: never;
@@ -571,6 +589,8 @@ export interface paths {
          * @description **Roles:** `leader` of the issuing commune (and the counter for a certified copy).
          *     Nothing is deleted: the result stays, marked revoked with the reason and date, and
          *     verification says so. `If-Match` required.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         post: operations["revokeDigitalResult"];
         delete?: never;
@@ -594,6 +614,8 @@ export interface paths {
          *     `reason`); the new result names the old one in `supersedes`, the old one becomes
          *     `superseded` with `superseded_by`, and both histories record it. `If-Match` is the old
          *     result's ETag.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         post: operations["supersedeDigitalResult"];
         delete?: never;
@@ -615,6 +637,8 @@ export interface paths {
          * Review a digitized component.
          * @description **Roles:** `reception_officer` or `leader` of the dossier's commune. Pending records
          *     only (409 otherwise); a rejection needs its reason.
+         *
+         *     Cross-field rules: `reason` is required when `decision` is `reject` (422).
          */
         post: operations["reviewDigitizationRecord"];
         delete?: never;
@@ -636,6 +660,8 @@ export interface paths {
          *     supervisors their province's, portal clients those of the communes they serve, system
          *     admins all. Newest first; keyset pagination (the cost of a page does not grow with the
          *     table). Every filter combination is served by an index on (commune, …, submitted_at).
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listDossiers"];
         put?: never;
@@ -650,6 +676,8 @@ export interface paths {
          *     `Idempotency-Key` makes a retry safe: the same key with the same body returns the
          *     original response (header `Idempotent-Replayed: true`) and never creates a second
          *     dossier; the same key with a different body is 422.
+         *
+         *     Cross-field rules: `applicant.id_number` is a personal ID for a `citizen` and a tax code otherwise; `birth_year` matches the ID; `procedure_code`, `case_code` and every component's `document` name a published procedure, its case and that case's documents; `commune_code` is a commune (422 naming the field).
          */
         post: operations["receiveDossier"];
         delete?: never;
@@ -703,6 +731,8 @@ export interface paths {
          *     holds at most `MAX_ATTACHMENTS_PER_DOSSIER` attachments (409 `attachment.too_many`), and
          *     the file is stored once under its SHA-256, only after the document and the room were
          *     checked (a refused upload leaves nothing on disk).
+         *
+         *     Cross-field rules: `document` is a document of the dossier's case; the file is a PDF, JPEG or PNG by its content (415 otherwise).
          */
         post: operations["uploadDossierAttachment"];
         delete?: never;
@@ -728,6 +758,8 @@ export interface paths {
          *     to the applicant they identified at the counter; and it must be active and in force.
          *     Anything else is 404 or 409. Recorded as
          *     `reused_result` with the result's id (it feeds the data-reuse indicator).
+         *
+         *     Cross-field rules: `document` is a document of the dossier's case and `result_id` a result the applicant holds (422/404).
          */
         post: operations["attachDigitalResult"];
         delete?: never;
@@ -751,6 +783,8 @@ export interface paths {
          *     same applicant (same ID number), and hold a file with that SHA-256; anything else is 404,
          *     so nobody learns of other people's files. Recorded as `reused_dossier` (it feeds the
          *     data-reuse indicator).
+         *
+         *     Cross-field rules: `document` is a document of the dossier's case and `sha256` a file of `from_dossier` (422/404).
          */
         post: operations["reuseDossierAttachment"];
         delete?: never;
@@ -850,6 +884,8 @@ export interface paths {
          *     fees is assessed with the versions in force on its filing day). Refused (409
          *     `fee.already_collected`) once any fee is paid or in an open payment, and on a finished
          *     dossier. `If-Match` carries the assessment version from `GET …/fees` (0 before any).
+         *
+         *     Cross-field rules: the quantities the dossier's fee rules read are present (422 naming `fees.quantities.<unit>`); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         put: operations["reassessDossierFees"];
         post?: never;
@@ -1003,6 +1039,8 @@ export interface paths {
          *     resumes it (the due instant moves by the paused working time); a second request is
          *     allowed but flagged, as Decision 766 counts it against the commune. `extend` records
          *     the apology slip's new date; the dossier still counts as late.
+         *
+         *     Cross-field rules: `reason` for `refuse`, `stop`, `reject_proposal` and `extend`; `assignee_id` for `assign`; `missing_items` and `deadline` for `request_supplement`; `extension_days` for `extend_certification` (422 naming the field); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         post: operations["transitionDossier"];
         delete?: never;
@@ -1048,6 +1086,8 @@ export interface paths {
          * List fee schedule versions.
          * @description **Public** (no login): what each procedure costs, with every version and its dates, so
          *     applicants and integrators can check an amount. Ordered by creation, newest last.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listFeeSchedules"];
         put?: never;
@@ -1057,6 +1097,8 @@ export interface paths {
          *     case, fee code and scope; earlier versions stay as they were, and dossiers already
          *     filed keep the version they were assessed with. Province and commune overrides must
          *     cite their legal basis.
+         *
+         *     Cross-field rules: `procedure_code` and `case_code` name a procedure of the catalog and its case (422 naming the field).
          */
         post: operations["createFeeSchedule"];
         delete?: never;
@@ -1078,6 +1120,8 @@ export interface paths {
          * Quote the fees of a procedure.
          * @description **Public** (no login): the same computation as intake, for today, in the given commune
          *     and channel, so an applicant knows the amount before filing. Nothing is stored.
+         *
+         *     Cross-field rules: `procedure_code`, `case_code` and `commune_code` name a procedure, its case and a commune; the quantities the procedure's fee rules read are present (422 naming the field).
          */
         post: operations["quoteFees"];
         delete?: never;
@@ -1119,6 +1163,8 @@ export interface paths {
          *     the account owns, by anyone else (commune staff, the province, the national portal, system
          *     administration): when, the reader's role and commune or province, which record, through
          *     which operation. The reader's name and account are not shown. Newest first, keyset paging.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listMyAccessLog"];
         put?: never;
@@ -1189,6 +1235,8 @@ export interface paths {
          * @description **Roles:** commune staff see their commune's payments (the day's cash book), the
          *     `citizen` their own dossiers', `province_supervisor` its province's, `system_admin`
          *     all. Newest first.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listPayments"];
         put?: never;
@@ -1395,6 +1443,8 @@ export interface paths {
          * List portal messages.
          * @description **Roles:** `system_admin` (all), `commune_admin` (its commune's dossiers). Newest first.
          *     `status=failed` lists the messages being retried, `status=dead` those that gave up.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listPortalOutbox"];
         put?: never;
@@ -1458,6 +1508,8 @@ export interface paths {
          * @description Public. Each procedure is shown with its version in force on `at` (default today, Vietnam
          *     time); filter by field, online level, publishing commune, active flag and words of the
          *     name, code or field. Ordered by code; keyset pagination.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listProcedures"];
         put?: never;
@@ -1466,6 +1518,8 @@ export interface paths {
          * @description **Roles:** `system_admin`. Creates the procedure with its first version, in force from
          *     `effective_from` (default today, Vietnam time; any date). Text is stored NFC-normalised.
          *     409 when the code exists (also when deactivated: change it with `PUT` instead).
+         *
+         *     Cross-field rules: a case's `processing_time` is `value` 0 with an optional `cutoff` for `same_day`, and `value` 1–1,000 without `cutoff` otherwise; case codes are distinct (422 naming the field).
          */
         post: operations["createProcedure"];
         delete?: never;
@@ -1536,6 +1590,8 @@ export interface paths {
          *     the valid procedures are imported and the rejected ones reported with 200. A file that
          *     cannot be read at all (unknown or missing columns, JSON that is not an array) is 422 in
          *     both modes.
+         *
+         *     Cross-field rules: each row as for creating a procedure (422 naming the row and field).
          */
         post: operations["importProcedures"];
         delete?: never;
@@ -1567,6 +1623,8 @@ export interface paths {
          *     today, may be later): the version in force then ends that day, and versions scheduled on or
          *     after it are cancelled. Earlier versions stay as they were, so dossiers received under them
          *     keep their rules. A deactivated procedure is reactivated.
+         *
+         *     Cross-field rules: a case's `processing_time` is `value` 0 with an optional `cutoff` for `same_day`, and `value` 1–1,000 without `cutoff` otherwise; case codes are distinct (422 naming the field); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         put: operations["updateProcedure"];
         post?: never;
@@ -1575,6 +1633,8 @@ export interface paths {
          * @description **Roles:** `system_admin`. Requires `If-Match` (428 without, 412 when stale). Nothing is
          *     deleted: dossiers refer to the procedure and its versions, which stay readable with
          *     `active: false`. `PUT` reactivates it.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         delete: operations["deactivateProcedure"];
         options?: never;
@@ -1593,6 +1653,8 @@ export interface paths {
          * Version history of a procedure.
          * @description Public. Every version, newest first, with its validity `[effective_from, effective_to)`,
          *     its status today and its full content. Keyset pagination.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listProcedureVersions"];
         put?: never;
@@ -1613,6 +1675,8 @@ export interface paths {
         /**
          * List provinces.
          * @description Public. The 34 provinces and centrally-run cities in force since 1 July 2025, by code.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listProvinces"];
         put?: never;
@@ -1826,6 +1890,8 @@ export interface paths {
          * A commune's readiness history: every declaration and review, newest first.
          * @description **Roles:** as for the commune's board. Append-only (the database refuses updates and
          *     deletes). Keyset pagination.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listCommuneReadinessHistory"];
         put?: never;
@@ -1851,6 +1917,8 @@ export interface paths {
          *     writing at once, one gets 412. A declaration replaces the current one, waits for the
          *     province's review (it counts as met meanwhile, unless rejected later) and is appended to
          *     the history. Automatic items cannot be declared (409).
+         *
+         *     Cross-field rules: `evidence` is required for `met` and `not_applicable` (422); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         put: operations["declareReadinessItem"];
         post?: never;
@@ -1876,6 +1944,8 @@ export interface paths {
          *     declaration the reviewer saw (412 if it changed). Only a declaration waiting for review
          *     can be decided (409 otherwise). A rejected item does not count as met until the commune
          *     declares it again. Appended to the history.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         post: operations["reviewReadinessItem"];
         delete?: never;
@@ -1928,6 +1998,8 @@ export interface paths {
          *     someone changed it meanwhile). Absent settings fall back to the catalog defaults; a
          *     commune's override wins over the province's setting. Unknown items, thresholds outside
          *     0–100 or on items without one, and communes of another province are 422.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         put: operations["putReadinessConfig"];
         post?: never;
@@ -1980,6 +2052,8 @@ export interface paths {
          *
          *     `format=csv` returns the indicator table (UTF-8 with BOM); `format=xlsx` a workbook with
          *     the indicators, the counters and, with `by`, the breakdown.
+         *
+         *     Cross-field rules: `from` and `to` come together, `to` not before `from`, at most 3,700 days (400/422).
          */
         get: operations["getCommuneReport"];
         put?: never;
@@ -2003,6 +2077,8 @@ export interface paths {
          *     `open_overdue` (split at the period end, or now): e.g. `finished_late` and
          *     `open_overdue` are the dossiers that made the commune late. Ordered by cohort day and
          *     code; `format=csv` returns every row (up to 100,000) as a file.
+         *
+         *     Cross-field rules: `from` and `to` come together, `to` not before `from` (400/422).
          */
         get: operations["listCommuneReportDossiers"];
         put?: never;
@@ -2028,6 +2104,8 @@ export interface paths {
          *     `ranking`: every commune of the province with its points, group scores and counters,
          *     best first (equal points share a rank). `format=csv` returns the ranking; `format=xlsx`
          *     a workbook with the ranking, the indicators and the counters.
+         *
+         *     Cross-field rules: `from` and `to` come together, `to` not before `from`, at most 3,700 days (400/422).
          */
         get: operations["getProvinceReport"];
         put?: never;
@@ -2048,6 +2126,8 @@ export interface paths {
         /**
          * The dossiers behind a number of a province's report.
          * @description **Roles:** as the province report. Same measures and paging as the commune list.
+         *
+         *     Cross-field rules: `from` and `to` come together, `to` not before `from` (400/422).
          */
         get: operations["listProvinceReportDossiers"];
         put?: never;
@@ -2069,6 +2149,8 @@ export interface paths {
          * List accounts.
          * @description **Roles:** `commune_admin` (accounts of its own commune only), `system_admin` (all).
          *     Sorted by username; keyset pagination.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listUsers"];
         put?: never;
@@ -2076,6 +2158,8 @@ export interface paths {
          * Create an account.
          * @description **Roles:** `commune_admin` (staff or citizen accounts of its own commune, never a role
          *     above its own), `system_admin` (any). The password is stored as an argon2id hash.
+         *
+         *     Cross-field rules: `commune_code` is a commune, `province_code` its province, as the role requires (422 naming the field).
          */
         post: operations["createUser"];
         delete?: never;
@@ -2107,6 +2191,8 @@ export interface paths {
          *     grant), `system_admin`. Requires `If-Match` with the account's ETag (428 without, 412 when
          *     stale). Changing role, commune, active flag or password ends the account's sessions at
          *     once. An administrator cannot deactivate or demote itself.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -2129,6 +2215,8 @@ export interface paths {
          * @description **Roles:** `system_admin` (any commune, or all), `commune_admin` (its commune). The
          *     answer carries the signing secret once; store it. Deliveries are retried with
          *     exponential backoff up to `PORTAL_MAX_ATTEMPTS`, each outcome in the delivery log.
+         *
+         *     Cross-field rules: `url`'s host resolves to an address outbound calls may reach (422).
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -2168,6 +2256,8 @@ export interface paths {
         /**
          * A webhook's delivery log.
          * @description **Roles:** as for listing. Newest first.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -2286,6 +2376,7 @@ export interface components {
              * @description When given, checked against the century/year digits of the personal ID.
              */
             birth_year?: number | null;
+            /** Format: email */
             email?: string | null;
             full_name: string;
             /** @description Personal ID (citizens) or tax code (businesses, organisations). */
@@ -2404,11 +2495,25 @@ export interface components {
              * @example default
              */
             code: string;
-            documents?: components["schemas"]["RequiredDocument"][];
+            documents: components["schemas"]["RequiredDocument"][];
             /** @example Trường hợp chung */
             name: string;
             online_level: components["schemas"]["OnlineLevel"];
             processing_time: components["schemas"]["ProcessingTime"];
+        };
+        /** @description A case (trường hợp) of a procedure: its own time limit, online level and documents. */
+        CaseInput: {
+            /**
+             * @description Short slug, unique within the procedure: lowercase ASCII letters, digits, `-`, `_`
+             *     (1–40 characters), e.g. `default`, `online`.
+             * @example default
+             */
+            code: string;
+            documents?: components["schemas"]["RequiredDocumentInput"][];
+            /** @example Trường hợp chung */
+            name: string;
+            online_level: components["schemas"]["OnlineLevel"];
+            processing_time: components["schemas"]["ProcessingTimeInput"];
         };
         /** @description A catalog entry with its default settings. */
         CatalogEntry: {
@@ -2420,6 +2525,42 @@ export interface components {
             required_by_default: boolean;
             title: string;
             title_en: string;
+        };
+        /**
+         * @description An electronic certification (the `metadata` part, next to the scan in `file`).
+         * @example {
+         *       "applicant_id_number": "025190000123",
+         *       "applicant_name": "Nguyễn Thị Hoà",
+         *       "certification_text": "Chứng thực bản sao đúng với bản chính.",
+         *       "copies": 1,
+         *       "document_type": "Bằng tốt nghiệp trung học phổ thông",
+         *       "pages": 1,
+         *       "signature": {
+         *         "certificate_issuer": "CN=Cục Chứng thực số và Bảo mật thông tin",
+         *         "certificate_serial": "5404FFFEB7033FB316D672201B7BA4FE",
+         *         "certificate_subject": "CN=Trần Văn Minh",
+         *         "signed_at": "2026-11-28T02:30:00Z",
+         *         "type": "chuyen_dung_cong_vu"
+         *       },
+         *       "signer_name": "Trần Văn Minh",
+         *       "signer_title": "Phó Chủ tịch UBND xã"
+         *     }
+         */
+        CertificationInput: {
+            /** @description Personal ID (12 digits). */
+            applicant_id_number: string;
+            applicant_name: string;
+            /** @description Lời chứng. */
+            certification_text: string;
+            /** Format: int32 */
+            copies: number;
+            /** @description What the original is. */
+            document_type: string;
+            /** Format: int32 */
+            pages: number;
+            signature: components["schemas"]["SignatureInput"];
+            signer_name: string;
+            signer_title: string;
         };
         CertificationView: {
             /**
@@ -2479,6 +2620,16 @@ export interface components {
         };
         /** @description A commune's overrides of its province's configuration. */
         CommuneOverride: {
+            /** Format: int32 */
+            amber_max_missing?: number | null;
+            items: {
+                [key: string]: components["schemas"]["ItemSetting"];
+            };
+            /** Format: int32 */
+            portal_max_pending_minutes?: number | null;
+        };
+        /** @description A commune's overrides of its province's configuration. */
+        CommuneOverrideInput: {
             /** Format: int32 */
             amber_max_missing?: number | null;
             items?: {
@@ -3058,6 +3209,13 @@ export interface components {
          */
         FeeInput: {
             exemption?: null | components["schemas"]["ExemptionClaim"];
+            /**
+             * @description Per unit (`page`, `copy`): 1 to 100,000. Units no fee rule of the procedure reads are ignored.
+             * @example {
+             *       "copy": 2,
+             *       "page": 3
+             *     }
+             */
             quantities?: {
                 [key: string]: number;
             };
@@ -3491,7 +3649,10 @@ export interface components {
          *     }
          */
         NewAdjustment: {
-            /** Format: date */
+            /**
+             * Format: date
+             * @description A day of 1900–2199 (the calendar's range).
+             */
             date: string;
             kind: components["schemas"]["AdjustmentKindView"];
             legal_basis?: string | null;
@@ -4054,6 +4215,69 @@ export interface components {
             effective_from?: string | null;
             /** @description Lĩnh vực, e.g. "Hộ tịch" (1–200 characters). */
             field: string;
+            implementing_level: components["schemas"]["ImplementingLevel"];
+            /** @description Căn cứ pháp lý (up to 4000 characters; may be empty). */
+            legal_basis: string;
+            /** @description 1–500 characters. */
+            name: string;
+            result_type: components["schemas"]["ResultType"];
+        };
+        /**
+         * @description A procedure as it is created, replaced, imported and exported.
+         * @example {
+         *       "cases": [
+         *         {
+         *           "code": "default",
+         *           "documents": [
+         *             {
+         *               "count": 1,
+         *               "form": "original",
+         *               "from_data_store_allowed": false,
+         *               "name": "Tờ khai đăng ký khai sinh",
+         *               "required": true
+         *             },
+         *             {
+         *               "count": 1,
+         *               "form": "original",
+         *               "from_data_store_allowed": true,
+         *               "name": "Giấy chứng sinh",
+         *               "required": true
+         *             }
+         *           ],
+         *           "name": "Trường hợp chung",
+         *           "online_level": "full",
+         *           "processing_time": {
+         *             "cutoff": "15:00",
+         *             "unit": "same_day",
+         *             "value": 0
+         *           }
+         *         }
+         *       ],
+         *       "code": "1.001193",
+         *       "field": "Hộ tịch",
+         *       "implementing_level": "commune",
+         *       "legal_basis": "Luật Hộ tịch 2014; Nghị định 123/2015/NĐ-CP",
+         *       "name": "Đăng ký khai sinh",
+         *       "result_type": "both"
+         *     }
+         */
+        ProcedureContentInput: {
+            /** @description 1–50 cases with distinct codes. */
+            cases: components["schemas"]["CaseInput"][];
+            /**
+             * @description National procedure code (mã TTHC), `^[1-3]\.\d{6}$`.
+             * @example 1.001193
+             */
+            code: string;
+            /**
+             * Format: date
+             * @description Date (Vietnam) from which this content is in force. Default: today. A new procedure may
+             *     take any date; a new version of an existing one may not take effect before today.
+             *     Never exported.
+             */
+            effective_from?: string | null;
+            /** @description Lĩnh vực, e.g. "Hộ tịch" (1–200 characters). */
+            field: string;
             implementing_level?: components["schemas"]["ImplementingLevel"];
             /** @description Căn cứ pháp lý (up to 4000 characters; may be empty). */
             legal_basis?: string;
@@ -4151,6 +4375,26 @@ export interface components {
              * Format: int32
              * @description Number of units: 1–1000, or 0 (may be omitted) with `same_day`.
              */
+            value: number;
+        };
+        /**
+         * @description Statutory time limit of a case.
+         * @example {
+         *       "unit": "working_days",
+         *       "value": 3
+         *     }
+         */
+        ProcessingTimeInput: {
+            /**
+             * @description `same_day` only: local time `HH:MM` after which an intake is settled the next working day.
+             * @example 15:00
+             */
+            cutoff?: string | null;
+            unit: components["schemas"]["TimeUnit"];
+            /**
+             * Format: int32
+             * @description Number of units: 1–1000, or 0 (may be omitted) with `same_day`.
+             */
             value?: number;
         };
         /** @description A processing time as the API writes it. */
@@ -4198,8 +4442,52 @@ export interface components {
              */
             amber_max_missing?: number | null;
             /** @description Per commune code (communes of this province). */
-            communes?: {
+            communes: {
                 [key: string]: components["schemas"]["CommuneOverride"];
+            };
+            /** @description Per item code. */
+            items: {
+                [key: string]: components["schemas"]["ItemSetting"];
+            };
+            /**
+             * Format: int32
+             * @description `portal_sync_live` fails when a message waits longer than this (default 60).
+             */
+            portal_max_pending_minutes?: number | null;
+        };
+        /**
+         * @description A province's readiness configuration. Everything is optional: the catalog defaults apply.
+         * @example {
+         *       "amber_max_missing": 2,
+         *       "communes": {
+         *         "04978": {
+         *           "items": {
+         *             "online_payment_live": {
+         *               "required": false
+         *             }
+         *           }
+         *         }
+         *       },
+         *       "items": {
+         *         "components_digitized": {
+         *           "threshold": 80
+         *         },
+         *         "online_meeting": {
+         *           "required": false
+         *         }
+         *       },
+         *       "portal_max_pending_minutes": 60
+         *     }
+         */
+        ProvinceConfigInput: {
+            /**
+             * Format: int32
+             * @description Missing required items that still give amber (default 2).
+             */
+            amber_max_missing?: number | null;
+            /** @description Per commune code (communes of this province). */
+            communes?: {
+                [key: string]: components["schemas"]["CommuneOverrideInput"];
             };
             /** @description Per item code. */
             items?: {
@@ -4599,6 +4887,33 @@ export interface components {
              * Format: int32
              * @description Number of copies, 1–100 (default 1).
              */
+            count: number;
+            form: components["schemas"]["DocumentForm"];
+            /**
+             * @description The applicant may point to the document in their e-data store (kho dữ liệu điện tử)
+             *     instead of uploading it (default false).
+             */
+            from_data_store_allowed: boolean;
+            /** @description 1–500 characters, without `;` (the CSV list separator). */
+            name: string;
+            /** @description False for documents needed only in some situations (default true). */
+            required: boolean;
+        };
+        /**
+         * @description A document (thành phần hồ sơ) the applicant submits.
+         * @example {
+         *       "count": 1,
+         *       "form": "original",
+         *       "from_data_store_allowed": false,
+         *       "name": "Tờ khai đăng ký khai sinh",
+         *       "required": true
+         *     }
+         */
+        RequiredDocumentInput: {
+            /**
+             * Format: int32
+             * @description Number of copies, 1–100 (default 1).
+             */
             count?: number;
             form: components["schemas"]["DocumentForm"];
             /**
@@ -4623,6 +4938,52 @@ export interface components {
             /** Format: int64 */
             id: number;
             reason?: string | null;
+        };
+        /**
+         * @description A result's metadata (the `metadata` part, JSON, next to the `file` part).
+         * @example {
+         *       "document_type": "Giấy xác nhận tình trạng hôn nhân",
+         *       "issued_on": "2026-11-28",
+         *       "number_symbol": "125/XN-UBND",
+         *       "scope": "Dùng để đăng ký kết hôn",
+         *       "signature": {
+         *         "certificate_issuer": "CN=Cục Chứng thực số và Bảo mật thông tin",
+         *         "certificate_serial": "5404FFFEB7033FB316D672201B7BA4FE",
+         *         "certificate_subject": "CN=Trần Văn Minh, O=UBND xã Kim Bôi",
+         *         "signed_at": "2026-11-28T02:30:00Z",
+         *         "type": "chuyen_dung_cong_vu"
+         *       },
+         *       "signer_name": "Trần Văn Minh",
+         *       "signer_title": "Phó Chủ tịch UBND xã",
+         *       "summary": "Xác nhận tình trạng hôn nhân của bà Nguyễn Thị Hoà",
+         *       "valid_until": "2027-05-28"
+         *     }
+         */
+        ResultInput: {
+            document_type: string;
+            /** Format: date */
+            issued_on: string;
+            /** @description Default: the commune's people's committee. */
+            issuing_agency?: string | null;
+            /** @description Số ký hiệu. */
+            number_symbol: string;
+            /** @description Phạm vi hiệu lực. */
+            scope?: string | null;
+            signature: components["schemas"]["SignatureInput"];
+            signer_name: string;
+            signer_title: string;
+            /** @description Trích yếu. */
+            summary: string;
+            /**
+             * Format: date
+             * @description Default: `issued_on`.
+             */
+            valid_from?: string | null;
+            /**
+             * Format: date
+             * @description Absent: no end.
+             */
+            valid_until?: string | null;
         };
         /**
          * @description Form of the result the applicant receives.
@@ -4853,6 +5214,17 @@ export interface components {
              */
             points: number;
         };
+        /** @description The document's digital signature, as read from the signed PDF. */
+        SignatureInput: {
+            certificate_issuer: string;
+            certificate_serial: string;
+            certificate_subject: string;
+            /** Format: date-time */
+            signed_at: string;
+            type: components["schemas"]["SignatureType"];
+        };
+        /** @enum {string} */
+        SignatureType: "chuyen_dung_cong_vu" | "cong_cong";
         /** @enum {string} */
         SkipReasonView: "weekend" | "public_holiday" | "compensatory_day_off" | "government_day_off";
         SkippedDayView: {
@@ -5049,7 +5421,7 @@ export interface components {
              * @description `true` when scanned at the counter from the paper the applicant brought (default
              *     `true` for reception officers, `false` for online applicants).
              */
-            digitized_at_reception?: boolean | null;
+            digitized_at_reception?: boolean;
             /** @description Name of the required document of the case this file digitizes. */
             document: string;
             /**
@@ -5178,7 +5550,11 @@ export interface operations {
                 to?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -5850,7 +6226,10 @@ export interface operations {
                 unit?: components["schemas"]["TimeUnit"];
                 /** @description …and its amount. */
                 value?: number;
-                /** @description …and, for `same_day`, the cut-off (`HH:MM`, default 15:00). */
+                /**
+                 * @description …and, for `same_day`, the cut-off (`HH:MM`, default 15:00).
+                 * @example 15:00
+                 */
                 cutoff?: string;
                 /** @description Reception instant, RFC 3339 (default: now). */
                 received_at?: string;
@@ -6062,7 +6441,11 @@ export interface operations {
                 commune_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -6152,7 +6535,14 @@ export interface operations {
         /** @description `file`: the scan; `metadata`: CertificationInput as JSON */
         requestBody: {
             content: {
-                "multipart/form-data": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The scan of the original.
+                     */
+                    file: string;
+                    metadata: components["schemas"]["CertificationInput"];
+                };
             };
         };
         responses: {
@@ -6234,7 +6624,11 @@ export interface operations {
                 q?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -6350,7 +6744,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommuneView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6479,6 +6873,15 @@ export interface operations {
             };
             /** @description Not authenticated */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6667,7 +7070,11 @@ export interface operations {
                 at?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -6854,7 +7261,11 @@ export interface operations {
                 kind?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -7098,7 +7509,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResultView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7206,7 +7617,16 @@ export interface operations {
         /** @description `file`: PDF; `metadata`: ResultInput as JSON; `reason`: text */
         requestBody: {
             content: {
-                "multipart/form-data": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The signed replacement (PDF).
+                     */
+                    file: string;
+                    metadata: components["schemas"]["ResultInput"];
+                    /** @description Why the result is replaced. */
+                    reason?: string;
+                };
             };
         };
         responses: {
@@ -7219,7 +7639,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResultView"];
                 };
             };
-            /** @description Malformed multipart or JSON */
+            /** @description Malformed multipart or JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7432,7 +7852,11 @@ export interface operations {
                 q?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -8026,7 +8450,14 @@ export interface operations {
         /** @description `file`: PDF; `metadata`: ResultInput as JSON */
         requestBody: {
             content: {
-                "multipart/form-data": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The signed result (PDF).
+                     */
+                    file: string;
+                    metadata: components["schemas"]["ResultInput"];
+                };
             };
         };
         responses: {
@@ -8227,7 +8658,7 @@ export interface operations {
                     "application/json": components["schemas"]["FeesView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8702,7 +9133,7 @@ export interface operations {
                     "application/json": components["schemas"]["DossierView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8797,7 +9228,10 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /** @description The `cursor` of the last event received; absent: from the beginning. */
+                /**
+                 * @description The `cursor` of the last event received, unchanged; absent: from the beginning.
+                 * @example 7301.42
+                 */
                 after?: string;
                 /** @description 1–500 (default 100). */
                 limit?: number;
@@ -8856,7 +9290,11 @@ export interface operations {
                 scope_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -9112,7 +9550,11 @@ export interface operations {
             query?: {
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -9322,7 +9764,11 @@ export interface operations {
                 dossier_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -9975,7 +10421,11 @@ export interface operations {
                 dossier_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -10196,7 +10646,11 @@ export interface operations {
                 commune_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -10250,7 +10704,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ProcedureContent"];
+                "application/json": components["schemas"]["ProcedureContentInput"];
             };
         };
         responses: {
@@ -10358,8 +10812,11 @@ export interface operations {
                      *             "code": "default",
                      *             "documents": [
                      *               {
+                     *                 "count": 1,
                      *                 "form": "original",
-                     *                 "name": "Tờ khai"
+                     *                 "from_data_store_allowed": false,
+                     *                 "name": "Tờ khai",
+                     *                 "required": true
                      *               }
                      *             ],
                      *             "name": "Trường hợp chung",
@@ -10373,6 +10830,8 @@ export interface operations {
                      *         ],
                      *         "code": "1.001193",
                      *         "field": "Hộ tịch",
+                     *         "implementing_level": "commune",
+                     *         "legal_basis": "",
                      *         "name": "Đăng ký khai sinh",
                      *         "result_type": "both"
                      *       }
@@ -10388,6 +10847,15 @@ export interface operations {
             };
             /** @description Unknown format */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10445,7 +10913,7 @@ export interface operations {
                  *       }
                  *     ]
                  */
-                "application/json": components["schemas"]["ProcedureContent"][];
+                "application/json": components["schemas"]["ProcedureContentInput"][];
                 /**
                  * @example code,name,field,result_type,case_code,processing_time,time_unit,cutoff,online_level,documents
                  *     1.001193,Đăng ký khai sinh,Hộ tịch,both,default,0,same_day,15:00,full,"Tờ khai (original, 1, required); Giấy chứng sinh (original, 1, required, store)"
@@ -10616,6 +11084,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     updateProcedure: {
@@ -10633,7 +11110,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ProcedureContent"];
+                "application/json": components["schemas"]["ProcedureContentInput"];
             };
         };
         responses: {
@@ -10648,7 +11125,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProcedureView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10755,6 +11232,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description If-Match not an entity tag */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -10807,7 +11293,11 @@ export interface operations {
             query?: {
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -10869,7 +11359,11 @@ export interface operations {
             query?: {
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -11172,6 +11666,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     verifyDigitalResultByFile: {
@@ -11184,7 +11687,15 @@ export interface operations {
         /** @description `file`: the document; `token`: optional seal */
         requestBody: {
             content: {
-                "multipart/form-data": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The document to verify.
+                     */
+                    file: string;
+                    /** @description The seal token printed with the document, when there is one. */
+                    token?: string;
+                };
             };
         };
         responses: {
@@ -11279,6 +11790,15 @@ export interface operations {
             };
             /** @description No dossier with this code and PIN */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11424,7 +11944,11 @@ export interface operations {
                 item?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -11524,7 +12048,7 @@ export interface operations {
                     "application/json": components["schemas"]["ItemView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11648,7 +12172,7 @@ export interface operations {
                     "application/json": components["schemas"]["ItemView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11857,7 +12381,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ProvinceConfig"];
+                "application/json": components["schemas"]["ProvinceConfigInput"];
             };
         };
         responses: {
@@ -11872,7 +12396,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProvinceConfigView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11966,19 +12490,19 @@ export interface operations {
                  * @description `day`, `month` (default), `quarter` or `year`, containing `date`.
                  * @example month
                  */
-                period?: string;
+                period?: "day" | "month" | "quarter" | "year";
                 /** @description A day inside the period (default: today). */
                 date?: string;
                 /**
                  * @description Also break the counters down by `procedure` or `channel`.
                  * @example procedure
                  */
-                by?: string;
+                by?: "procedure" | "channel";
                 /**
                  * @description `json` (default), `csv` or `xlsx`.
                  * @example xlsx
                  */
-                format?: string;
+                format?: "json" | "csv" | "xlsx";
             };
             header?: never;
             path: {
@@ -12054,10 +12578,10 @@ export interface operations {
                  * @description A counter name (`finished_late`, `synced`, `dossiers_digitized`, …) or `open_on_time`
                  *     / `open_overdue`.
                  */
-                measure: string;
+                measure: "received" | "refused" | "awaiting_intake" | "online" | "online_counted" | "paper_result" | "post" | "in_progress" | "finished_on_time" | "finished_late" | "resolved" | "stopped" | "withdrawn" | "supplement_requested" | "supplement_repeated" | "extended" | "components" | "components_digitized" | "components_reused" | "dossiers_digitized" | "data_reused" | "results_digitized" | "fee_bearing" | "paid_online" | "synced" | "rated" | "satisfied" | "dissatisfied" | "open_on_time" | "open_overdue";
                 from?: string;
                 to?: string;
-                period?: string;
+                period?: "day" | "month" | "quarter" | "year";
                 date?: string;
                 /** @description Page size, 1..=500 (default 50). */
                 limit?: number;
@@ -12143,19 +12667,19 @@ export interface operations {
                  * @description `day`, `month` (default), `quarter` or `year`, containing `date`.
                  * @example month
                  */
-                period?: string;
+                period?: "day" | "month" | "quarter" | "year";
                 /** @description A day inside the period (default: today). */
                 date?: string;
                 /**
                  * @description Also break the counters down by `procedure` or `channel`.
                  * @example procedure
                  */
-                by?: string;
+                by?: "procedure" | "channel";
                 /**
                  * @description `json` (default), `csv` or `xlsx`.
                  * @example xlsx
                  */
-                format?: string;
+                format?: "json" | "csv" | "xlsx";
             };
             header?: never;
             path: {
@@ -12231,10 +12755,10 @@ export interface operations {
                  * @description A counter name (`finished_late`, `synced`, `dossiers_digitized`, …) or `open_on_time`
                  *     / `open_overdue`.
                  */
-                measure: string;
+                measure: "received" | "refused" | "awaiting_intake" | "online" | "online_counted" | "paper_result" | "post" | "in_progress" | "finished_on_time" | "finished_late" | "resolved" | "stopped" | "withdrawn" | "supplement_requested" | "supplement_repeated" | "extended" | "components" | "components_digitized" | "components_reused" | "dossiers_digitized" | "data_reused" | "results_digitized" | "fee_bearing" | "paid_online" | "synced" | "rated" | "satisfied" | "dissatisfied" | "open_on_time" | "open_overdue";
                 from?: string;
                 to?: string;
-                period?: string;
+                period?: "day" | "month" | "quarter" | "year";
                 date?: string;
                 /** @description Page size, 1..=500 (default 50). */
                 limit?: number;
@@ -12320,7 +12844,11 @@ export interface operations {
                 q?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -12358,6 +12886,15 @@ export interface operations {
             };
             /** @description Role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12538,7 +13075,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12799,7 +13336,11 @@ export interface operations {
             query?: {
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
