@@ -535,9 +535,12 @@ enum Part {
     Json(&'static str),
 }
 
-/// The parts of the multipart bodies that handlers read part by part (`api/multipart.rs`):
-/// (operation, [(part, required, what it is)]).
-const MULTIPART_FORMS: &[(&str, &[(&str, bool, Part)])] = &[
+/// A multipart body: (part, required, what it is) for each part.
+type Form = &'static [(&'static str, bool, Part)];
+
+/// The parts of the multipart bodies that handlers read part by part (`api/multipart.rs`),
+/// by operation.
+const MULTIPART_FORMS: &[(&str, Form)] = &[
     (
         "POST /api/v1/certifications",
         &[
