@@ -47,6 +47,9 @@ receipts with gapless numbers, refunds, reconciliation"),
         crate::domain::catalog::FileFormat,
         crate::api::communes::UnitType,
         crate::api::procedures::ImportSource,
+        // JSON parts of multipart bodies (`state_multipart_forms`).
+        crate::service::results::certification::CertificationInput,
+        crate::service::results::ResultInput,
     )),
     modifiers(&SecurityAddon),
 )]
@@ -411,10 +414,28 @@ pub fn finish(api: &utoipa::openapi::OpenApi) -> Value {
                 let params = op.get_mut("parameters").and_then(Value::as_array_mut);
                 for param in params.into_iter().flatten() {
                     not_null(&mut param["schema"]);
-                    // IfMatch (api/extract.rs) reads a quoted version number; anything else is 412.
+                    // IfMatch (api/extract.rs) reads a quoted version number, alone or in
+                    // front of a read's hash; anything else is 400.
                     if param["in"] == "header" && param["name"] == "If-Match" {
-                        param["schema"]["pattern"] = Value::from(r#"^(W/)?"[0-9]+"$"#);
+                        param["schema"]["pattern"] =
+                            Value::from(r#"^(W/)?"[0-9]{1,18}(\.[^"]*)?"$"#);
                     }
+                }
+                if op["parameters"].as_array().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p["in"] == "header" && p["name"] == "If-Match")
+                }) {
+                    malformed_if_match_is_400(op);
+                }
+                // api/middleware.rs refuses U+0000 in any query value with 422 naming it.
+                let queried = op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+                if queried && op["responses"].get("422").is_none() {
+                    op["responses"]["422"] = serde_json::json!({
+                        "description": "A query value holds U+0000 (NUL)",
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                    });
                 }
                 // No requirement means public: say so, rather than inherit nothing.
                 if op.get("security").is_none() {
@@ -424,12 +445,40 @@ pub fn finish(api: &utoipa::openapi::OpenApi) -> Value {
         }
     }
     describe_successes(&mut doc);
+    state_closed_sets(&mut doc);
+    state_multipart_forms(&mut doc);
+    state_cross_field_rules(&mut doc);
+    // `FeeRule` is an internally tagged enum that refuses unknown fields (domain/fees.rs):
+    // utoipa leaves its variants open.
+    let rule_variants = doc
+        .pointer_mut("/components/schemas/FeeRule/oneOf")
+        .and_then(Value::as_array_mut);
+    for variant in rule_variants.into_iter().flatten() {
+        variant["additionalProperties"] = Value::Bool(false);
+    }
+    split_request_schemas(&mut doc);
     open_free_form_objects(&mut doc);
     if let Some(problem) = doc.pointer_mut("/components/schemas/Problem") {
         flatten_problem(problem);
     }
     drop_unreferenced_schemas(&mut doc);
     doc
+}
+
+/// An `If-Match` that is not an entity tag is 400 (api/extract.rs): add it to the 400 the
+/// operation already lists for its body, or list it.
+fn malformed_if_match_is_400(op: &mut Value) {
+    const WHAT: &str = "If-Match not an entity tag";
+    let bad = &mut op["responses"]["400"];
+    match bad["description"].as_str() {
+        Some(d) => bad["description"] = Value::from(format!("{d}, or {WHAT}")),
+        None => {
+            *bad = serde_json::json!({
+                "description": WHAT,
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            })
+        }
+    }
 }
 
 /// A parameter is absent or has a value: `Option<T>` makes utoipa write `[T, "null"]`, which
@@ -509,6 +558,281 @@ fn describe_successes(doc: &mut Value) {
                 _ => "OK".into(),
             });
             response["description"] = Value::from(text);
+        }
+    }
+}
+
+/// Query parameters whose values are a closed set the server keeps as a constant rather
+/// than an enum type: state the set, so that clients and generators see it.
+fn state_closed_sets(doc: &mut Value) {
+    let measures: Vec<&str> = crate::domain::indicators::Counters::NAMES
+        .iter()
+        .chain(crate::service::reports::OPEN_MEASURES.iter())
+        .copied()
+        .collect();
+    let types = crate::portal::webhooks::EVENT_TYPES
+        .iter()
+        .map(|t| t.replace('.', r"\."))
+        .collect::<Vec<_>>()
+        .join("|");
+    // Comma separated, blanks and empty items ignored (api/portal.rs).
+    let types = format!(r"^\s*({types})?\s*(,\s*({types})?\s*)*$");
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(get) = item.get_mut("get") else {
+            continue;
+        };
+        let params = get.get_mut("parameters").and_then(Value::as_array_mut);
+        for param in params.into_iter().flatten() {
+            match param["name"].as_str() {
+                Some("measure") if path.starts_with("/api/v1/reports/") => {
+                    param["schema"]["enum"] = Value::from(measures.clone());
+                }
+                Some("types") if path == "/api/v1/events" => {
+                    param["schema"]["pattern"] = Value::from(types.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// One part of a multipart body.
+enum Part {
+    File(&'static str),
+    Text(&'static str),
+    /// A JSON document of this component schema.
+    Json(&'static str),
+}
+
+/// A multipart body: (part, required, what it is) for each part.
+type Form = &'static [(&'static str, bool, Part)];
+
+/// The parts of the multipart bodies that handlers read part by part (`api/multipart.rs`),
+/// by operation.
+const MULTIPART_FORMS: &[(&str, Form)] = &[
+    (
+        "POST /api/v1/certifications",
+        &[
+            ("file", true, Part::File("The scan of the original.")),
+            ("metadata", true, Part::Json("CertificationInput")),
+        ],
+    ),
+    (
+        "POST /api/v1/dossiers/{code}/digital-results",
+        &[
+            ("file", true, Part::File("The signed result (PDF).")),
+            ("metadata", true, Part::Json("ResultInput")),
+        ],
+    ),
+    (
+        "POST /api/v1/digital-results/{id}/supersede",
+        &[
+            ("file", true, Part::File("The signed replacement (PDF).")),
+            ("metadata", true, Part::Json("ResultInput")),
+            ("reason", false, Part::Text("Why the result is replaced.")),
+        ],
+    ),
+    (
+        "POST /api/v1/public/digital-results/verify",
+        &[
+            ("file", true, Part::File("The document to verify.")),
+            (
+                "token",
+                false,
+                Part::Text("The seal token printed with the document, when there is one."),
+            ),
+        ],
+    ),
+];
+
+/// A part has a name (an unnamed one is 400); parts a handler does not read are ignored
+/// (api/multipart.rs).
+fn part_names() -> Value {
+    serde_json::json!({"type": "string", "minLength": 1})
+}
+
+/// States each multipart body as the object of its parts (utoipa only has `content = String`
+/// for them), JSON parts with their schema and `encoding`.
+fn state_multipart_forms(doc: &mut Value) {
+    if let Some(form) = doc.pointer_mut("/components/schemas/UploadForm") {
+        form["propertyNames"] = part_names();
+        // A part is there or not; no part can say `null`.
+        for part in form["properties"].as_object_mut().into_iter().flatten() {
+            not_null(part.1);
+        }
+    }
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (key, parts) in MULTIPART_FORMS {
+        let (method, path) = key.split_once(' ').unwrap_or_default();
+        let Some(media) = paths
+            .get_mut(path)
+            .and_then(|item| item.get_mut(method.to_lowercase()))
+            .and_then(|op| op.pointer_mut("/requestBody/content/multipart~1form-data"))
+        else {
+            continue;
+        };
+        let mut properties = serde_json::Map::new();
+        let mut encoding = serde_json::Map::new();
+        for (name, _, part) in parts.iter() {
+            let schema = match part {
+                Part::File(about) => {
+                    serde_json::json!({"type": "string", "format": "binary", "description": about})
+                }
+                Part::Text(about) => serde_json::json!({"type": "string", "description": about}),
+                Part::Json(component) => {
+                    encoding.insert(
+                        name.to_string(),
+                        serde_json::json!({"contentType": "application/json"}),
+                    );
+                    serde_json::json!({"$ref": format!("#/components/schemas/{component}")})
+                }
+            };
+            properties.insert(name.to_string(), schema);
+        }
+        let required: Vec<&str> = parts.iter().filter(|p| p.1).map(|p| p.0).collect();
+        media["schema"] = serde_json::json!({
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "propertyNames": part_names(),
+        });
+        if !encoding.is_empty() {
+            media["encoding"] = Value::Object(encoding);
+        }
+    }
+}
+
+/// What no schema can state: rules between fields of one request, or on the data a request
+/// names. Each is appended to its operation's description ("Cross-field rules: …"), where
+/// Swagger UI and generated clients show it; `cursor` and `If-Match` rules are added to
+/// every operation that takes them.
+const CROSS_FIELD_RULES: &[(&str, &str)] = &[
+    ("GET /api/v1/calendar/due-date", "either `procedure` (and optionally `case`) or `unit` and `value` (422 naming `procedure` otherwise)"),
+    ("GET /api/v1/communes/{code}/digitization", "`to` is not before `from` (422)"),
+    ("GET /api/v1/reports/communes/{code}", "`from` and `to` come together, `to` not before `from`, at most 3,700 days (400/422)"),
+    ("GET /api/v1/reports/provinces/{code}", "`from` and `to` come together, `to` not before `from`, at most 3,700 days (400/422)"),
+    ("GET /api/v1/reports/communes/{code}/dossiers", "`from` and `to` come together, `to` not before `from` (400/422)"),
+    ("GET /api/v1/reports/provinces/{code}/dossiers", "`from` and `to` come together, `to` not before `from` (400/422)"),
+    ("POST /api/v1/digitization-records/{id}/review", "`reason` is required when `decision` is `reject` (422)"),
+    ("POST /api/v1/dossiers", "`applicant.id_number` is a personal ID for a `citizen` and a tax code otherwise; `birth_year` matches the ID; `procedure_code`, `case_code` and every component's `document` name a published procedure, its case and that case's documents; `commune_code` is a commune (422 naming the field)"),
+    ("POST /api/v1/certifications", "`file` is a PDF, JPEG or PNG by its content (415 otherwise); `metadata.applicant_id_number` is a valid personal ID (422)"),
+    ("POST /api/v1/dossiers/{code}/attachments", "`document` is a document of the dossier's case; the file is a PDF, JPEG or PNG by its content (415 otherwise)"),
+    ("POST /api/v1/dossiers/{code}/attachments/from-result", "`document` is a document of the dossier's case and `result_id` a result the applicant holds (422/404)"),
+    ("POST /api/v1/dossiers/{code}/attachments/reuse", "`document` is a document of the dossier's case and `sha256` a file of `from_dossier` (422/404)"),
+    ("POST /api/v1/dossiers/{code}/transitions", "`reason` for `refuse`, `stop`, `reject_proposal` and `extend`; `assignee_id` for `assign`; `missing_items` and `deadline` for `request_supplement`; `extension_days` for `extend_certification` (422 naming the field)"),
+    ("POST /api/v1/procedures", "a case's `processing_time` is `value` 0 with an optional `cutoff` for `same_day`, and `value` 1–1,000 without `cutoff` otherwise; case codes are distinct (422 naming the field)"),
+    ("PUT /api/v1/procedures/{code}", "a case's `processing_time` is `value` 0 with an optional `cutoff` for `same_day`, and `value` 1–1,000 without `cutoff` otherwise; case codes are distinct (422 naming the field)"),
+    ("POST /api/v1/procedures/import", "each row as for creating a procedure (422 naming the row and field)"),
+    ("PUT /api/v1/readiness/communes/{code}/items/{item}", "`evidence` is required for `met` and `not_applicable` (422)"),
+    ("POST /api/v1/users", "`commune_code` is a commune, `province_code` its province, as the role requires (422 naming the field)"),
+    ("PATCH /api/v1/communes/{code}", "`email` is empty or an email address (422); `agency_code` is unique among communes (409)"),
+    ("POST /api/v1/webhooks", "`url`'s host resolves to an address outbound calls may reach (422)"),
+    ("POST /api/v1/fee-schedules", "`procedure_code` and `case_code` name a procedure of the catalog and its case (422 naming the field)"),
+    ("POST /api/v1/fee-schedules/quote", "`procedure_code`, `case_code` and `commune_code` name a procedure, its case and a commune; the quantities the procedure's fee rules read are present (422 naming the field)"),
+    ("PUT /api/v1/dossiers/{code}/fees", "the quantities the dossier's fee rules read are present (422 naming `fees.quantities.<unit>`)"),
+];
+
+fn state_cross_field_rules(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            let key = format!("{} {path}", method.to_uppercase());
+            let mut rules: Vec<String> = CROSS_FIELD_RULES
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, r)| r.to_string())
+                .collect();
+            let takes = |name: &str| {
+                op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == name))
+            };
+            if takes("cursor") {
+                rules.push("`cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise)".into());
+            }
+            if takes("If-Match") {
+                rules.push("`If-Match` names the record's current version (412 `precondition_failed` otherwise)".into());
+            }
+            if rules.is_empty() {
+                continue;
+            }
+            let described = op["description"].as_str().unwrap_or_default().trim_end();
+            op["description"] = Value::from(format!(
+                "{described}\n\nCross-field rules: {}.",
+                rules.join("; ")
+            ));
+        }
+    }
+}
+
+/// Fields a request may leave out (`#[serde(default)]`) and every response carries. One Rust
+/// type serves both directions, so utoipa writes them optional everywhere: responses require
+/// them, and request bodies get a `…Input` copy of the schema where they stay optional.
+const DEFAULTED_IN_REQUESTS: &[(&str, &[&str])] = &[
+    ("Case", &["documents"]),
+    ("CommuneOverride", &["items"]),
+    ("ProcedureContent", &["implementing_level", "legal_basis"]),
+    ("ProcessingTime", &["value"]),
+    ("ProvinceConfig", &["items", "communes"]),
+    (
+        "RequiredDocument",
+        &["count", "required", "from_data_store_allowed"],
+    ),
+];
+
+fn split_request_schemas(doc: &mut Value) {
+    fn to_input(node: &mut Value) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get_mut("$ref") {
+                    let name = r.trim_start_matches("#/components/schemas/");
+                    if DEFAULTED_IN_REQUESTS.iter().any(|(n, _)| *n == name) {
+                        *r = format!("{r}Input");
+                    }
+                }
+                map.values_mut().for_each(to_input);
+            }
+            Value::Array(items) => items.iter_mut().for_each(to_input),
+            _ => {}
+        }
+    }
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    for (name, fields) in DEFAULTED_IN_REQUESTS {
+        let Some(schema) = schemas.get_mut(*name) else {
+            continue;
+        };
+        let mut input = schema.clone();
+        to_input(&mut input);
+        let required = schema["required"].as_array().cloned().unwrap_or_default();
+        let mut all = required.clone();
+        all.extend(
+            fields
+                .iter()
+                .map(|f| Value::from(*f))
+                .filter(|f| !required.contains(f)),
+        );
+        schema["required"] = Value::Array(all);
+        schemas.insert(format!("{name}Input"), input);
+    }
+    let ops = doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut());
+    for op in ops
+        .flat_map(|item| item.as_object_mut())
+        .flat_map(|m| m.values_mut())
+    {
+        if let Some(body) = op.get_mut("requestBody") {
+            to_input(body);
         }
     }
 }

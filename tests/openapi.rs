@@ -222,3 +222,42 @@ fn problem_schema_is_one_open_object() {
     }
     walk(&spec, "");
 }
+
+/// What a response always carries is required in its schema; a request body that may leave
+/// it out (serde defaults) names a separate `…Input` schema where it stays optional.
+#[test]
+fn request_and_response_schemas_split_where_defaults_differ() {
+    let spec = motcua::openapi::spec();
+    let schemas = &spec["components"]["schemas"];
+    let required = |name: &str| -> Vec<String> {
+        schemas[name]["required"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} has no required list"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(required("Case").contains(&"documents".into()));
+    assert!(!required("CaseInput").contains(&"documents".into()));
+    assert!(required("RequiredDocument").contains(&"count".into()));
+    assert!(!required("RequiredDocumentInput").contains(&"count".into()));
+    assert_eq!(
+        schemas["ProcedureContentInput"]["properties"]["cases"]["items"]["$ref"],
+        "#/components/schemas/CaseInput"
+    );
+    let body = |path: &str, method: &str| {
+        spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"].clone()
+    };
+    assert_eq!(
+        body("/api/v1/procedures", "post")["$ref"],
+        "#/components/schemas/ProcedureContentInput"
+    );
+    assert_eq!(
+        body("/api/v1/procedures/import", "post")["items"]["$ref"],
+        "#/components/schemas/ProcedureContentInput"
+    );
+    // The export is a response: it keeps the strict schema.
+    let export = &spec["paths"]["/api/v1/procedures/export"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"]["items"]["$ref"];
+    assert_eq!(export, "#/components/schemas/ProcedureContent");
+}

@@ -28,7 +28,7 @@ token=$(curl -sf -H 'content-type: application/json' \
   -d "{\"username\":\"demo.$ROLE\",\"password\":\"$password\"}" \
   "http://127.0.0.1:$PORT/api/v1/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 # Logout is left out: it would end the session the rest of the run uses.
-PYTHONPATH="$tools" python3 -m schemathesis.cli run openapi/openapi.json \
+PYTHONPATH="$tools" python3 -m schemathesis.cli --config-file tools/schemathesis.toml run openapi/openapi.json \
   --url "http://127.0.0.1:$PORT" \
   --header "Authorization: Bearer $token" \
   --checks all \

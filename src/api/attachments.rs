@@ -246,6 +246,7 @@ pub struct ReuseRequest {
     #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub document: String,
+    #[schema(pattern = r"^[0-9a-f]{64}$")]
     #[validate(length(equal = 64))]
     pub sha256: String,
     /// The earlier dossier of the same applicant that holds the file.

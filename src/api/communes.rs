@@ -340,6 +340,7 @@ fn validate_email_or_empty(s: &str) -> Result<(), ValidationError> {
 #[schema(example = json!({"address": "Thôn Bo, xã Kim Bôi, tỉnh Phú Thọ", "phone": "0218 3871 234",
     "opening_hours": "Thứ Hai–Thứ Sáu 07:00–11:30, 13:30–17:00", "agency_code": "000.25.01.H25"}))]
 pub struct UpdateCommune {
+    #[schema(max_length = 40, pattern = r"^([0-9A-Z]+(\.[0-9A-Z]+)*)?$")]
     #[validate(custom(function = "validate_agency_code_or_empty"))]
     pub agency_code: Option<String>,
     #[schema(max_length = 500)]

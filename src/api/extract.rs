@@ -113,6 +113,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             use serde_json::error::Category;
             match inner.classify() {
                 Category::Data => {
+                    // JSON Schema counts `3.0` as the integer 3, and so do the generators and
+                    // validators that read our document: accept it where an integer is due.
+                    if let Some(v) = serde_json::from_slice::<serde_json::Value>(bytes)
+                        .ok()
+                        .and_then(|mut v| whole_floats_as_integers(&mut v).then_some(v))
+                        .and_then(|v| serde_json::from_value::<T>(v).ok())
+                    {
+                        reject_nul_in_json(bytes)?;
+                        return Ok(v);
+                    }
                     let msg = inner.to_string();
                     // serde appends " at line L column C"; the field path says more.
                     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
@@ -137,6 +147,30 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 _ => Err(malformed(&inner)),
             }
         }
+    }
+}
+
+/// Rewrites every number written with a zero fraction (`3.0`, `1e3`) that a double holds
+/// exactly (|n| ≤ 2^53) as an integer; whether anything changed.
+fn whole_floats_as_integers(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                *v = Value::from(f as i64);
+                true
+            } else {
+                false
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, i| whole_floats_as_integers(i) | changed),
+        Value::Object(map) => map
+            .values_mut()
+            .fold(false, |changed, i| whole_floats_as_integers(i) | changed),
+        _ => false,
     }
 }
 
@@ -326,9 +360,24 @@ fn validation_text(e: &validator::ValidationError) -> Text {
     }
 }
 
-/// The record version a client holds, from `If-Match: "<version>"`. Required (428) on
-/// mutations of existing records; a value that is not a current version gets 412.
+/// The record version a client holds, from `If-Match: "<version>"` (or a read's weak tag
+/// `W/"<version>.<hash>"`). Required (428) on mutations of existing records; a value that is
+/// not an entity tag is 400 (reloading would not help); a tag that is not the current version
+/// is 412, decided by the service after the body is validated and the record found.
 pub struct IfMatch(pub i64);
+
+impl IfMatch {
+    fn parse(value: &str) -> Option<i64> {
+        let tag = value.trim();
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
+        let version = inner.split_once('.').map_or(inner, |(v, _)| v);
+        if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        version.parse().ok()
+    }
+}
 
 impl FromRequest for IfMatch {
     type Error = ApiError;
@@ -340,12 +389,15 @@ impl FromRequest for IfMatch {
             Some(v) => v
                 .to_str()
                 .ok()
-                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-                // A read's tag is `W/"<version>.<body hash>"` (api::conditional): the version
-                // is what a change is checked against.
-                .and_then(|s| s.split('.').next().unwrap_or("").parse::<i64>().ok())
+                .and_then(IfMatch::parse)
                 .map(IfMatch)
-                .ok_or_else(ApiError::precondition_failed),
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "precondition.invalid_if_match",
+                        "If-Match phải là ETag của bản đang sửa, ví dụ \"3\".",
+                        "If-Match must be the ETag of the version being changed, e.g. \"3\".",
+                    )
+                }),
         };
         std::future::ready(result)
     }
@@ -383,8 +435,10 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 100)]
     #[validate(range(min = 1, max = 100))]
     pub limit: Option<i64>,
-    /// Opaque cursor from the previous page's `next_cursor`.
-    #[param(min_length = 1)]
+    /// Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+    /// base64 without padding, as the pattern states). Only a cursor this list handed out
+    /// decodes; any other is 400 `query.invalid_cursor`.
+    #[param(min_length = 2, pattern = r"^([A-Za-z0-9_-]{4})*[A-Za-z0-9_-]{2,4}$")]
     pub cursor: Option<String>,
 }
 

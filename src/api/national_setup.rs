@@ -117,7 +117,7 @@ pub struct PaymentAccountInput {
     #[validate(length(min = 1, max = 200))]
     pub account_name: String,
     /// `TKThuHuong`: digits, dots and dashes.
-    #[schema(min_length = 1, max_length = 40)]
+    #[schema(min_length = 1, max_length = 40, pattern = r"^[0-9.-]+$")]
     #[validate(length(min = 1, max = 40), custom(function = "account_no"))]
     pub account_no: String,
     /// `MaNHThuHuong`: the bank's (or treasury's) code at the platform.

@@ -160,7 +160,8 @@ pub async fn dossier_sync(
 #[derive(Deserialize, IntoParams, Debug)]
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
-    /// The `cursor` of the last event received; absent: from the beginning.
+    /// The `cursor` of the last event received, unchanged; absent: from the beginning.
+    #[param(pattern = r"^[0-9]{1,18}\.[0-9]{1,18}$", example = "7301.42")]
     pub after: Option<String>,
     /// 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]

@@ -39,15 +39,15 @@ pub struct ReportQuery {
     /// Last Vietnam day of a custom range, inclusive (with `from`).
     pub to: Option<NaiveDate>,
     /// `day`, `month` (default), `quarter` or `year`, containing `date`.
-    #[param(value_type = Option<String>, example = "month")]
+    #[param(inline, example = "month")]
     pub period: Option<PeriodKind>,
     /// A day inside the period (default: today).
     pub date: Option<NaiveDate>,
     /// Also break the counters down by `procedure` or `channel`.
-    #[param(value_type = Option<String>, example = "procedure")]
+    #[param(inline, example = "procedure")]
     pub by: Option<Breakdown>,
     /// `json` (default), `csv` or `xlsx`.
-    #[param(value_type = Option<String>, example = "xlsx")]
+    #[param(inline, example = "xlsx")]
     pub format: Option<ReportFormat>,
 }
 
@@ -191,15 +191,17 @@ pub struct BreakdownQuery {
     pub measure: String,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    #[param(value_type = Option<String>)]
+    #[param(inline)]
     pub period: Option<PeriodKind>,
     pub date: Option<NaiveDate>,
     /// Page size, 1..=500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Rows to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
     /// `json` (default) or `csv` (every row, no paging).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = "^(json|csv)$")]
     pub format: Option<ReportFormat>,
 }
 

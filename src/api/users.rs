@@ -120,10 +120,13 @@ fn validate_full_name(s: &str) -> Result<(), ValidationError> {
     "role": "reception_officer", "commune_code": "04978"
 }))]
 pub struct CreateUser {
+    #[schema(pattern = r"^[a-z0-9][a-z0-9._-]{2,63}$")]
     #[validate(custom(function = "validate_username"))]
     pub username: String,
+    #[schema(pattern = r"^\s*\S([\s\S]{0,198}\S)?\s*$")]
     #[validate(custom(function = "validate_full_name"))]
     pub full_name: String,
+    #[schema(min_length = 10, max_length = 256)]
     #[validate(custom(function = "validate_password"))]
     pub password: String,
     pub role: Role,
@@ -138,7 +141,9 @@ pub struct CreateUser {
     /// A citizen's verified personal ID. Only a `system_admin` may set it, after checking
     /// the person's papers (the action is recorded in the identity audit trail); otherwise
     /// it comes from the identity provider at sign-in. Unique among active citizen accounts.
-    #[schema(pattern = r"^[0-9]{12}$")]
+    #[schema(
+        pattern = r"^(0(01|02|04|06|08|10|11|12|14|15|17|19|20|22|24|25|26|27|30|31|33|34|35|36|37|38|40|42|44|45|46|48|49|51|52|54|56|58|60|62|64|66|67|68|70|72|74|75|77|79|80|82|83|84|86|87|89|91|92|93|94|95|96)|[1-9][0-9]{2})[0-9]{9}$"
+    )]
     #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub personal_id: Option<String>,
 }
@@ -149,9 +154,11 @@ pub struct CreateUser {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"active": false}))]
 pub struct UpdateUser {
+    #[schema(pattern = r"^\s*\S([\s\S]{0,198}\S)?\s*$")]
     #[validate(custom(function = "validate_full_name"))]
     pub full_name: Option<String>,
     /// New password (reset by an administrator).
+    #[schema(min_length = 10, max_length = 256)]
     #[validate(custom(function = "validate_password"))]
     pub password: Option<String>,
     pub role: Option<Role>,
@@ -162,7 +169,9 @@ pub struct UpdateUser {
     #[validate(custom(function = "crate::domain::fields::province_code"))]
     pub province_code: Option<String>,
     /// As on creation: `system_admin` only, audited, unique among active citizen accounts.
-    #[schema(pattern = r"^[0-9]{12}$")]
+    #[schema(
+        pattern = r"^(0(01|02|04|06|08|10|11|12|14|15|17|19|20|22|24|25|26|27|30|31|33|34|35|36|37|38|40|42|44|45|46|48|49|51|52|54|56|58|60|62|64|66|67|68|70|72|74|75|77|79|80|82|83|84|86|87|89|91|92|93|94|95|96)|[1-9][0-9]{2})[0-9]{9}$"
+    )]
     #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub personal_id: Option<String>,
     pub active: Option<bool>,

@@ -326,6 +326,23 @@ fn valid_unit(u: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
+/// Every quantity a dossier states, whether a rule reads it or not, names a unit and is 1 to
+/// [`MAX_QUANTITY`]: the shape the API's schema of `quantities` states, so that a quantity
+/// no rule reads today is not silently kept with a value no rule could take.
+pub fn quantities_shape(q: &BTreeMap<String, u32>) -> Result<(), validator::ValidationError> {
+    if q.iter()
+        .all(|(unit, n)| valid_unit(unit) && (1..=MAX_QUANTITY).contains(n))
+    {
+        Ok(())
+    } else {
+        Err(crate::domain::fields::rule(
+            "quantities",
+            "Mỗi số lượng gồm đơn vị (chữ thường, số, _; tối đa 32 ký tự) và số từ 1 đến 100.000.",
+            "Each quantity is a unit (lowercase letters, digits, _; up to 32) and a number from 1 to 100,000.",
+        ))
+    }
+}
+
 fn quantity(q: &BTreeMap<String, u32>, unit: &str) -> Result<u32, FeeError> {
     match q.get(unit) {
         None => Err(FeeError::MissingQuantity(unit.to_string())),
@@ -719,6 +736,23 @@ mod tests {
                 assert!(e.reason.starts_with(label), "{}", e.reason);
                 assert!(e.reason.contains("75/2022") && e.reason.contains("71/2025"));
             }
+        }
+    }
+
+    #[test]
+    fn every_stated_quantity_has_the_shape_of_one_a_rule_could_read() {
+        // TT 226/2016/TT-BTC counts pages and copies: whole units, at least one.
+        assert!(
+            quantities_shape(&q(&[("page", 3), ("copy", 1), ("ban_sao", MAX_QUANTITY)])).is_ok()
+        );
+        assert!(quantities_shape(&q(&[])).is_ok());
+        for bad in [
+            q(&[("page", 0)]),
+            q(&[("copy", MAX_QUANTITY + 1)]),
+            q(&[("Page", 1)]),
+            q(&[("", 1)]),
+        ] {
+            assert!(quantities_shape(&bad).is_err(), "{bad:?}");
         }
     }
 }

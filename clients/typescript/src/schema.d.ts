@@ -17,6 +17,8 @@ export interface paths {
          *     commune is 404) and `system_admin`. Filters combine; newest first, keyset paging. Each entry
          *     shows its place in its commune's hash chain (`seq`, `prev_hash`, `hash`); `motcua audit
          *     verify` checks the chains.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["searchAccessLog"];
         put?: never;
@@ -221,6 +223,8 @@ export interface paths {
          * @description Public. Give either `procedure` (and `case`) to use the catalog, or `unit` and `value`.
          *     The answer lists every non-working day skipped and why, so an officer can tell a
          *     citizen exactly how the date was reached.
+         *
+         *     Cross-field rules: either `procedure` (and optionally `case`) or `unit` and `value` (422 naming `procedure` otherwise).
          */
         get: operations["computeDueDate"];
         put?: never;
@@ -308,6 +312,8 @@ export interface paths {
          * The certification book.
          * @description **Roles:** commune staff (their commune), `province_supervisor` (`commune_code`
          *     required, in its province), `system_admin` (`commune_code` required). Newest first.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listCertifications"];
         put?: never;
@@ -317,6 +323,8 @@ export interface paths {
          *     PDF, JPEG or PNG) and `metadata`. The copy takes the next number of the commune's
          *     certification book for the year (gapless across instances) and becomes a sealed
          *     digital result (`certified_copy`) of the applicant.
+         *
+         *     Cross-field rules: `file` is a PDF, JPEG or PNG by its content (415 otherwise); `metadata.applicant_id_number` is a valid personal ID (422).
          */
         post: operations["certifyCopy"];
         delete?: never;
@@ -336,6 +344,8 @@ export interface paths {
          * List and search communes.
          * @description Public. Filter by province and unit type; `q` searches the current name and the names of
          *     the former units merged into each commune, so "Vĩnh Đồng" finds Xã Kim Bôi. Ordered by code.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listCommunes"];
         put?: never;
@@ -372,6 +382,8 @@ export interface paths {
          *     portal messages that waited for it; new dossier codes use it (existing codes stay).
          *     Official names and lineage come from the national registry and are not editable here.
          *     Requires `If-Match`.
+         *
+         *     Cross-field rules: `email` is empty or an email address (422); `agency_code` is unique among communes (409); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         patch: operations["updateCommune"];
         trace?: never;
@@ -388,6 +400,8 @@ export interface paths {
          * @description **Roles:** commune staff of that commune, `province_supervisor` of its province,
          *     `system_admin`. Counts over dossiers received in the period (components) and dossiers
          *     that reached a result in it (results); the shares follow.
+         *
+         *     Cross-field rules: `to` is not before `from` (422).
          */
         get: operations["getCommuneDigitization"];
         put?: never;
@@ -436,6 +450,8 @@ export interface paths {
          * List the procedures a commune publishes.
          * @description Public. The commune's published catalog, each procedure with its version in force on `at`
          *     (default today) and the time it was published; same filters as `GET /procedures`.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listCommuneProcedures"];
         put?: never;
@@ -650,6 +666,8 @@ export interface paths {
          * @description **Roles:** officers see their commune's, `citizen` those issued to them (by account or
          *     personal ID), `province_supervisor` its province's, `portal_client` its communes',
          *     `system_admin` all. Newest first.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listDigitalResults"];
         put?: never;
@@ -735,6 +753,8 @@ export interface paths {
          * @description **Roles:** `leader` of the issuing commune (and the counter for a certified copy).
          *     Nothing is deleted: the result stays, marked revoked with the reason and date, and
          *     verification says so. `If-Match` required.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         post: operations["revokeDigitalResult"];
         delete?: never;
@@ -758,6 +778,8 @@ export interface paths {
          *     `reason`); the new result names the old one in `supersedes`, the old one becomes
          *     `superseded` with `superseded_by`, and both histories record it. `If-Match` is the old
          *     result's ETag.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         post: operations["supersedeDigitalResult"];
         delete?: never;
@@ -779,6 +801,8 @@ export interface paths {
          * Review a digitized component.
          * @description **Roles:** `reception_officer` or `leader` of the dossier's commune. Pending records
          *     only (409 otherwise); a rejection needs its reason.
+         *
+         *     Cross-field rules: `reason` is required when `decision` is `reject` (422).
          */
         post: operations["reviewDigitizationRecord"];
         delete?: never;
@@ -800,6 +824,8 @@ export interface paths {
          *     supervisors their province's, portal clients those of the communes they serve, system
          *     admins all. Newest first; keyset pagination (the cost of a page does not grow with the
          *     table). Every filter combination is served by an index on (commune, …, submitted_at).
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listDossiers"];
         put?: never;
@@ -814,6 +840,8 @@ export interface paths {
          *     `Idempotency-Key` makes a retry safe: the same key with the same body returns the
          *     original response (header `Idempotent-Replayed: true`) and never creates a second
          *     dossier; the same key with a different body is 422.
+         *
+         *     Cross-field rules: `applicant.id_number` is a personal ID for a `citizen` and a tax code otherwise; `birth_year` matches the ID; `procedure_code`, `case_code` and every component's `document` name a published procedure, its case and that case's documents; `commune_code` is a commune (422 naming the field).
          */
         post: operations["receiveDossier"];
         delete?: never;
@@ -867,6 +895,8 @@ export interface paths {
          *     holds at most `MAX_ATTACHMENTS_PER_DOSSIER` attachments (409 `attachment.too_many`), and
          *     the file is stored once under its SHA-256, only after the document and the room were
          *     checked (a refused upload leaves nothing on disk).
+         *
+         *     Cross-field rules: `document` is a document of the dossier's case; the file is a PDF, JPEG or PNG by its content (415 otherwise).
          */
         post: operations["uploadDossierAttachment"];
         delete?: never;
@@ -892,6 +922,8 @@ export interface paths {
          *     to the applicant they identified at the counter; and it must be active and in force.
          *     Anything else is 404 or 409. Recorded as
          *     `reused_result` with the result's id (it feeds the data-reuse indicator).
+         *
+         *     Cross-field rules: `document` is a document of the dossier's case and `result_id` a result the applicant holds (422/404).
          */
         post: operations["attachDigitalResult"];
         delete?: never;
@@ -915,6 +947,8 @@ export interface paths {
          *     same applicant (same ID number), and hold a file with that SHA-256; anything else is 404,
          *     so nobody learns of other people's files. Recorded as `reused_dossier` (it feeds the
          *     data-reuse indicator).
+         *
+         *     Cross-field rules: `document` is a document of the dossier's case and `sha256` a file of `from_dossier` (422/404).
          */
         post: operations["reuseDossierAttachment"];
         delete?: never;
@@ -1014,6 +1048,8 @@ export interface paths {
          *     fees is assessed with the versions in force on its filing day). Refused (409
          *     `fee.already_collected`) once any fee is paid or in an open payment, and on a finished
          *     dossier. `If-Match` carries the assessment version from `GET …/fees` (0 before any).
+         *
+         *     Cross-field rules: the quantities the dossier's fee rules read are present (422 naming `fees.quantities.<unit>`); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         put: operations["reassessDossierFees"];
         post?: never;
@@ -1167,6 +1203,8 @@ export interface paths {
          *     resumes it (the due instant moves by the paused working time); a second request is
          *     allowed but flagged, as Decision 766 counts it against the commune. `extend` records
          *     the apology slip's new date; the dossier still counts as late.
+         *
+         *     Cross-field rules: `reason` for `refuse`, `stop`, `reject_proposal` and `extend`; `assignee_id` for `assign`; `missing_items` and `deadline` for `request_supplement`; `extension_days` for `extend_certification` (422 naming the field); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         post: operations["transitionDossier"];
         delete?: never;
@@ -1212,6 +1250,8 @@ export interface paths {
          * List fee schedule versions.
          * @description **Public** (no login): what each procedure costs, with every version and its dates, so
          *     applicants and integrators can check an amount. Ordered by creation, newest last.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listFeeSchedules"];
         put?: never;
@@ -1221,6 +1261,8 @@ export interface paths {
          *     case, fee code and scope; earlier versions stay as they were, and dossiers already
          *     filed keep the version they were assessed with. Province and commune overrides must
          *     cite their legal basis.
+         *
+         *     Cross-field rules: `procedure_code` and `case_code` name a procedure of the catalog and its case (422 naming the field).
          */
         post: operations["createFeeSchedule"];
         delete?: never;
@@ -1242,6 +1284,8 @@ export interface paths {
          * Quote the fees of a procedure.
          * @description **Public** (no login): the same computation as intake, for today, in the given commune
          *     and channel, so an applicant knows the amount before filing. Nothing is stored.
+         *
+         *     Cross-field rules: `procedure_code`, `case_code` and `commune_code` name a procedure, its case and a commune; the quantities the procedure's fee rules read are present (422 naming the field).
          */
         post: operations["quoteFees"];
         delete?: never;
@@ -1283,6 +1327,8 @@ export interface paths {
          *     the account owns, by anyone else (commune staff, the province, the national portal, system
          *     administration): when, the reader's role and commune or province, which record, through
          *     which operation. The reader's name and account are not shown. Newest first, keyset paging.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listMyAccessLog"];
         put?: never;
@@ -1353,6 +1399,8 @@ export interface paths {
          * @description **Roles:** commune staff see their commune's payments (the day's cash book), the
          *     `citizen` their own dossiers', `province_supervisor` its province's, `system_admin`
          *     all. Newest first.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listPayments"];
         put?: never;
@@ -1559,6 +1607,8 @@ export interface paths {
          * List portal messages.
          * @description **Roles:** `system_admin` (all), `commune_admin` (its commune's dossiers). Newest first.
          *     `status=failed` lists the messages being retried, `status=dead` those that gave up.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listPortalOutbox"];
         put?: never;
@@ -1622,6 +1672,8 @@ export interface paths {
          * @description Public. Each procedure is shown with its version in force on `at` (default today, Vietnam
          *     time); filter by field, online level, publishing commune, active flag and words of the
          *     name, code or field. Ordered by code; keyset pagination.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listProcedures"];
         put?: never;
@@ -1630,6 +1682,8 @@ export interface paths {
          * @description **Roles:** `system_admin`. Creates the procedure with its first version, in force from
          *     `effective_from` (default today, Vietnam time; any date). Text is stored NFC-normalised.
          *     409 when the code exists (also when deactivated: change it with `PUT` instead).
+         *
+         *     Cross-field rules: a case's `processing_time` is `value` 0 with an optional `cutoff` for `same_day`, and `value` 1–1,000 without `cutoff` otherwise; case codes are distinct (422 naming the field).
          */
         post: operations["createProcedure"];
         delete?: never;
@@ -1700,6 +1754,8 @@ export interface paths {
          *     the valid procedures are imported and the rejected ones reported with 200. A file that
          *     cannot be read at all (unknown or missing columns, JSON that is not an array) is 422 in
          *     both modes.
+         *
+         *     Cross-field rules: each row as for creating a procedure (422 naming the row and field).
          */
         post: operations["importProcedures"];
         delete?: never;
@@ -1731,6 +1787,8 @@ export interface paths {
          *     today, may be later): the version in force then ends that day, and versions scheduled on or
          *     after it are cancelled. Earlier versions stay as they were, so dossiers received under them
          *     keep their rules. A deactivated procedure is reactivated.
+         *
+         *     Cross-field rules: a case's `processing_time` is `value` 0 with an optional `cutoff` for `same_day`, and `value` 1–1,000 without `cutoff` otherwise; case codes are distinct (422 naming the field); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         put: operations["updateProcedure"];
         post?: never;
@@ -1739,6 +1797,8 @@ export interface paths {
          * @description **Roles:** `system_admin`. Requires `If-Match` (428 without, 412 when stale). Nothing is
          *     deleted: dossiers refer to the procedure and its versions, which stay readable with
          *     `active: false`. `PUT` reactivates it.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         delete: operations["deactivateProcedure"];
         options?: never;
@@ -1757,6 +1817,8 @@ export interface paths {
          * Version history of a procedure.
          * @description Public. Every version, newest first, with its validity `[effective_from, effective_to)`,
          *     its status today and its full content. Keyset pagination.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listProcedureVersions"];
         put?: never;
@@ -1777,6 +1839,8 @@ export interface paths {
         /**
          * List provinces.
          * @description Public. The 34 provinces and centrally-run cities in force since 1 July 2025, by code.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listProvinces"];
         put?: never;
@@ -2264,6 +2328,8 @@ export interface paths {
          * A commune's readiness history: every declaration and review, newest first.
          * @description **Roles:** as for the commune's board. Append-only (the database refuses updates and
          *     deletes). Keyset pagination.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listCommuneReadinessHistory"];
         put?: never;
@@ -2289,6 +2355,8 @@ export interface paths {
          *     writing at once, one gets 412. A declaration replaces the current one, waits for the
          *     province's review (it counts as met meanwhile, unless rejected later) and is appended to
          *     the history. Automatic items cannot be declared (409).
+         *
+         *     Cross-field rules: `evidence` is required for `met` and `not_applicable` (422); `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         put: operations["declareReadinessItem"];
         post?: never;
@@ -2314,6 +2382,8 @@ export interface paths {
          *     declaration the reviewer saw (412 if it changed). Only a declaration waiting for review
          *     can be decided (409 otherwise). A rejected item does not count as met until the commune
          *     declares it again. Appended to the history.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         post: operations["reviewReadinessItem"];
         delete?: never;
@@ -2366,6 +2436,8 @@ export interface paths {
          *     someone changed it meanwhile). Absent settings fall back to the catalog defaults; a
          *     commune's override wins over the province's setting. Unknown items, thresholds outside
          *     0–100 or on items without one, and communes of another province are 422.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         put: operations["putReadinessConfig"];
         post?: never;
@@ -2418,6 +2490,8 @@ export interface paths {
          *
          *     `format=csv` returns the indicator table (UTF-8 with BOM); `format=xlsx` a workbook with
          *     the indicators, the counters and, with `by`, the breakdown.
+         *
+         *     Cross-field rules: `from` and `to` come together, `to` not before `from`, at most 3,700 days (400/422).
          */
         get: operations["getCommuneReport"];
         put?: never;
@@ -2441,6 +2515,8 @@ export interface paths {
          *     `open_overdue` (split at the period end, or now): e.g. `finished_late` and
          *     `open_overdue` are the dossiers that made the commune late. Ordered by cohort day and
          *     code; `format=csv` returns every row (up to 100,000) as a file.
+         *
+         *     Cross-field rules: `from` and `to` come together, `to` not before `from` (400/422).
          */
         get: operations["listCommuneReportDossiers"];
         put?: never;
@@ -2466,6 +2542,8 @@ export interface paths {
          *     `ranking`: every commune of the province with its points, group scores and counters,
          *     best first (equal points share a rank). `format=csv` returns the ranking; `format=xlsx`
          *     a workbook with the ranking, the indicators and the counters.
+         *
+         *     Cross-field rules: `from` and `to` come together, `to` not before `from`, at most 3,700 days (400/422).
          */
         get: operations["getProvinceReport"];
         put?: never;
@@ -2486,6 +2564,8 @@ export interface paths {
         /**
          * The dossiers behind a number of a province's report.
          * @description **Roles:** as the province report. Same measures and paging as the commune list.
+         *
+         *     Cross-field rules: `from` and `to` come together, `to` not before `from` (400/422).
          */
         get: operations["listProvinceReportDossiers"];
         put?: never;
@@ -2507,6 +2587,8 @@ export interface paths {
          * List accounts.
          * @description **Roles:** `commune_admin` (accounts of its own commune only), `system_admin` (all).
          *     Sorted by username; keyset pagination.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listUsers"];
         put?: never;
@@ -2514,6 +2596,8 @@ export interface paths {
          * Create an account.
          * @description **Roles:** `commune_admin` (staff or citizen accounts of its own commune, never a role
          *     above its own), `system_admin` (any). The password is stored as an argon2id hash.
+         *
+         *     Cross-field rules: `commune_code` is a commune, `province_code` its province, as the role requires (422 naming the field).
          */
         post: operations["createUser"];
         delete?: never;
@@ -2545,6 +2629,8 @@ export interface paths {
          *     grant), `system_admin`. Requires `If-Match` with the account's ETag (428 without, 412 when
          *     stale). Changing role, commune, active flag or password ends the account's sessions at
          *     once. An administrator cannot deactivate or demote itself.
+         *
+         *     Cross-field rules: `If-Match` names the record's current version (412 `precondition_failed` otherwise).
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -2567,6 +2653,8 @@ export interface paths {
          * @description **Roles:** `system_admin` (any commune, or all), `commune_admin` (its commune). The
          *     answer carries the signing secret once; store it. Deliveries are retried with
          *     exponential backoff up to `PORTAL_MAX_ATTEMPTS`, each outcome in the delivery log.
+         *
+         *     Cross-field rules: `url`'s host resolves to an address outbound calls may reach (422).
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -2606,6 +2694,8 @@ export interface paths {
         /**
          * A webhook's delivery log.
          * @description **Roles:** as for listing. Newest first.
+         *
+         *     Cross-field rules: `cursor` is a `next_cursor` this list returned (400 `query.invalid_cursor` otherwise).
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -2724,6 +2814,7 @@ export interface components {
              * @description When given, checked against the century/year digits of the personal ID.
              */
             birth_year?: number | null;
+            /** Format: email */
             email?: string | null;
             full_name: string;
             /** @description Personal ID (citizens) or tax code (businesses, organisations). */
@@ -2872,11 +2963,25 @@ export interface components {
              * @example default
              */
             code: string;
-            documents?: components["schemas"]["RequiredDocument"][];
+            documents: components["schemas"]["RequiredDocument"][];
             /** @example Trường hợp chung */
             name: string;
             online_level: components["schemas"]["OnlineLevel"];
             processing_time: components["schemas"]["ProcessingTime"];
+        };
+        /** @description A case (trường hợp) of a procedure: its own time limit, online level and documents. */
+        CaseInput: {
+            /**
+             * @description Short slug, unique within the procedure: lowercase ASCII letters, digits, `-`, `_`
+             *     (1–40 characters), e.g. `default`, `online`.
+             * @example default
+             */
+            code: string;
+            documents?: components["schemas"]["RequiredDocumentInput"][];
+            /** @example Trường hợp chung */
+            name: string;
+            online_level: components["schemas"]["OnlineLevel"];
+            processing_time: components["schemas"]["ProcessingTimeInput"];
         };
         /** @description A catalog entry with its default settings. */
         CatalogEntry: {
@@ -2888,6 +2993,42 @@ export interface components {
             required_by_default: boolean;
             title: string;
             title_en: string;
+        };
+        /**
+         * @description An electronic certification (the `metadata` part, next to the scan in `file`).
+         * @example {
+         *       "applicant_id_number": "025190000123",
+         *       "applicant_name": "Nguyễn Thị Hoà",
+         *       "certification_text": "Chứng thực bản sao đúng với bản chính.",
+         *       "copies": 1,
+         *       "document_type": "Bằng tốt nghiệp trung học phổ thông",
+         *       "pages": 1,
+         *       "signature": {
+         *         "certificate_issuer": "CN=Cục Chứng thực số và Bảo mật thông tin",
+         *         "certificate_serial": "5404FFFEB7033FB316D672201B7BA4FE",
+         *         "certificate_subject": "CN=Trần Văn Minh",
+         *         "signed_at": "2026-11-28T02:30:00Z",
+         *         "type": "chuyen_dung_cong_vu"
+         *       },
+         *       "signer_name": "Trần Văn Minh",
+         *       "signer_title": "Phó Chủ tịch UBND xã"
+         *     }
+         */
+        CertificationInput: {
+            /** @description Personal ID (12 digits). */
+            applicant_id_number: string;
+            applicant_name: string;
+            /** @description Lời chứng. */
+            certification_text: string;
+            /** Format: int32 */
+            copies: number;
+            /** @description What the original is. */
+            document_type: string;
+            /** Format: int32 */
+            pages: number;
+            signature: components["schemas"]["SignatureInput"];
+            signer_name: string;
+            signer_title: string;
         };
         CertificationView: {
             /**
@@ -2947,6 +3088,16 @@ export interface components {
         };
         /** @description A commune's overrides of its province's configuration. */
         CommuneOverride: {
+            /** Format: int32 */
+            amber_max_missing?: number | null;
+            items: {
+                [key: string]: components["schemas"]["ItemSetting"];
+            };
+            /** Format: int32 */
+            portal_max_pending_minutes?: number | null;
+        };
+        /** @description A commune's overrides of its province's configuration. */
+        CommuneOverrideInput: {
             /** Format: int32 */
             amber_max_missing?: number | null;
             items?: {
@@ -3564,6 +3715,13 @@ export interface components {
          */
         FeeInput: {
             exemption?: null | components["schemas"]["ExemptionClaim"];
+            /**
+             * @description Per unit (`page`, `copy`): 1 to 100,000. Units no fee rule of the procedure reads are ignored.
+             * @example {
+             *       "copy": 2,
+             *       "page": 3
+             *     }
+             */
             quantities?: {
                 [key: string]: number;
             };
@@ -4017,7 +4175,10 @@ export interface components {
          *     }
          */
         NewAdjustment: {
-            /** Format: date */
+            /**
+             * Format: date
+             * @description A day of 1900–2199 (the calendar's range).
+             */
             date: string;
             kind: components["schemas"]["AdjustmentKindView"];
             legal_basis?: string | null;
@@ -4624,6 +4785,69 @@ export interface components {
             effective_from?: string | null;
             /** @description Lĩnh vực, e.g. "Hộ tịch" (1–200 characters). */
             field: string;
+            implementing_level: components["schemas"]["ImplementingLevel"];
+            /** @description Căn cứ pháp lý (up to 4000 characters; may be empty). */
+            legal_basis: string;
+            /** @description 1–500 characters. */
+            name: string;
+            result_type: components["schemas"]["ResultType"];
+        };
+        /**
+         * @description A procedure as it is created, replaced, imported and exported.
+         * @example {
+         *       "cases": [
+         *         {
+         *           "code": "default",
+         *           "documents": [
+         *             {
+         *               "count": 1,
+         *               "form": "original",
+         *               "from_data_store_allowed": false,
+         *               "name": "Tờ khai đăng ký khai sinh",
+         *               "required": true
+         *             },
+         *             {
+         *               "count": 1,
+         *               "form": "original",
+         *               "from_data_store_allowed": true,
+         *               "name": "Giấy chứng sinh",
+         *               "required": true
+         *             }
+         *           ],
+         *           "name": "Trường hợp chung",
+         *           "online_level": "full",
+         *           "processing_time": {
+         *             "cutoff": "15:00",
+         *             "unit": "same_day",
+         *             "value": 0
+         *           }
+         *         }
+         *       ],
+         *       "code": "1.001193",
+         *       "field": "Hộ tịch",
+         *       "implementing_level": "commune",
+         *       "legal_basis": "Luật Hộ tịch 2014; Nghị định 123/2015/NĐ-CP",
+         *       "name": "Đăng ký khai sinh",
+         *       "result_type": "both"
+         *     }
+         */
+        ProcedureContentInput: {
+            /** @description 1–50 cases with distinct codes. */
+            cases: components["schemas"]["CaseInput"][];
+            /**
+             * @description National procedure code (mã TTHC), `^[1-3]\.\d{6}$`.
+             * @example 1.001193
+             */
+            code: string;
+            /**
+             * Format: date
+             * @description Date (Vietnam) from which this content is in force. Default: today. A new procedure may
+             *     take any date; a new version of an existing one may not take effect before today.
+             *     Never exported.
+             */
+            effective_from?: string | null;
+            /** @description Lĩnh vực, e.g. "Hộ tịch" (1–200 characters). */
+            field: string;
             implementing_level?: components["schemas"]["ImplementingLevel"];
             /** @description Căn cứ pháp lý (up to 4000 characters; may be empty). */
             legal_basis?: string;
@@ -4721,6 +4945,26 @@ export interface components {
              * Format: int32
              * @description Number of units: 1–1000, or 0 (may be omitted) with `same_day`.
              */
+            value: number;
+        };
+        /**
+         * @description Statutory time limit of a case.
+         * @example {
+         *       "unit": "working_days",
+         *       "value": 3
+         *     }
+         */
+        ProcessingTimeInput: {
+            /**
+             * @description `same_day` only: local time `HH:MM` after which an intake is settled the next working day.
+             * @example 15:00
+             */
+            cutoff?: string | null;
+            unit: components["schemas"]["TimeUnit"];
+            /**
+             * Format: int32
+             * @description Number of units: 1–1000, or 0 (may be omitted) with `same_day`.
+             */
             value?: number;
         };
         /** @description A processing time as the API writes it. */
@@ -4768,8 +5012,52 @@ export interface components {
              */
             amber_max_missing?: number | null;
             /** @description Per commune code (communes of this province). */
-            communes?: {
+            communes: {
                 [key: string]: components["schemas"]["CommuneOverride"];
+            };
+            /** @description Per item code. */
+            items: {
+                [key: string]: components["schemas"]["ItemSetting"];
+            };
+            /**
+             * Format: int32
+             * @description `portal_sync_live` fails when a message waits longer than this (default 60).
+             */
+            portal_max_pending_minutes?: number | null;
+        };
+        /**
+         * @description A province's readiness configuration. Everything is optional: the catalog defaults apply.
+         * @example {
+         *       "amber_max_missing": 2,
+         *       "communes": {
+         *         "04978": {
+         *           "items": {
+         *             "online_payment_live": {
+         *               "required": false
+         *             }
+         *           }
+         *         }
+         *       },
+         *       "items": {
+         *         "components_digitized": {
+         *           "threshold": 80
+         *         },
+         *         "online_meeting": {
+         *           "required": false
+         *         }
+         *       },
+         *       "portal_max_pending_minutes": 60
+         *     }
+         */
+        ProvinceConfigInput: {
+            /**
+             * Format: int32
+             * @description Missing required items that still give amber (default 2).
+             */
+            amber_max_missing?: number | null;
+            /** @description Per commune code (communes of this province). */
+            communes?: {
+                [key: string]: components["schemas"]["CommuneOverrideInput"];
             };
             /** @description Per item code. */
             items?: {
@@ -5169,6 +5457,33 @@ export interface components {
              * Format: int32
              * @description Number of copies, 1–100 (default 1).
              */
+            count: number;
+            form: components["schemas"]["DocumentForm"];
+            /**
+             * @description The applicant may point to the document in their e-data store (kho dữ liệu điện tử)
+             *     instead of uploading it (default false).
+             */
+            from_data_store_allowed: boolean;
+            /** @description 1–500 characters, without `;` (the CSV list separator). */
+            name: string;
+            /** @description False for documents needed only in some situations (default true). */
+            required: boolean;
+        };
+        /**
+         * @description A document (thành phần hồ sơ) the applicant submits.
+         * @example {
+         *       "count": 1,
+         *       "form": "original",
+         *       "from_data_store_allowed": false,
+         *       "name": "Tờ khai đăng ký khai sinh",
+         *       "required": true
+         *     }
+         */
+        RequiredDocumentInput: {
+            /**
+             * Format: int32
+             * @description Number of copies, 1–100 (default 1).
+             */
             count?: number;
             form: components["schemas"]["DocumentForm"];
             /**
@@ -5193,6 +5508,52 @@ export interface components {
             /** Format: int64 */
             id: number;
             reason?: string | null;
+        };
+        /**
+         * @description A result's metadata (the `metadata` part, JSON, next to the `file` part).
+         * @example {
+         *       "document_type": "Giấy xác nhận tình trạng hôn nhân",
+         *       "issued_on": "2026-11-28",
+         *       "number_symbol": "125/XN-UBND",
+         *       "scope": "Dùng để đăng ký kết hôn",
+         *       "signature": {
+         *         "certificate_issuer": "CN=Cục Chứng thực số và Bảo mật thông tin",
+         *         "certificate_serial": "5404FFFEB7033FB316D672201B7BA4FE",
+         *         "certificate_subject": "CN=Trần Văn Minh, O=UBND xã Kim Bôi",
+         *         "signed_at": "2026-11-28T02:30:00Z",
+         *         "type": "chuyen_dung_cong_vu"
+         *       },
+         *       "signer_name": "Trần Văn Minh",
+         *       "signer_title": "Phó Chủ tịch UBND xã",
+         *       "summary": "Xác nhận tình trạng hôn nhân của bà Nguyễn Thị Hoà",
+         *       "valid_until": "2027-05-28"
+         *     }
+         */
+        ResultInput: {
+            document_type: string;
+            /** Format: date */
+            issued_on: string;
+            /** @description Default: the commune's people's committee. */
+            issuing_agency?: string | null;
+            /** @description Số ký hiệu. */
+            number_symbol: string;
+            /** @description Phạm vi hiệu lực. */
+            scope?: string | null;
+            signature: components["schemas"]["SignatureInput"];
+            signer_name: string;
+            signer_title: string;
+            /** @description Trích yếu. */
+            summary: string;
+            /**
+             * Format: date
+             * @description Default: `issued_on`.
+             */
+            valid_from?: string | null;
+            /**
+             * Format: date
+             * @description Absent: no end.
+             */
+            valid_until?: string | null;
         };
         /**
          * @description Form of the result the applicant receives.
@@ -5447,6 +5808,17 @@ export interface components {
             /** @description One capital letter A–Z. */
             prefix: string;
         };
+        /** @description The document's digital signature, as read from the signed PDF. */
+        SignatureInput: {
+            certificate_issuer: string;
+            certificate_serial: string;
+            certificate_subject: string;
+            /** Format: date-time */
+            signed_at: string;
+            type: components["schemas"]["SignatureType"];
+        };
+        /** @enum {string} */
+        SignatureType: "chuyen_dung_cong_vu" | "cong_cong";
         /** @enum {string} */
         SkipReasonView: "weekend" | "public_holiday" | "compensatory_day_off" | "government_day_off";
         SkippedDayView: {
@@ -5693,7 +6065,7 @@ export interface components {
              * @description `true` when scanned at the counter from the paper the applicant brought (default
              *     `true` for reception officers, `false` for online applicants).
              */
-            digitized_at_reception?: boolean | null;
+            digitized_at_reception?: boolean;
             /** @description Name of the required document of the case this file digitizes. */
             document: string;
             /**
@@ -5822,7 +6194,11 @@ export interface operations {
                 to?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -6494,7 +6870,10 @@ export interface operations {
                 unit?: components["schemas"]["TimeUnit"];
                 /** @description …and its amount. */
                 value?: number;
-                /** @description …and, for `same_day`, the cut-off (`HH:MM`, default 15:00). */
+                /**
+                 * @description …and, for `same_day`, the cut-off (`HH:MM`, default 15:00).
+                 * @example 15:00
+                 */
                 cutoff?: string;
                 /** @description Reception instant, RFC 3339 (default: now). */
                 received_at?: string;
@@ -6706,7 +7085,11 @@ export interface operations {
                 commune_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -6796,7 +7179,14 @@ export interface operations {
         /** @description `file`: the scan; `metadata`: CertificationInput as JSON */
         requestBody: {
             content: {
-                "multipart/form-data": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The scan of the original.
+                     */
+                    file: string;
+                    metadata: components["schemas"]["CertificationInput"];
+                };
             };
         };
         responses: {
@@ -6878,7 +7268,11 @@ export interface operations {
                 q?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -6994,7 +7388,7 @@ export interface operations {
                     "application/json": components["schemas"]["CommuneView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7123,6 +7517,15 @@ export interface operations {
             };
             /** @description Not authenticated */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7311,7 +7714,11 @@ export interface operations {
                 at?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -8156,7 +8563,11 @@ export interface operations {
                 kind?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -8400,7 +8811,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResultView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8508,7 +8919,16 @@ export interface operations {
         /** @description `file`: PDF; `metadata`: ResultInput as JSON; `reason`: text */
         requestBody: {
             content: {
-                "multipart/form-data": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The signed replacement (PDF).
+                     */
+                    file: string;
+                    metadata: components["schemas"]["ResultInput"];
+                    /** @description Why the result is replaced. */
+                    reason?: string;
+                };
             };
         };
         responses: {
@@ -8521,7 +8941,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResultView"];
                 };
             };
-            /** @description Malformed multipart or JSON */
+            /** @description Malformed multipart or JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8734,7 +9154,11 @@ export interface operations {
                 q?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -9328,7 +9752,14 @@ export interface operations {
         /** @description `file`: PDF; `metadata`: ResultInput as JSON */
         requestBody: {
             content: {
-                "multipart/form-data": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The signed result (PDF).
+                     */
+                    file: string;
+                    metadata: components["schemas"]["ResultInput"];
+                };
             };
         };
         responses: {
@@ -9529,7 +9960,7 @@ export interface operations {
                     "application/json": components["schemas"]["FeesView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10004,7 +10435,7 @@ export interface operations {
                     "application/json": components["schemas"]["DossierView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10099,7 +10530,10 @@ export interface operations {
     listEvents: {
         parameters: {
             query?: {
-                /** @description The `cursor` of the last event received; absent: from the beginning. */
+                /**
+                 * @description The `cursor` of the last event received, unchanged; absent: from the beginning.
+                 * @example 7301.42
+                 */
                 after?: string;
                 /** @description 1–500 (default 100). */
                 limit?: number;
@@ -10158,7 +10592,11 @@ export interface operations {
                 scope_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -10414,7 +10852,11 @@ export interface operations {
             query?: {
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -10624,7 +11066,11 @@ export interface operations {
                 dossier_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -11277,7 +11723,11 @@ export interface operations {
                 dossier_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -11498,7 +11948,11 @@ export interface operations {
                 commune_code?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -11552,7 +12006,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ProcedureContent"];
+                "application/json": components["schemas"]["ProcedureContentInput"];
             };
         };
         responses: {
@@ -11660,8 +12114,11 @@ export interface operations {
                      *             "code": "default",
                      *             "documents": [
                      *               {
+                     *                 "count": 1,
                      *                 "form": "original",
-                     *                 "name": "Tờ khai"
+                     *                 "from_data_store_allowed": false,
+                     *                 "name": "Tờ khai",
+                     *                 "required": true
                      *               }
                      *             ],
                      *             "name": "Trường hợp chung",
@@ -11675,6 +12132,8 @@ export interface operations {
                      *         ],
                      *         "code": "1.001193",
                      *         "field": "Hộ tịch",
+                     *         "implementing_level": "commune",
+                     *         "legal_basis": "",
                      *         "name": "Đăng ký khai sinh",
                      *         "result_type": "both"
                      *       }
@@ -11690,6 +12149,15 @@ export interface operations {
             };
             /** @description Unknown format */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11747,7 +12215,7 @@ export interface operations {
                  *       }
                  *     ]
                  */
-                "application/json": components["schemas"]["ProcedureContent"][];
+                "application/json": components["schemas"]["ProcedureContentInput"][];
                 /**
                  * @example code,name,field,result_type,case_code,processing_time,time_unit,cutoff,online_level,documents
                  *     1.001193,Đăng ký khai sinh,Hộ tịch,both,default,0,same_day,15:00,full,"Tờ khai (original, 1, required); Giấy chứng sinh (original, 1, required, store)"
@@ -11918,6 +12386,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     updateProcedure: {
@@ -11935,7 +12412,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ProcedureContent"];
+                "application/json": components["schemas"]["ProcedureContentInput"];
             };
         };
         responses: {
@@ -11950,7 +12427,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProcedureView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12057,6 +12534,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description If-Match not an entity tag */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -12109,7 +12595,11 @@ export interface operations {
             query?: {
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -12171,7 +12661,11 @@ export interface operations {
             query?: {
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -12474,6 +12968,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     verifyDigitalResultByFile: {
@@ -12486,7 +12989,15 @@ export interface operations {
         /** @description `file`: the document; `token`: optional seal */
         requestBody: {
             content: {
-                "multipart/form-data": string;
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The document to verify.
+                     */
+                    file: string;
+                    /** @description The seal token printed with the document, when there is one. */
+                    token?: string;
+                };
             };
         };
         responses: {
@@ -12581,6 +13092,15 @@ export interface operations {
             };
             /** @description No dossier with this code and PIN */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13617,7 +14137,11 @@ export interface operations {
                 item?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -13717,7 +14241,7 @@ export interface operations {
                     "application/json": components["schemas"]["ItemView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13841,7 +14365,7 @@ export interface operations {
                     "application/json": components["schemas"]["ItemView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14050,7 +14574,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ProvinceConfig"];
+                "application/json": components["schemas"]["ProvinceConfigInput"];
             };
         };
         responses: {
@@ -14065,7 +14589,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProvinceConfigView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14159,19 +14683,19 @@ export interface operations {
                  * @description `day`, `month` (default), `quarter` or `year`, containing `date`.
                  * @example month
                  */
-                period?: string;
+                period?: "day" | "month" | "quarter" | "year";
                 /** @description A day inside the period (default: today). */
                 date?: string;
                 /**
                  * @description Also break the counters down by `procedure` or `channel`.
                  * @example procedure
                  */
-                by?: string;
+                by?: "procedure" | "channel";
                 /**
                  * @description `json` (default), `csv` or `xlsx`.
                  * @example xlsx
                  */
-                format?: string;
+                format?: "json" | "csv" | "xlsx";
             };
             header?: never;
             path: {
@@ -14247,10 +14771,10 @@ export interface operations {
                  * @description A counter name (`finished_late`, `synced`, `dossiers_digitized`, …) or `open_on_time`
                  *     / `open_overdue`.
                  */
-                measure: string;
+                measure: "received" | "refused" | "awaiting_intake" | "online" | "online_counted" | "paper_result" | "post" | "in_progress" | "finished_on_time" | "finished_late" | "resolved" | "stopped" | "withdrawn" | "supplement_requested" | "supplement_repeated" | "extended" | "components" | "components_digitized" | "components_reused" | "dossiers_digitized" | "data_reused" | "results_digitized" | "fee_bearing" | "paid_online" | "synced" | "rated" | "satisfied" | "dissatisfied" | "open_on_time" | "open_overdue";
                 from?: string;
                 to?: string;
-                period?: string;
+                period?: "day" | "month" | "quarter" | "year";
                 date?: string;
                 /** @description Page size, 1..=500 (default 50). */
                 limit?: number;
@@ -14336,19 +14860,19 @@ export interface operations {
                  * @description `day`, `month` (default), `quarter` or `year`, containing `date`.
                  * @example month
                  */
-                period?: string;
+                period?: "day" | "month" | "quarter" | "year";
                 /** @description A day inside the period (default: today). */
                 date?: string;
                 /**
                  * @description Also break the counters down by `procedure` or `channel`.
                  * @example procedure
                  */
-                by?: string;
+                by?: "procedure" | "channel";
                 /**
                  * @description `json` (default), `csv` or `xlsx`.
                  * @example xlsx
                  */
-                format?: string;
+                format?: "json" | "csv" | "xlsx";
             };
             header?: never;
             path: {
@@ -14424,10 +14948,10 @@ export interface operations {
                  * @description A counter name (`finished_late`, `synced`, `dossiers_digitized`, …) or `open_on_time`
                  *     / `open_overdue`.
                  */
-                measure: string;
+                measure: "received" | "refused" | "awaiting_intake" | "online" | "online_counted" | "paper_result" | "post" | "in_progress" | "finished_on_time" | "finished_late" | "resolved" | "stopped" | "withdrawn" | "supplement_requested" | "supplement_repeated" | "extended" | "components" | "components_digitized" | "components_reused" | "dossiers_digitized" | "data_reused" | "results_digitized" | "fee_bearing" | "paid_online" | "synced" | "rated" | "satisfied" | "dissatisfied" | "open_on_time" | "open_overdue";
                 from?: string;
                 to?: string;
-                period?: string;
+                period?: "day" | "month" | "quarter" | "year";
                 date?: string;
                 /** @description Page size, 1..=500 (default 50). */
                 limit?: number;
@@ -14513,7 +15037,11 @@ export interface operations {
                 q?: string;
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;
@@ -14551,6 +15079,15 @@ export interface operations {
             };
             /** @description Role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A query value holds U+0000 (NUL) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14731,7 +15268,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description Malformed JSON, or If-Match not an entity tag */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14992,7 +15529,11 @@ export interface operations {
             query?: {
                 /** @description Page size, 1–100 (default 20). */
                 limit?: number;
-                /** @description Opaque cursor from the previous page's `next_cursor`. */
+                /**
+                 * @description Opaque cursor: the previous page's `next_cursor`, passed back unchanged (URL-safe
+                 *     base64 without padding, as the pattern states). Only a cursor this list handed out
+                 *     decodes; any other is 400 `query.invalid_cursor`.
+                 */
                 cursor?: string;
             };
             header?: never;

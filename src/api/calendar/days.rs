@@ -102,6 +102,8 @@ pub enum AdjustmentKindView {
 #[schema(example = json!({"date": "2026-02-16", "kind": "day_off", "name": "Nghỉ Tết Nguyên Đán",
     "legal_basis": "Thông báo số 6150/TB-BNV"}))]
 pub struct NewAdjustment {
+    /// A day of 1900–2199 (the calendar's range).
+    #[schema(pattern = r"^(19|20|21)[0-9]{2}-")]
     pub date: NaiveDate,
     pub kind: AdjustmentKindView,
     #[schema(min_length = 1, max_length = 200)]

@@ -142,11 +142,13 @@ pub struct DueDateQuery {
     /// …and its amount.
     pub value: Option<u32>,
     /// …and, for `same_day`, the cut-off (`HH:MM`, default 15:00).
+    #[param(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "15:00")]
     pub cutoff: Option<String>,
     /// Reception instant, RFC 3339 (default: now).
     pub received_at: Option<DateTime<Utc>>,
     /// Province (2 digits) whose day counting applies (Civil Code by default; a province
     /// may count 8 working hours a day by its own regulation).
+    #[param(pattern = r"^[0-9]{2}$")]
     pub province: Option<String>,
 }
 

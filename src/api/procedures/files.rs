@@ -31,9 +31,10 @@ use crate::state::AppState;
         (String = "text/csv", example = "code,name,field,implementing_level,legal_basis,result_type,case_code,case_name,processing_time,time_unit,cutoff,online_level,documents\n1.001193,Đăng ký khai sinh,Hộ tịch,commune,,both,default,Trường hợp chung,0,same_day,15:00,full,\"Tờ khai (original, 1, required)\"\n"),
         (Vec<ProcedureContent> = "application/json", example = json!([{
             "code": "1.001193", "name": "Đăng ký khai sinh", "field": "Hộ tịch", "result_type": "both",
+            "implementing_level": "commune", "legal_basis": "",
             "cases": [{"code": "default", "name": "Trường hợp chung", "online_level": "full",
                 "processing_time": {"value": 0, "unit": "same_day", "cutoff": "15:00"},
-                "documents": [{"name": "Tờ khai", "form": "original"}]}]
+                "documents": [{"name": "Tờ khai", "form": "original", "count": 1, "required": true, "from_data_store_allowed": false}]}]
         }])),
     ), headers(("Content-Disposition" = String, description = "attachment; filename=\"procedures.csv\" (or .json)"))),
     (status = 400, description = "Unknown format", body = crate::error::Problem, content_type = "application/problem+json"),

@@ -117,7 +117,7 @@ pub struct PeriodQuery {
 #[utoipa::path(tag = "digital-results", security(("bearer" = [])), params(("code" = String, Path, description = "Commune code"), PeriodQuery), responses(
     (status = 200, body = DigitizationStats),
     (status = 400, description = "Malformed dates", body = crate::error::Problem, content_type = "application/problem+json"),
-    NotAuthenticated, CommuneNotInScope,
+    NotAuthenticated, CommuneNotInScope, RoleNotAllowed,
     (status = 422, description = "`to` before `from`", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/communes/{code}/digitization")]

@@ -141,10 +141,12 @@ fn yes() -> bool {
 #[schema(example = json!({"name": "Tờ khai đăng ký khai sinh", "form": "original", "count": 1, "required": true, "from_data_store_allowed": false}))]
 pub struct RequiredDocument {
     /// 1–500 characters, without `;` (the CSV list separator).
+    #[schema(max_length = 500, pattern = r"^[^;]*[^;\s][^;]*$")]
     pub name: String,
     pub form: DocumentForm,
     /// Number of copies, 1–100 (default 1).
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 100)]
     pub count: u32,
     /// False for documents needed only in some situations (default true).
     #[serde(default = "yes")]
@@ -161,13 +163,14 @@ pub struct RequiredDocument {
 pub struct Case {
     /// Short slug, unique within the procedure: lowercase ASCII letters, digits, `-`, `_`
     /// (1–40 characters), e.g. `default`, `online`.
-    #[schema(example = "default")]
+    #[schema(example = "default", pattern = r"^[a-z0-9][a-z0-9_-]{0,39}$")]
     pub code: String,
-    #[schema(example = "Trường hợp chung")]
+    #[schema(example = "Trường hợp chung", max_length = 300, pattern = r"\S")]
     pub name: String,
     pub processing_time: ProcessingTime,
     pub online_level: OnlineLevel,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub documents: Vec<RequiredDocument>,
 }
 
@@ -190,19 +193,23 @@ pub struct Case {
 }))]
 pub struct ProcedureContent {
     /// National procedure code (mã TTHC), `^[1-3]\.\d{6}$`.
-    #[schema(example = "1.001193")]
+    #[schema(example = "1.001193", pattern = r"^[1-3]\.[0-9]{6}$")]
     pub code: String,
     /// 1–500 characters.
+    #[schema(max_length = 500, pattern = r"\S")]
     pub name: String,
     /// Lĩnh vực, e.g. "Hộ tịch" (1–200 characters).
+    #[schema(max_length = 200, pattern = r"\S")]
     pub field: String,
     #[serde(default)]
     pub implementing_level: ImplementingLevel,
     /// Căn cứ pháp lý (up to 4000 characters; may be empty).
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub legal_basis: String,
     pub result_type: ResultType,
     /// 1–50 cases with distinct codes.
+    #[schema(min_items = 1, max_items = 50)]
     pub cases: Vec<Case>,
     /// Date (Vietnam) from which this content is in force. Default: today. A new procedure may
     /// take any date; a new version of an existing one may not take effect before today.

@@ -36,6 +36,7 @@ impl Rating {
 #[schema(example = json!({"rating": "satisfied", "comment": "Cán bộ hướng dẫn tận tình"}))]
 pub struct RatingRequest {
     pub rating: Rating,
+    #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub comment: Option<String>,
 }

@@ -100,10 +100,12 @@ pub struct SupplementRequest {
 #[serde(deny_unknown_fields)]
 pub struct ComponentInput {
     /// Name of the required document, exactly as in the procedure case.
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub document: String,
     pub source: ComponentSource,
     /// For `data_store` / `reused`: the reference (store id or earlier dossier code).
+    #[schema(max_length = 200)]
     #[validate(length(max = 200))]
     pub reference: Option<String>,
 }

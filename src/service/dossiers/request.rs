@@ -26,17 +26,22 @@ fn validate_name(s: &str) -> Result<(), ValidationError> {
 pub struct ApplicantInput {
     #[serde(rename = "type")]
     pub applicant_type: ApplicantType,
+    #[schema(pattern = r"^\s*\S[\s\S]{0,198}\S\s*$")]
     #[validate(custom(function = "validate_name"))]
     pub full_name: String,
     /// Personal ID (citizens) or tax code (businesses, organisations).
     pub id_number: String,
     /// When given, checked against the century/year digits of the personal ID.
+    #[schema(minimum = 1900, maximum = 2100)]
     #[validate(range(min = 1900, max = 2100))]
     pub birth_year: Option<i32>,
+    #[schema(pattern = r"^[ +\-.()]*([0-9][ +\-.()]*){9,15}$")]
     #[validate(custom(function = "crate::domain::fields::phone"))]
     pub phone: String,
+    #[schema(min_length = 5, max_length = 500)]
     #[validate(length(min = 5, max = 500))]
     pub address: String,
+    #[schema(format = Email)]
     #[validate(email)]
     pub email: Option<String>,
 }
@@ -44,10 +49,15 @@ pub struct ApplicantInput {
 #[derive(Deserialize, Serialize, Validate, ToSchema, Clone, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RepresentativeInput {
+    #[schema(pattern = r"^\s*\S[\s\S]{0,198}\S\s*$")]
     #[validate(custom(function = "validate_name"))]
     pub full_name: String,
+    #[schema(
+        pattern = r"^(0(01|02|04|06|08|10|11|12|14|15|17|19|20|22|24|25|26|27|30|31|33|34|35|36|37|38|40|42|44|45|46|48|49|51|52|54|56|58|60|62|64|66|67|68|70|72|74|75|77|79|80|82|83|84|86|87|89|91|92|93|94|95|96)|[1-9][0-9]{2})[0-9]{9}$"
+    )]
     #[validate(custom(function = "crate::domain::fields::personal_id"))]
     pub id_number: String,
+    #[schema(pattern = r"^[ +\-.()]*([0-9][ +\-.()]*){9,15}$")]
     #[validate(custom(function = "crate::domain::fields::phone"))]
     pub phone: String,
 }
@@ -64,9 +74,11 @@ pub struct RepresentativeInput {
 pub struct IntakeRequest {
     /// Commune receiving the dossier (officers: their own, the default).
     pub commune_code: Option<String>,
+    #[schema(min_length = 8, max_length = 8)]
     #[validate(length(min = 8, max = 8))]
     pub procedure_code: String,
     /// Case of the procedure (default: its first case).
+    #[schema(min_length = 1, max_length = 40)]
     #[validate(length(min = 1, max = 40))]
     pub case_code: Option<String>,
     /// `counter` (default for officers) or `post`; online applicants are always `online`.
@@ -76,6 +88,7 @@ pub struct IntakeRequest {
     #[validate(nested)]
     pub representative: Option<RepresentativeInput>,
     /// Trích yếu: what the applicant asks for.
+    #[schema(max_length = 1000)]
     #[validate(length(max = 1000))]
     pub summary: Option<String>,
     #[validate(nested)]
@@ -86,6 +99,7 @@ pub struct IntakeRequest {
     pub fees: Option<crate::service::fees::FeeInput>,
     /// The national portal's own reference of the dossier (`portal_client` only, required
     /// there): pushing the same reference again returns the existing dossier.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100))]
     pub portal_reference: Option<String>,
 }

@@ -27,13 +27,16 @@ use crate::error::{ApiError, ApiResult};
 pub struct TransitionRequest {
     pub action: Action,
     /// Required by `refuse`, `stop`, `reject_proposal`, `extend`.
+    #[schema(min_length = 1, max_length = 2000)]
     #[validate(length(min = 1, max = 2000))]
     pub reason: Option<String>,
+    #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub comment: Option<String>,
     /// Required by `assign`: an active specialist or leader of the dossier's commune.
     pub assignee_id: Option<String>,
     /// Required by `request_supplement`: what the applicant must add.
+    #[schema(min_items = 1, max_items = 50)]
     #[validate(length(min = 1, max = 50))]
     pub missing_items: Option<Vec<String>>,
     /// Required by `request_supplement`: by when (Vietnam date).
@@ -42,6 +45,7 @@ pub struct TransitionRequest {
     pub new_due_date: Option<NaiveDate>,
     /// Required by `extend_certification`: 1 or 2 working days (Decree 23/2015/NĐ-CP
     /// Art. 21).
+    #[schema(minimum = 1, maximum = 2)]
     #[validate(range(min = 1, max = 2))]
     pub extension_days: Option<u32>,
     /// For `return_result`: how the result was handed over (default `counter`).

@@ -34,18 +34,45 @@ use super::{field_error, parse_stored, FeeScope};
 #[schema(example = json!({"quantities": {"page": 3, "copy": 2}}))]
 pub struct FeeInput {
     #[serde(default)]
+    #[schema(schema_with = quantities_schema)]
+    #[validate(custom(function = "crate::domain::fees::quantities_shape"))]
     pub quantities: BTreeMap<String, u32>,
     #[validate(nested)]
     pub exemption: Option<ExemptionClaim>,
+}
+
+/// `quantities` as `domain::fees::quantities_shape` checks it: unit names to 1–100,000.
+fn quantities_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let count = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(crate::domain::fees::MAX_QUANTITY));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property_names(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[a-z0-9_]{1,32}$")),
+        ))
+        .additional_properties(Some(count))
+        .description(Some(
+            "Per unit (`page`, `copy`): 1 to 100,000. Units no fee rule of the procedure \
+             reads are ignored.",
+        ))
+        .examples([serde_json::json!({"page": 3, "copy": 2})])
+        .build()
 }
 
 /// The applicant belongs to an exempt category of the schedule.
 #[derive(Deserialize, Serialize, Validate, ToSchema, Clone, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct ExemptionClaim {
+    #[schema(min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50))]
     pub category: String,
     /// What proves it (e.g. the poor-household certificate number).
+    #[schema(max_length = 500)]
     #[validate(length(max = 500))]
     pub evidence: Option<String>,
 }

@@ -69,15 +69,19 @@ impl FeeScope {
     "legal_basis": "Thông tư 226/2016/TT-BTC"}))]
 pub struct ScheduleInput {
     /// National procedure code (must be in the catalog).
+    #[schema(min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50))]
     pub procedure_code: String,
     /// Only for this case of the procedure; absent: every case.
+    #[schema(min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50))]
     pub case_code: Option<String>,
     /// The fee's code (MaPhiLePhi); one schedule per code, scope and case.
+    #[schema(min_length = 1, max_length = 50)]
     #[validate(length(min = 1, max = 50), custom(function = "fee_code_chars"))]
     pub fee_code: String,
     pub kind: FeeKind,
+    #[schema(min_length = 1, max_length = 300)]
     #[validate(length(min = 1, max = 300))]
     pub name: String,
     pub collection: Collection,
@@ -87,6 +91,7 @@ pub struct ScheduleInput {
     pub online_rule: Option<FeeRule>,
     /// Applicants who pay nothing, each with its legal reason.
     #[serde(default)]
+    #[schema(max_items = 30)]
     #[validate(length(max = 30))]
     pub exemptions: Vec<Exemption>,
     pub scope: FeeScope,
@@ -98,6 +103,7 @@ pub struct ScheduleInput {
     /// falls back to the previous one afterwards (temporary reductions).
     pub effective_to: Option<NaiveDate>,
     /// The text that sets the amount. Required for province and commune overrides.
+    #[schema(max_length = 1000)]
     #[validate(length(max = 1000))]
     #[serde(default)]
     pub legal_basis: String,

@@ -32,9 +32,11 @@ use crate::service::dossiers::lookup::load_visible;
 pub struct PaymentRequest {
     pub method: PaymentMethod,
     /// Fee lines (`line_no`) to pay; absent: every unpaid line.
+    #[schema(min_items = 1, max_items = 50)]
     #[validate(length(min = 1, max = 50))]
     pub fee_lines: Option<Vec<i32>>,
     /// Who pays, when not the applicant (printed on the receipt).
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub payer_name: Option<String>,
 }

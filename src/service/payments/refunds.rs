@@ -29,13 +29,16 @@ pub enum RefundMethod {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"amount_vnd": 2000, "refundable_vnd": 5000, "method": "cash", "reason": "Thu thừa 1 trang"}))]
 pub struct RefundRequest {
+    #[schema(minimum = 1)]
     #[validate(range(min = 1))]
     pub amount_vnd: i64,
     /// The refundable amount the caller saw (`refundable_vnd` of the payment): if it has
     /// changed since, the refund is refused with 412 and nothing is recorded.
+    #[schema(minimum = 0)]
     #[validate(range(min = 0))]
     pub refundable_vnd: i64,
     pub method: RefundMethod,
+    #[schema(min_length = 1, max_length = 1000)]
     #[validate(length(min = 1, max = 1000))]
     pub reason: String,
 }

@@ -24,6 +24,7 @@ use crate::error::{ApiError, ApiResult};
 pub struct DeclareItem {
     pub status: ManualStatus,
     /// What shows it (required for `met` and `not_applicable`).
+    #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     #[serde(default)]
     pub evidence: String,
@@ -45,6 +46,7 @@ pub enum Decision {
 pub struct ReviewItem {
     pub decision: Decision,
     /// Why (required to reject).
+    #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub note: Option<String>,
 }

@@ -28,22 +28,35 @@ use crate::service::access_log::Read;
     "signature": {"type": "chuyen_dung_cong_vu", "certificate_serial": "5404FFFEB7033FB316D672201B7BA4FE", "certificate_subject": "CN=Trần Văn Minh",
                   "certificate_issuer": "CN=Cục Chứng thực số và Bảo mật thông tin", "signed_at": "2026-11-28T02:30:00Z"}}))]
 pub struct CertificationInput {
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub applicant_name: String,
+    /// Personal ID (12 digits).
+    #[schema(
+        min_length = 9,
+        max_length = 14,
+        pattern = r"^(0(01|02|04|06|08|10|11|12|14|15|17|19|20|22|24|25|26|27|30|31|33|34|35|36|37|38|40|42|44|45|46|48|49|51|52|54|56|58|60|62|64|66|67|68|70|72|74|75|77|79|80|82|83|84|86|87|89|91|92|93|94|95|96)|[1-9][0-9]{2})[0-9]{9}$"
+    )]
     #[validate(length(min = 9, max = 14))]
     pub applicant_id_number: String,
     /// What the original is.
+    #[schema(min_length = 1, max_length = 300)]
     #[validate(length(min = 1, max = 300))]
     pub document_type: String,
     /// Lời chứng.
+    #[schema(min_length = 1, max_length = 4000)]
     #[validate(length(min = 1, max = 4000))]
     pub certification_text: String,
+    #[schema(minimum = 1, maximum = 10000)]
     #[validate(range(min = 1, max = 10000))]
     pub pages: i32,
+    #[schema(minimum = 1, maximum = 1000)]
     #[validate(range(min = 1, max = 1000))]
     pub copies: i32,
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub signer_name: String,
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub signer_title: String,
     #[validate(nested)]

@@ -75,8 +75,10 @@ pub fn data_store(conn: &mut DbConn, p: &Principal) -> ApiResult<Holdings> {
 #[schema(example = json!({"document": "Giấy xác nhận tình trạng hôn nhân", "result_id": "0193a4c2-7b1e-7c3d-9f00-1a2b3c4d5e6f"}))]
 pub struct FromResultRequest {
     /// The required document this result stands for.
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub document: String,
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100))]
     pub result_id: String,
 }

@@ -79,6 +79,7 @@ pub enum Decision {
 pub struct ReviewRequest {
     pub decision: Decision,
     /// Required to reject.
+    #[schema(min_length = 1, max_length = 1000)]
     #[validate(length(min = 1, max = 1000))]
     pub reason: Option<String>,
 }

@@ -48,10 +48,13 @@ pub enum SignatureType {
 pub struct SignatureInput {
     #[serde(rename = "type")]
     pub signature_type: SignatureType,
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub certificate_serial: String,
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub certificate_subject: String,
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500))]
     pub certificate_issuer: String,
     pub signed_at: DateTime<Utc>,
@@ -67,19 +70,25 @@ pub struct SignatureInput {
     "signature": {"type": "chuyen_dung_cong_vu", "certificate_serial": "5404FFFEB7033FB316D672201B7BA4FE", "certificate_subject": "CN=Trần Văn Minh, O=UBND xã Kim Bôi",
                   "certificate_issuer": "CN=Cục Chứng thực số và Bảo mật thông tin", "signed_at": "2026-11-28T02:30:00Z"}}))]
 pub struct ResultInput {
+    #[schema(min_length = 1, max_length = 300)]
     #[validate(length(min = 1, max = 300))]
     pub document_type: String,
     /// Số ký hiệu.
+    #[schema(min_length = 1, max_length = 100)]
     #[validate(length(min = 1, max = 100))]
     pub number_symbol: String,
     /// Trích yếu.
+    #[schema(min_length = 1, max_length = 2000)]
     #[validate(length(min = 1, max = 2000))]
     pub summary: String,
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub signer_name: String,
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200))]
     pub signer_title: String,
     /// Default: the commune's people's committee.
+    #[schema(min_length = 1, max_length = 300)]
     #[validate(length(min = 1, max = 300))]
     pub issuing_agency: Option<String>,
     pub issued_on: NaiveDate,
@@ -88,6 +97,7 @@ pub struct ResultInput {
     /// Absent: no end.
     pub valid_until: Option<NaiveDate>,
     /// Phạm vi hiệu lực.
+    #[schema(max_length = 500)]
     #[validate(length(max = 500))]
     pub scope: Option<String>,
     #[validate(nested)]
