@@ -1283,7 +1283,9 @@ where
             // The counter's receipt exists once the dossier was received at the counter.
             "/api/v1/dossiers/{code}/receipt"
             | "/api/v1/dossiers/{code}/receipt/pdf"
-            | "/api/v1/dossiers/{code}/forms/{form}" => record.as_ref().is_some_and(|r| r.owner.is_some()),
+            | "/api/v1/dossiers/{code}/forms/{form}" => {
+                record.as_ref().is_some_and(|r| r.owner.is_some())
+            }
             _ => false,
         };
         if legitimately_refused {
