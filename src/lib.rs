@@ -18,6 +18,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod forms;
 pub mod logging;
 pub mod metrics;
 pub mod netguard;

@@ -208,6 +208,14 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("POST /api/v1/dossiers/{code}/rating", "rateDossier"),
     ("GET /api/v1/dossiers/{code}/receipt", "getDossierReceipt"),
     (
+        "GET /api/v1/dossiers/{code}/receipt/pdf",
+        "getDossierReceiptPdf",
+    ),
+    (
+        "GET /api/v1/dossiers/{code}/forms/{form}",
+        "getDossierFormPdf",
+    ),
+    (
         "POST /api/v1/dossiers/{code}/transitions",
         "transitionDossier",
     ),
@@ -236,6 +244,10 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
     ("GET /api/v1/payments/{id}", "getPayment"),
     ("POST /api/v1/payments/{id}/cancel", "cancelPayment"),
     ("GET /api/v1/payments/{id}/receipt", "getPaymentReceipt"),
+    (
+        "GET /api/v1/payments/{id}/receipt/pdf",
+        "getPaymentReceiptPdf",
+    ),
     ("GET /api/v1/payments/{id}/refunds", "listPaymentRefunds"),
     ("POST /api/v1/payments/{id}/refunds", "createPaymentRefund"),
     ("GET /api/v1/portal/outbox", "listPortalOutbox"),

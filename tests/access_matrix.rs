@@ -322,6 +322,18 @@ fn ops() -> Vec<Op> {
             T::Dossier,
         ),
         op(
+            "GET",
+            "/api/v1/dossiers/{code}/receipt/pdf",
+            Scoped(ALL, R::Dossier),
+            T::Dossier,
+        ),
+        op(
+            "GET",
+            "/api/v1/dossiers/{code}/forms/{form}",
+            Scoped(ALL, R::Dossier),
+            T::Dossier,
+        ),
+        op(
             "POST",
             "/api/v1/dossiers/{code}/transitions",
             Scoped(ALL, R::Dossier),
@@ -388,6 +400,12 @@ fn ops() -> Vec<Op> {
         op(
             "GET",
             "/api/v1/payments/{id}/receipt",
+            Scoped(ALL, R::Dossier),
+            T::Payment,
+        ),
+        op(
+            "GET",
+            "/api/v1/payments/{id}/receipt/pdf",
             Scoped(ALL, R::Dossier),
             T::Payment,
         ),
@@ -1208,7 +1226,8 @@ fn uri_for(o: &Op, record: Option<&Rec>, world: &World) -> String {
         .replace("{prefix}", "B")
         .replace("{date}", "2026-12-31")
         .replace("{reference}", "no-such-reference")
-        .replace("{gateway}", "sandbox");
+        .replace("{gateway}", "sandbox")
+        .replace("{form}", "receipt");
     if o.target == Target::Reference {
         uri = uri
             .replace(
@@ -1425,7 +1444,11 @@ where
             // A forged portal file link.
             "/api/v1/public/portal-files/{token}" => true,
             // The counter's receipt exists once the dossier was received at the counter.
-            "/api/v1/dossiers/{code}/receipt" => record.as_ref().is_some_and(|r| r.owner.is_some()),
+            "/api/v1/dossiers/{code}/receipt"
+            | "/api/v1/dossiers/{code}/receipt/pdf"
+            | "/api/v1/dossiers/{code}/forms/{form}" => {
+                record.as_ref().is_some_and(|r| r.owner.is_some())
+            }
             _ => false,
         };
         if legitimately_refused {

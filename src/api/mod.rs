@@ -10,6 +10,7 @@ pub mod conditional;
 pub mod dossiers;
 pub mod extract;
 pub mod fees;
+pub mod forms;
 pub mod health;
 pub mod identity;
 pub mod metrics;
@@ -81,6 +82,8 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(dossiers::list_dossiers)
         .service(dossiers::get_dossier)
         .service(dossiers::get_receipt)
+        .service(forms::get_receipt_pdf)
+        .service(forms::get_dossier_form)
         .service(dossiers::get_history)
         .service(dossiers::transition)
         .service(dossiers::rate)
@@ -106,6 +109,7 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(payments::get_payment)
         .service(payments::cancel_payment)
         .service(payments::get_payment_receipt)
+        .service(forms::get_payment_receipt_pdf)
         .service(payments::create_refund)
         .service(payments::list_refunds)
         .service(results::issue)

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod dossiers;
 pub mod events;
 pub mod fees;
+pub mod forms;
 pub mod health;
 pub mod idempotency;
 pub mod identity;

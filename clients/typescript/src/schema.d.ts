@@ -1059,6 +1059,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dossiers/{code}/forms/{form}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A dossier's form as a printable PDF.
+         * @description `form`: `receipt` (as `…/receipt/pdf`), `supplement-request` (phiếu yêu cầu bổ sung,
+         *     hoàn thiện hồ sơ), `refusal` (phiếu từ chối tiếp nhận giải quyết hồ sơ), `apology`
+         *     (phiếu xin lỗi và hẹn lại ngày trả kết quả), `control-slip` (phiếu kiểm soát quá
+         *     trình giải quyết hồ sơ, every step of the history). A slip prints the latest history
+         *     entry that issued it; 404 `form.not_issued` when there is none.
+         *
+         *     **Roles:** as for reading the dossier; the control slip is for staff (403
+         *     `form.staff_only` for the applicant).
+         */
+        get: operations["getDossierFormPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dossiers/{code}/history": {
         parameters: {
             query?: never;
@@ -1168,8 +1195,30 @@ export interface paths {
         /**
          * The reception receipt (giấy tiếp nhận hồ sơ và hẹn trả kết quả).
          * @description **Roles:** as for reading the dossier. 409 while an online dossier has not been received.
+         *     With `Accept: application/pdf` the printable form (as `…/receipt/pdf`).
          */
         get: operations["getDossierReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dossiers/{code}/receipt/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The reception receipt as a printable PDF (giấy tiếp nhận hồ sơ và hẹn trả kết quả).
+         * @description **Roles:** as for the receipt's JSON. The page carries a QR code of the public
+         *     lookup URL with the dossier's PIN. Same record, same bytes.
+         */
+        get: operations["getDossierReceiptPdf"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1558,8 +1607,30 @@ export interface paths {
          * A payment's receipt.
          * @description **Roles:** whoever may read the payment. Exists once the payment succeeded (404
          *     `payment.no_receipt` before). The number is gapless per commune and series.
+         *     With `Accept: application/pdf` the printable receipt (as `…/receipt/pdf`).
          */
         get: operations["getPaymentReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/{id}/receipt/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A payment's fee receipt (biên lai thu phí, lệ phí) as a printable PDF.
+         * @description **Roles:** whoever may read the payment. 404 `payment.no_receipt` until it succeeded.
+         *     The QR code encodes the receipt's URL.
+         */
+        get: operations["getPaymentReceiptPdf"];
         put?: never;
         post?: never;
         delete?: never;
@@ -10052,6 +10123,67 @@ export interface operations {
             };
         };
     };
+    getDossierFormPdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dossier code */
+                code: string;
+                /** @description receipt, supplement-request, refusal, apology or control-slip */
+                form: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A4 PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Control slip asked by the applicant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such dossier visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Receipt of a dossier not received yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listDossierHistory: {
         parameters: {
             query?: never;
@@ -10374,6 +10506,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Receipt"];
+                    "application/pdf": number[];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such dossier visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not received yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDossierReceiptPdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dossier code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A4 PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
                 };
             };
             /** @description Not authenticated */
@@ -11544,6 +11727,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaymentReceipt"];
+                    "application/pdf": number[];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such payment, or it has no receipt (not paid) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPaymentReceiptPdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Payment id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A4 PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
                 };
             };
             /** @description Not authenticated */

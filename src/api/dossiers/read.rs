@@ -4,6 +4,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use crate::api::access_log::{self, Read};
 use crate::api::conditional::{reply, Caching, NotModified};
+use crate::api::forms;
 use crate::api::problems::{DossierNotFound, NotAuthenticated};
 use crate::auth::roles::AnyRole;
 use crate::auth::Authorized;
@@ -46,19 +47,24 @@ pub async fn get_dossier(
 /// The reception receipt (giấy tiếp nhận hồ sơ và hẹn trả kết quả).
 ///
 /// **Roles:** as for reading the dossier. 409 while an online dossier has not been received.
+/// With `Accept: application/pdf` the printable form (as `…/receipt/pdf`).
 #[utoipa::path(tag = "dossiers", security(("bearer" = [])), params(("code" = String, Path, description = "Dossier code")), responses(
-    (status = 200, body = Receipt),
+    (status = 200, content((Receipt = "application/json"), (Vec<u8> = "application/pdf"))),
     NotAuthenticated, DossierNotFound,
     (status = 409, description = "Not received yet", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/dossiers/{code}/receipt")]
 pub async fn get_receipt(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authorized<AnyRole>,
     code: web::Path<String>,
-) -> ApiResult<web::Json<Receipt>> {
-    let p = auth.principal.clone();
+) -> ApiResult<HttpResponse> {
     let code = code.into_inner();
+    if forms::wants_pdf(&req) {
+        return forms::receipt_pdf(&state, &auth, code, "GET /dossiers/{code}/receipt", true).await;
+    }
+    let p = auth.principal.clone();
     let (receipt, read) = state
         .db(move |conn| {
             let (d, receipt) = lookup::receipt(conn, &p, &code)?;
@@ -66,7 +72,7 @@ pub async fn get_receipt(
         })
         .await?;
     access_log::record(&state, &auth, "GET /dossiers/{code}/receipt", [read]).await?;
-    Ok(web::Json(receipt))
+    Ok(HttpResponse::Ok().json(receipt))
 }
 
 /// The dossier's history, oldest first.

@@ -1,6 +1,6 @@
 //! Reading payments: one payment, the list, a payment's receipt.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -98,19 +98,25 @@ pub async fn list_payments(
 ///
 /// **Roles:** whoever may read the payment. Exists once the payment succeeded (404
 /// `payment.no_receipt` before). The number is gapless per commune and series.
+/// With `Accept: application/pdf` the printable receipt (as `…/receipt/pdf`).
 #[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment id")), responses(
-    (status = 200, body = PaymentReceipt),
+    (status = 200, content((PaymentReceipt = "application/json"), (Vec<u8> = "application/pdf"))),
     NotAuthenticated,
     (status = 404, description = "No such payment, or it has no receipt (not paid)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/payments/{id}/receipt")]
 pub async fn get_payment_receipt(
+    req: HttpRequest,
     state: web::Data<AppState>,
     auth: Authorized<AnyRole>,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let p = auth.principal.clone();
     let id = id.into_inner();
+    if crate::api::forms::wants_pdf(&req) {
+        let route = "GET /payments/{id}/receipt";
+        return crate::api::forms::fee_receipt_pdf(&state, &auth, id, route, true).await;
+    }
+    let p = auth.principal.clone();
     let base = state
         .config
         .public_base_url
