@@ -40,7 +40,7 @@ fn rate_limited(retry: u64) -> ApiError {
     params(("code" = String, Path, description = "Commune code"), ("X-Device-Key" = String, Header, description = "The kiosk's key")),
     responses((status = 201, description = "The ticket: JSON, or with `Accept: text/plain` the 58 mm printed ticket", content(
         (TicketView = "application/json"),
-        (String = "text/plain", example = "           XÃ KIM BÔI\n--------------------------------\n           SỐ THỨ TỰ\n            A 0 1 5\n--------------------------------\nDịch vụ: Chứng thực\nGiờ lấy số: 08:05 08/12/2026\nSố người chờ trước bạn: 3\n--------------------------------\nTra cứu số thứ tự:\nhttps://motcua.example.vn/api/v1\n/queue/tickets/0193a1b2-c3d4-7e5\nf-8a9b-0c1d2e3f4a5b/status\n"))),
+        (String = "text/plain"))),
     JsonBody, InvalidFields,
     (status = 401, description = "No valid device key for this commune", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such commune", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -79,9 +79,10 @@ pub async fn issue_kiosk(
     let (view, text) = state
         .db_tx(move |conn| {
             let view = queue::issue_kiosk(conn, &device, body.0)?;
-            let text = match print {
-                true => Some(queue::printed_ticket(conn, &view, settings, &base)?),
-                false => None,
+            let text = if print {
+                Some(queue::printed_ticket(conn, &view, settings, &base)?)
+            } else {
+                None
             };
             Ok((view, text))
         })
