@@ -313,19 +313,29 @@ pub struct PrintedTicket<'a> {
 pub fn ticket_text(t: &PrintedTicket<'_>) -> String {
     let rule = "-".repeat(TICKET_COLUMNS);
     let mut lines: Vec<String> = Vec::new();
-    lines.extend(wrap(&t.commune.to_uppercase(), TICKET_COLUMNS).iter().map(|l| centred(l)));
+    lines.extend(
+        wrap(&t.commune.to_uppercase(), TICKET_COLUMNS)
+            .iter()
+            .map(|l| centred(l)),
+    );
     lines.push(rule.clone());
     lines.push(centred("SỐ THỨ TỰ"));
     let spaced: Vec<String> = t.number.chars().map(String::from).collect();
     lines.push(centred(&spaced.join(" ")));
     lines.push(rule.clone());
     lines.extend(wrap(&format!("Dịch vụ: {}", t.service), TICKET_COLUMNS));
-    lines.push(format!("Giờ lấy số: {}", t.issued_at.format("%H:%M %d/%m/%Y")));
+    lines.push(format!(
+        "Giờ lấy số: {}",
+        t.issued_at.format("%H:%M %d/%m/%Y")
+    ));
     lines.push(format!("Số người chờ trước bạn: {}", t.people_ahead));
     lines.push(rule);
     lines.push("Tra cứu số thứ tự:".to_string());
     let url: Vec<char> = t.status_url.chars().collect();
-    lines.extend(url.chunks(TICKET_COLUMNS).map(|c| c.iter().collect::<String>()));
+    lines.extend(
+        url.chunks(TICKET_COLUMNS)
+            .map(|c| c.iter().collect::<String>()),
+    );
     let mut out = lines.join("\n");
     out.push('\n');
     out
@@ -427,7 +437,14 @@ mod tests {
         let first_regular = [&prio[..], &[(false, key(2, 2))]].concat();
         assert_eq!(position((false, key(0, 1)), &first_regular, 3), 4);
         // The fifth priority ticket waits for one ordinary call after the streak of three.
-        assert_eq!(position((true, key(5, 5)), &[&prio[..4], &[(false, key(0, 1))]].concat(), 3), 6);
+        assert_eq!(
+            position(
+                (true, key(5, 5)),
+                &[&prio[..4], &[(false, key(0, 1))]].concat(),
+                3
+            ),
+            6
+        );
         // Priority off (streak 0): every ordinary ticket goes first.
         assert_eq!(position((true, key(1, 1)), &[(false, key(9, 9))], 0), 2);
     }
