@@ -379,6 +379,10 @@ pub const OPERATION_IDS: &[(&str, &str)] = &[
         "issueRemoteTicket",
     ),
     ("GET /api/v1/queue/tickets/{id}", "getQueueTicket"),
+    (
+        "GET /api/v1/queue/tickets/{id}/status",
+        "getQueueTicketStatus",
+    ),
     ("POST /api/v1/queue/tickets/{id}/recall", "recallTicket"),
     (
         "POST /api/v1/queue/tickets/{id}/no-show",

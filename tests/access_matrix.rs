@@ -757,6 +757,13 @@ fn ops() -> Vec<Op> {
             Scoped(QueueReaders::ROLES, R::Queue),
             T::QueueTicket,
         ),
+        // Also a kiosk of the commune with its device key (tests/queue_status.rs).
+        op(
+            "GET",
+            "/api/v1/queue/tickets/{id}/status",
+            Scoped(QueueReaders::ROLES, R::Queue),
+            T::QueueTicket,
+        ),
         op(
             "POST",
             "/api/v1/queue/tickets/{id}/recall",

@@ -162,6 +162,7 @@ pub fn configure_v1(cfg: &mut ServiceConfig) {
         .service(queue::tickets::issue_kiosk)
         .service(queue::tickets::issue_remote)
         .service(queue::tickets::get_ticket)
+        .service(queue::tickets::ticket_status)
         .service(queue::tickets::call_next)
         .service(queue::tickets::recall)
         .service(queue::tickets::no_show)

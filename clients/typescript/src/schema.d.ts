@@ -646,6 +646,10 @@ export interface paths {
          *     `Retry-After`). The service must be one an open counter serves now (409, with
          *     `open_services`); an unknown service is 422. The number continues the commune's day for
          *     that service (`A015`), without gaps.
+         *
+         *     With `Accept: text/plain` the answer is the ticket to print on a 58 mm thermal printer:
+         *     UTF-8 text of at most 32 columns a line (commune, the number in spaced letters, service,
+         *     time of issue, people ahead, and the status URL cut into lines). JSON otherwise.
          */
         post: operations["issueKioskTicket"];
         delete?: never;
@@ -2336,6 +2340,32 @@ export interface paths {
          * @description **Roles:** the officer of the counter the ticket is called to.
          */
         post: operations["startTicketService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queue/tickets/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a ticket stands: position, estimated wait, counter.
+         * @description For the kiosk, with its `X-Device-Key` instead of a token (tickets of its commune; a wrong
+         *     or revoked key 401); for the citizen who took the ticket in the app; for staff of its
+         *     commune and `system_admin`. Anyone else 404. `position` is the order `call next` would
+         *     follow now (priority first, fairness rule included): a priority ticket taken later goes
+         *     ahead, so it can move back. `estimated_wait_minutes` = median service time of the
+         *     service's last 20 tickets served today × position ÷ open counters serving it (null
+         *     without such a ticket or counter).
+         */
+        get: operations["getQueueTicketStatus"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -5950,6 +5980,46 @@ export interface components {
          * @enum {string}
          */
         TicketStatus: "waiting" | "called" | "serving" | "done" | "no_show";
+        /** @description Where a ticket stands now. */
+        TicketStatusView: {
+            commune_code: string;
+            /**
+             * Format: int32
+             * @description The counter number the ticket is called to or served at.
+             */
+            counter?: number | null;
+            /**
+             * Format: int32
+             * @description Minutes, rounded up: median service time of the service's last 20 tickets served
+             *     today × position ÷ open counters serving it. Null while waiting with no ticket of
+             *     the service served today or no counter open, and once called.
+             */
+            estimated_wait_minutes?: number | null;
+            id: string;
+            /** Format: date-time */
+            issued_at: string;
+            /** @description The printed and announced number, e.g. `A015`. */
+            number: string;
+            /**
+             * Format: int32
+             * @description Open counters serving the ticket's queue now.
+             */
+            open_counters: number;
+            /**
+             * Format: int32
+             * @description Tickets to be called before this one (position − 1), while waiting.
+             */
+            people_ahead?: number | null;
+            /**
+             * Format: int32
+             * @description 1 = called next, while waiting (null otherwise): the order `call next` would follow
+             *     now. A priority ticket taken later goes first, so the position can move back.
+             */
+            position?: number | null;
+            /** @description The service prefix. */
+            service: string;
+            status: components["schemas"]["TicketStatus"];
+        };
         /** @description One of a commune's tickets as staff and its owner see it. */
         TicketView: {
             /** Format: date-time */
@@ -8541,13 +8611,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description One of a commune's tickets as staff and its owner see it */
+            /** @description The ticket: JSON, or with `Accept: text/plain` the 58 mm printed ticket */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TicketView"];
+                    "text/plain": string;
                 };
             };
             /** @description Malformed JSON */
@@ -14197,6 +14268,50 @@ export interface operations {
             };
             /** @description Not called, or not at the caller's counter */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getQueueTicketStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A kiosk's key, instead of a token */
+                "X-Device-Key"?: string;
+            };
+            path: {
+                /** @description Ticket id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where a ticket stands now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketStatusView"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such ticket for the caller */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

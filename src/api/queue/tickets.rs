@@ -2,16 +2,16 @@
 //! and the officer's acts at the counter.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 
 use super::super::extract::{client_ip, ValidJson};
 use super::super::problems::{InvalidFields, JsonBody, NotAuthenticated, RoleNotAllowed};
 use crate::auth::roles::AnyRole;
-use crate::auth::Authorized;
+use crate::auth::{Authorized, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::service::queue::{
     self, CallResult, IssueTicket, LinkDossier, PriorityDecision, QueueCitizens, QueueOfficers,
-    QueueSettings, TicketView, Transfer,
+    QueueSettings, StatusReader, TicketStatusView, TicketView, Transfer,
 };
 use crate::state::AppState;
 
@@ -32,9 +32,16 @@ fn rate_limited(retry: u64) -> ApiError {
 /// `Retry-After`). The service must be one an open counter serves now (409, with
 /// `open_services`); an unknown service is 422. The number continues the commune's day for
 /// that service (`A015`), without gaps.
+///
+/// With `Accept: text/plain` the answer is the ticket to print on a 58 mm thermal printer:
+/// UTF-8 text of at most 32 columns a line (commune, the number in spaced letters, service,
+/// time of issue, people ahead, and the status URL cut into lines). JSON otherwise.
 #[utoipa::path(tag = "queue", request_body = IssueTicket,
     params(("code" = String, Path, description = "Commune code"), ("X-Device-Key" = String, Header, description = "The kiosk's key")),
-    responses((status = 201, body = TicketView), JsonBody, InvalidFields,
+    responses((status = 201, description = "The ticket: JSON, or with `Accept: text/plain` the 58 mm printed ticket", content(
+        (TicketView = "application/json"),
+        (String = "text/plain"))),
+    JsonBody, InvalidFields,
     (status = 401, description = "No valid device key for this commune", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such commune", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "No open counter serves the service", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -66,11 +73,80 @@ pub async fn issue_kiosk(
         .queue_device_limiter
         .check(&device.id)
         .map_err(rate_limited)?;
-    let view = state
-        .db_tx(move |conn| queue::issue_kiosk(conn, &device, body.0))
+    let print = wants_text(&req);
+    let settings = QueueSettings::from_config(&state.config)?;
+    let base = state.config.public_base_url.clone();
+    let (view, text) = state
+        .db_tx(move |conn| {
+            let view = queue::issue_kiosk(conn, &device, body.0)?;
+            let text = if print {
+                Some(queue::printed_ticket(conn, &view, settings, &base)?)
+            } else {
+                None
+            };
+            Ok((view, text))
+        })
         .await?;
     super::display::wake();
-    Ok(HttpResponse::Created().json(view))
+    Ok(match text {
+        Some(t) => HttpResponse::Created()
+            .content_type("text/plain; charset=utf-8")
+            .body(t),
+        None => HttpResponse::Created().json(view),
+    })
+}
+
+/// Whether the kiosk asks for the printed ticket: `text/plain` accepted, JSON not preferred.
+fn wants_text(req: &HttpRequest) -> bool {
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let text = accept.contains("text/plain");
+    let json = accept.contains("application/json");
+    text && !json
+}
+
+/// Where a ticket stands: position, estimated wait, counter.
+///
+/// For the kiosk, with its `X-Device-Key` instead of a token (tickets of its commune; a wrong
+/// or revoked key 401); for the citizen who took the ticket in the app; for staff of its
+/// commune and `system_admin`. Anyone else 404. `position` is the order `call next` would
+/// follow now (priority first, fairness rule included): a priority ticket taken later goes
+/// ahead, so it can move back. `estimated_wait_minutes` = median service time of the
+/// service's last 20 tickets served today × position ÷ open counters serving it (null
+/// without such a ticket or counter).
+#[utoipa::path(tag = "queue", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Ticket id"), ("X-Device-Key" = Option<String>, Header, description = "A kiosk's key, instead of a token")),
+    responses((status = 200, body = TicketStatusView), NotAuthenticated,
+    (status = 404, description = "No such ticket for the caller", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/queue/tickets/{id}/status")]
+pub async fn ticket_status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<TicketStatusView>> {
+    let settings = QueueSettings::from_config(&state.config)?;
+    let key = req
+        .headers()
+        .get("x-device-key")
+        .map(|v| v.to_str().unwrap_or("").to_string());
+    let principal = match key {
+        Some(_) => None,
+        None => Some(Principal::extract(&req).await?),
+    };
+    let id = id.into_inner();
+    let view = state
+        .db(move |conn| {
+            let reader = match &principal {
+                Some(p) => StatusReader::User(p),
+                None => StatusReader::Kiosk(key.as_deref()),
+            };
+            queue::ticket_status(conn, reader, &id, settings)
+        })
+        .await?;
+    Ok(web::Json(view))
 }
 
 /// Take a ticket remotely, in the app.

@@ -261,6 +261,41 @@ impl TicketRow {
             .optional()
     }
 
+    /// A commune's waiting tickets of the day (for a ticket's position).
+    pub fn waiting_of_day(
+        conn: &mut DbConn,
+        commune: &str,
+        day: NaiveDate,
+    ) -> QueryResult<Vec<TicketRow>> {
+        queue_tickets::table
+            .filter(queue_tickets::commune_code.eq(commune))
+            .filter(queue_tickets::day.eq(day))
+            .filter(queue_tickets::status.eq("waiting"))
+            .select(TicketRow::as_select())
+            .load(conn)
+    }
+
+    /// Start and finish of a service's last `limit` tickets served on the day, latest first.
+    pub fn recent_service_times(
+        conn: &mut DbConn,
+        commune: &str,
+        day: NaiveDate,
+        service: &str,
+        limit: i64,
+    ) -> QueryResult<Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)>> {
+        queue_tickets::table
+            .filter(queue_tickets::commune_code.eq(commune))
+            .filter(queue_tickets::day.eq(day))
+            .filter(queue_tickets::service.eq(service))
+            .filter(queue_tickets::status.eq("done"))
+            .filter(queue_tickets::started_at.is_not_null())
+            .filter(queue_tickets::finished_at.is_not_null())
+            .order(queue_tickets::finished_at.desc())
+            .limit(limit)
+            .select((queue_tickets::started_at, queue_tickets::finished_at))
+            .load(conn)
+    }
+
     /// Waiting tickets per service of a commune's day.
     pub fn waiting_counts(
         conn: &mut DbConn,

@@ -6,6 +6,7 @@
 mod calling;
 mod counters;
 mod display;
+mod status;
 mod tickets;
 
 use chrono::NaiveTime;
@@ -25,6 +26,7 @@ use crate::error::{ApiError, ApiResult};
 pub use calling::*;
 pub use counters::*;
 pub use display::*;
+pub use status::*;
 pub use tickets::*;
 
 /// Managing a commune's counters, services and kiosk devices.
@@ -197,21 +199,6 @@ fn ticket_view(conn: &mut DbConn, t: &TicketRow) -> ApiResult<TicketView> {
 
 /// A ticket as the caller may read it: staff of its commune, or the citizen who took it.
 pub fn get_ticket(conn: &mut DbConn, p: &Principal, id: &str) -> ApiResult<TicketView> {
-    let t = TicketRow::find(conn, id)?.ok_or_else(ticket_not_found)?;
-    let own = p.role == Role::Citizen && t.citizen_id.as_deref() == Some(p.user_id.as_str());
-    if !own {
-        if p.role == Role::Citizen {
-            return Err(ticket_not_found());
-        }
-        let c = commune(conn, &t.commune_code)?;
-        access::require(p, Resource::Queue)?;
-        if !access::may_see(
-            p,
-            Resource::Queue,
-            Place::commune(&c.code, &c.province_code),
-        ) {
-            return Err(ticket_not_found());
-        }
-    }
+    let t = status::readable_ticket(conn, p, id)?;
     ticket_view(conn, &t)
 }

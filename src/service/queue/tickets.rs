@@ -54,7 +54,7 @@ fn device_view(d: &DeviceRow) -> DeviceView {
     }
 }
 
-fn key_hash(key: &str) -> String {
+pub(super) fn key_hash(key: &str) -> String {
     crate::auth::tokens::hash_refresh_token(key)
 }
 
